@@ -1,0 +1,94 @@
+"""rectflow: rectification (整改) workflows on a durable, tamper-evident ledger.
+
+The findings of an inspection or audit move through
+``assigned → in_progress → staged_result → pending_signoff → completed → rechecked``
+under deadlines, sign-off, look-back (回头看) and spot-check rules::
+
+    from rectflow import Ledger, Owner, Policy
+
+    ledger = Ledger.open("rectflow.db", policy=Policy())
+    ledger.add_inspection("R1", title="…", feedback_at="2023-11-23", declared_findings=28)
+    ledger.add_finding("1.1.1", inspection="R1", title="…", kind="deadline",
+                       owner=Owner(leader="…", department="德育处", person="王老师"),
+                       deadline="2024-01-31", actor="巡察办", at="2023-11-30T09:00:00+08:00")
+    ledger.fire("1.1.1", "start", actor="王老师", at="2023-12-01T09:00:00+08:00")
+"""
+
+from __future__ import annotations
+
+from rectflow._agenda import Agenda, AgendaItem
+from rectflow._ledger import Ledger, SpotCheckDraw
+from rectflow._model import (
+    DONE_STATES,
+    EVENT_NAMES,
+    OPEN_STATES,
+    STATES,
+    Event,
+    Finding,
+    Inspection,
+    Measure,
+    Owner,
+)
+from rectflow._policy import Period, Policy, load_policy, policy_pack
+from rectflow._report import Report
+from rectflow._store import ChainEntry, Head, MemoryStore, Store
+from rectflow._verify import Problem, Verification
+from rectflow._version import __version__
+from rectflow._workflow import Context, Rule, Workflow
+from rectflow.exceptions import (
+    ConcurrencyConflict,
+    DuplicateId,
+    FindingNotFound,
+    InspectionNotFound,
+    InvalidInput,
+    LedgerCorrupted,
+    PolicyError,
+    RectflowError,
+    RuleViolation,
+    SchemaVersionError,
+    StorageError,
+    TransitionNotAllowed,
+)
+
+__all__ = [
+    "DONE_STATES",
+    "EVENT_NAMES",
+    "OPEN_STATES",
+    "STATES",
+    "Agenda",
+    "AgendaItem",
+    "ChainEntry",
+    "ConcurrencyConflict",
+    "Context",
+    "DuplicateId",
+    "Event",
+    "Finding",
+    "FindingNotFound",
+    "Head",
+    "Inspection",
+    "InspectionNotFound",
+    "InvalidInput",
+    "Ledger",
+    "LedgerCorrupted",
+    "Measure",
+    "MemoryStore",
+    "Owner",
+    "Period",
+    "Policy",
+    "PolicyError",
+    "Problem",
+    "RectflowError",
+    "Report",
+    "Rule",
+    "RuleViolation",
+    "SchemaVersionError",
+    "SpotCheckDraw",
+    "StorageError",
+    "Store",
+    "TransitionNotAllowed",
+    "Verification",
+    "Workflow",
+    "__version__",
+    "load_policy",
+    "policy_pack",
+]

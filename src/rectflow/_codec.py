@@ -1,0 +1,75 @@
+"""Converting records to JSON-native data and back (cattrs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import cattrs
+import pendulum
+
+from rectflow._model import Event, Finding, Inspection, Measure, Owner
+
+converter = cattrs.Converter()
+converter.register_unstructure_hook(dt.datetime, lambda v: pendulum.instance(v).isoformat())
+converter.register_structure_hook(dt.datetime, lambda v, _: pendulum.parse(v))
+converter.register_unstructure_hook(dt.date, lambda v: v.isoformat())
+converter.register_structure_hook(dt.date, lambda v, _: dt.date.fromisoformat(v))
+converter.register_unstructure_hook(
+    Event,
+    lambda e: {
+        "finding_id": e.finding_id,
+        "name": e.name,
+        "at": pendulum.instance(e.at).isoformat(),
+        "actor": e.actor,
+        "note": e.note,
+        "evidence": list(e.evidence),
+        "payload": dict(e.payload),
+        "version": e.version,
+    },
+)
+
+
+def unstructure(record: Any) -> Any:
+    """A record as JSON-native data."""
+    return converter.unstructure(record)
+
+
+def finding_from(data: dict[str, Any]) -> Finding:
+    """A :class:`Finding` from :func:`unstructure` output."""
+    return converter.structure(data, Finding)
+
+
+def measure_from(data: dict[str, Any]) -> Measure:
+    """A :class:`Measure` from JSON-native data."""
+    return converter.structure(data, Measure)
+
+
+def owner_from(data: dict[str, Any]) -> Owner:
+    """An :class:`Owner` from JSON-native data."""
+    return converter.structure(data, Owner)
+
+
+def inspection_from(data: dict[str, Any]) -> Inspection:
+    """An :class:`Inspection` from JSON-native data."""
+    return converter.structure(data, Inspection)
+
+
+def event_from(data: dict[str, Any]) -> Event:
+    """An :class:`Event` from JSON-native data."""
+    return Event(
+        finding_id=data["finding_id"],
+        name=data["name"],
+        at=pendulum.parse(data["at"]),  # type: ignore[arg-type]
+        actor=data["actor"],
+        note=data.get("note"),
+        evidence=tuple(data.get("evidence") or ()),
+        payload=data.get("payload") or {},
+        version=int(data["version"]),
+    )
+
+
+def dumps(data: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 text kept."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,588 @@
+"""The Ledger: the public face of a rectification ledger (整改台账)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+import pendulum
+
+from rectflow import _codec
+from rectflow._i18n import LANGS, msg
+from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
+from rectflow._policy import Period, Policy
+from rectflow._store import AgendaQuery, Head, MemoryStore, Store
+from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
+from rectflow._verify import Verification, verify_chain
+from rectflow._workflow import Workflow, validate_definition
+from rectflow.exceptions import (
+    DuplicateId,
+    FindingNotFound,
+    InspectionNotFound,
+    InvalidInput,
+    RuleViolation,
+    StorageError,
+)
+
+_DATE_ARGS = frozenset({"next_checkpoint", "deadline", "until"})
+
+
+@attrs.frozen
+class SpotCheckDraw:
+    """A reproducible random draw of findings to spot-check (不定期抽查).
+
+    Redo it with ``ledger.draw_spot_checks(inspection, k=draw.k, seed=draw.seed,
+    as_of=draw.as_of)``.
+
+    Attributes:
+        inspection: The inspection drawn from.
+        seed: The seed of the draw; record it on each ``spot_check`` event.
+        k: How many were asked for.
+        as_of: The day the population was taken.
+        population: The completed and rechecked findings drawn from, sorted.
+        findings: The drawn findings' ids, in draw order.
+    """
+
+    inspection: str
+    seed: int
+    k: int
+    as_of: dt.date
+    population: tuple[str, ...]
+    findings: tuple[str, ...]
+
+
+def _open_store(target: str) -> Store:
+    if target == ":memory:":
+        return MemoryStore()
+    if target.startswith(("postgresql://", "postgres://")):
+        try:
+            from rectflow._postgres import PostgresStore  # noqa: PLC0415
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise StorageError(
+                "PostgreSQL needs the 'postgres' extra: pip install 'rectflow[postgres]'"
+            ) from exc
+        store: Store = PostgresStore(target)
+        return store
+    from rectflow._sqlite import SqliteStore  # noqa: PLC0415
+
+    sqlite_store: Store = SqliteStore(target)
+    return sqlite_store
+
+
+class Ledger:
+    """A rectification ledger: inspections, their findings, and every event.
+
+    Open one with :meth:`open`; every change goes through :meth:`add_inspection`,
+    :meth:`add_finding` and :meth:`fire`, which check the workflow's rules and
+    write the event and the finding's new state in one transaction.
+
+    Attributes:
+        policy: The policy in force.
+        workflow: The shared workflow (machine and rules).
+        store: The storage backend.
+        lang: Language of errors and reports (``"zh"`` or ``"en"``).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        policy: Policy | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        workflow: Workflow | None = None,
+        lang: str = "zh",
+    ) -> None:
+        """Wrap an open *store*; prefer :meth:`open`."""
+        if lang not in LANGS:
+            raise InvalidInput(msg("unknown_lang", "zh", value=lang), field="lang", value=lang)
+        self.policy = policy or (workflow.policy if workflow else Policy())
+        self.workflow = workflow or Workflow(self.policy, lang=lang)
+        self.store = store
+        self.lang = lang
+        tz = self.policy.timezone
+        self._clock = clock or (lambda: pendulum.now(tz))
+        self._before_write: Callable[[], None] | None = None  # test hook: widen the read-write gap
+
+    @classmethod
+    def open(
+        cls,
+        target: str = ":memory:",
+        *,
+        policy: Policy | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        workflow: Workflow | None = None,
+        lang: str = "zh",
+    ) -> Ledger:
+        """Open (or create) a ledger.
+
+        Args:
+            target: ``":memory:"``, a SQLite file path, or a ``postgresql://`` URL.
+            policy: The policy (default :class:`Policy`).
+            clock: Returns the current aware time; default: the wall clock in the
+                policy's time zone. Events default to it and may not be later.
+            workflow: A custom workflow (default: the built-in one for *policy*).
+            lang: ``"zh"`` (default) or ``"en"`` for errors and reports.
+        """
+        return cls(
+            _open_store(str(target)), policy=policy, clock=clock, workflow=workflow, lang=lang
+        )
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    def __enter__(self) -> Ledger:  # noqa: PYI034 - Self needs Python 3.11
+        """Use as a context manager that closes the ledger."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the ledger."""
+        self.close()
+
+    # -- time
+
+    def now(self) -> pendulum.DateTime:
+        """The ledger clock's current time."""
+        value = self._clock()
+        return parse_time(value, "clock", self.lang)
+
+    def _at(self, at: object) -> pendulum.DateTime:
+        return self.now() if at is None else parse_time(at, "at", self.lang)
+
+    # -- inspections
+
+    def add_inspection(
+        self,
+        inspection_id: str,
+        *,
+        title: str,
+        feedback_at: dt.date | str,
+        declared_findings: int | None = None,
+        at: dt.datetime | str | None = None,
+    ) -> Inspection:
+        """Put an inspection (巡察) on the ledger.
+
+        Args:
+            inspection_id: Its id, e.g. ``"R1"``.
+            title: Its title.
+            feedback_at: The day feedback was given (``"2023-11-23"``).
+            declared_findings: How many problems the feedback declared.
+            at: When it is recorded (default: now).
+
+        Raises:
+            InvalidInput: For malformed arguments.
+            DuplicateId: When the id exists.
+        """
+        self._require_text(inspection_id, "inspection_id")
+        self._require_text(title, "title")
+        feedback = parse_date(feedback_at, "feedback_at", self.lang)
+        if declared_findings is not None and (
+            not isinstance(declared_findings, int) or declared_findings < 0
+        ):
+            raise InvalidInput(
+                msg("bad_value", self.lang, field="declared_findings", value=declared_findings),
+                field="declared_findings",
+                value=declared_findings,
+            )
+        inspection = Inspection(inspection_id, title, feedback, declared_findings, self._at(at))
+        self.store.add_inspection(inspection)
+        return inspection
+
+    def inspection(self, inspection_id: str) -> Inspection:
+        """The inspection with this id.
+
+        Raises:
+            InspectionNotFound: When there is none.
+        """
+        found = self.store.get_inspection(inspection_id)
+        if found is None:
+            raise InspectionNotFound(
+                inspection_id, msg("inspection_not_found", self.lang, id=inspection_id)
+            )
+        return found
+
+    def inspections(self) -> list[Inspection]:
+        """All inspections, in the order they were added."""
+        return self.store.inspections()
+
+    # -- findings
+
+    def resolve_deadline(self, spec: object, inspection: Inspection) -> dt.date:
+        """A deadline given as a date or relative to the feedback day.
+
+        ``"2024-01-31"``, a ``date``, ``"10 working days"``, ``"2 months"``,
+        ``"10个工作日"`` or ``"2个月"`` (counted from the inspection's feedback
+        day through the policy's calendar).
+
+        Raises:
+            InvalidInput: When it is neither.
+        """
+        if isinstance(spec, Period):
+            return spec.after(inspection.feedback_at, self.workflow.calendar)
+        if isinstance(spec, str) and not spec.strip()[:4].isdigit():
+            try:
+                period = Period.parse(spec)
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    msg("bad_deadline_spec", self.lang, field="deadline", value=spec),
+                    field="deadline",
+                    value=spec,
+                ) from exc
+            return period.after(inspection.feedback_at, self.workflow.calendar)
+        return parse_date(spec, "deadline", self.lang)
+
+    def add_finding(
+        self,
+        finding_id: str,
+        *,
+        inspection: str,
+        title: str,
+        kind: str,
+        owner: Owner,
+        deadline: dt.date | str | Period,
+        actor: str,
+        aspect: str = "",
+        category: str = "",
+        measures: Iterable[Measure] = (),
+        itemized: bool = True,
+        at: dt.datetime | str | None = None,
+    ) -> Finding:
+        """Put a finding (问题) on the ledger in state ``assigned``.
+
+        Args:
+            finding_id: Its id, e.g. ``"1.1.1"``.
+            inspection: The inspection's id.
+            title: The problem.
+            kind: ``"immediate"``, ``"deadline"`` or ``"long_term"``.
+            owner: Who answers for it.
+            deadline: A date, or a period after the feedback day (``"2 months"``).
+            actor: Who puts it on the ledger.
+            aspect: 方面.
+            category: 类别.
+            measures: Its measures.
+            itemized: False for a problem counted in the feedback but not described.
+            at: When (default: now).
+
+        Raises:
+            InvalidInput: For malformed arguments.
+            InspectionNotFound: For an unknown inspection.
+            DuplicateId: When the id exists.
+            RuleViolation: When *at* is before the feedback day or in the future.
+        """
+        self._require_text(finding_id, "finding_id")
+        self._require_text(title, "title")
+        self._require_text(actor, "actor")
+        if not isinstance(owner, Owner):
+            raise InvalidInput(
+                msg("bad_value", self.lang, field="owner", value=owner), field="owner"
+            )
+        measures = tuple(measures)
+        validate_definition(kind=kind, measures=measures, lang=self.lang)
+        insp = self.inspection(inspection)
+        when = self._at(at)
+        due = self.resolve_deadline(deadline, insp)
+        payload: dict[str, Any] = {
+            "inspection": inspection,
+            "aspect": aspect,
+            "category": category,
+            "title": title,
+            "kind": kind,
+            "owner": _codec.unstructure(owner),
+            "deadline": due.isoformat(),
+            "measures": [_codec.unstructure(m) for m in measures],
+            "itemized": bool(itemized),
+        }
+        event = Event(finding_id, "add", when, actor, payload=payload, version=1)
+        finding = self.workflow.create(event)
+        day = local_date(when, self.policy.timezone)
+        if day < insp.feedback_at:
+            raise RuleViolation(
+                "before_feedback",
+                msg(
+                    "rule.before_feedback",
+                    self.lang,
+                    finding=finding_id,
+                    at=when,
+                    feedback=insp.feedback_at,
+                ),
+                finding_id=finding_id,
+                event="add",
+            )
+        now = self.now()
+        if when > now:
+            raise RuleViolation(
+                "not_in_future",
+                msg("rule.not_in_future", self.lang, finding=finding_id, at=when, now=now),
+                finding_id=finding_id,
+                event="add",
+            )
+        if self.store.get(finding_id) is not None:
+            raise DuplicateId(finding_id, msg("duplicate_id", self.lang, id=finding_id))
+        self.store.append(event, finding, 0)
+        return finding
+
+    def get(self, finding_id: str) -> Finding:
+        """The finding's current record.
+
+        Raises:
+            FindingNotFound: When there is none.
+        """
+        found = self.store.get(finding_id)
+        if found is None:
+            raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
+        return found
+
+    def __contains__(self, finding_id: object) -> bool:
+        """Whether a finding with this id is on the ledger."""
+        return isinstance(finding_id, str) and self.store.get(finding_id) is not None
+
+    def findings(
+        self, inspection: str | None = None, *, state: str | None = None
+    ) -> Iterator[Finding]:
+        """Current findings, optionally of one inspection and/or in one state."""
+        if state is not None and state not in STATES:
+            raise InvalidInput(
+                msg("unknown_state", self.lang, value=state, known=", ".join(STATES)), field="state"
+            )
+        if state is None:
+            return self.store.findings(inspection)
+        return self.store.select(AgendaQuery(inspection=inspection, states=frozenset({state})))
+
+    def history(self, finding_id: str) -> tuple[Event, ...]:
+        """The finding's events, oldest first.
+
+        Raises:
+            FindingNotFound: When there is no such finding.
+        """
+        events = self.store.history(finding_id)
+        if not events:
+            raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
+        return events
+
+    def fire(
+        self,
+        finding_id: str,
+        event: str,
+        *,
+        actor: str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+        evidence: Iterable[str] = (),
+        expected_version: int | None = None,
+        **arguments: Any,
+    ) -> Finding:
+        """Apply an event to a finding and make it real.
+
+        Args:
+            finding_id: The finding.
+            event: ``start``, ``stage``, ``submit``, ``sign_off``, ``reject``, ``recheck``,
+                ``rebound``, ``extend``, ``spot_check``, ``cancel`` or ``record_measure``.
+            actor: Who does it.
+            at: When (aware time or ISO text with offset; default: now).
+            note: A note (required by ``stage`` and ``reject``).
+            evidence: References (required by ``stage``, ``submit``, ``recheck``, ``rebound``).
+            expected_version: Fail with :class:`~rectflow.ConcurrencyConflict` unless the
+                finding is at this version.
+            **arguments: The event's own arguments: ``next_checkpoint`` (stage),
+                ``deadline`` (rebound), ``requested_by``/``until``/``reason`` (extend),
+                ``seed`` (spot_check), ``reason`` (cancel), ``measure`` (record_measure).
+
+        Returns:
+            The finding after the event.
+
+        Raises:
+            InvalidInput: Malformed arguments.
+            FindingNotFound: No such finding.
+            TransitionNotAllowed: The event is not allowed in the current state.
+            RuleViolation: A guard failed (``.rule`` names it).
+            ConcurrencyConflict: The finding moved since it was read.
+        """
+        if isinstance(evidence, str):
+            evidence = (evidence,)
+        payload: dict[str, Any] = {}
+        for key, value in arguments.items():
+            if value is None:
+                continue
+            if key in _DATE_ARGS:
+                payload[key] = parse_date(value, key, self.lang).isoformat()
+            elif key == "seed":
+                if not isinstance(value, (int, str)) or isinstance(value, bool):
+                    raise InvalidInput(
+                        msg("bad_value", self.lang, field=key, value=value), field=key
+                    )
+                payload[key] = value
+            else:
+                payload[key] = str(value)
+        new_event = Event(
+            finding_id,
+            str(event),
+            self._at(at),
+            actor if isinstance(actor, str) else "",
+            note,
+            tuple(str(e) for e in evidence),
+            payload,
+        )
+        self.workflow.check_event(new_event)
+        current = self.get(finding_id)
+        if expected_version is not None and expected_version != current.version:
+            from rectflow.exceptions import ConcurrencyConflict  # noqa: PLC0415
+
+            raise ConcurrencyConflict(
+                finding_id,
+                expected_version,
+                current.version,
+                msg(
+                    "conflict",
+                    self.lang,
+                    finding=finding_id,
+                    expected=expected_version,
+                    actual=current.version,
+                ),
+            )
+        after = self.workflow.apply(current, new_event, now=self.now())
+        stored = attrs.evolve(new_event, version=after.version)
+        if self._before_write is not None:
+            self._before_write()
+        self.store.append(stored, after, current.version)
+        return after
+
+    @contextmanager
+    def batch(self) -> Iterator[Ledger]:
+        """Commit every change inside the block in one transaction, all or nothing."""
+        with self.store.transaction():
+            yield self
+
+    # -- replay, reports
+
+    def as_of(
+        self, as_of: dt.date | dt.datetime | str, inspection: str | None = None
+    ) -> list[Finding]:
+        """The findings as they stood at *as_of* (a day means its end), replayed from history."""
+        cutoff = as_of_cutoff(as_of, self.policy.timezone, self.lang)
+        return list(self._as_of(cutoff, inspection))
+
+    def _as_of(self, cutoff: dt.datetime, inspection: str | None) -> Iterator[Finding]:
+        for f in self.store.findings(inspection):
+            if f.created_at is not None and f.created_at > cutoff:
+                continue
+            if f.updated_at is not None and f.updated_at <= cutoff:
+                yield f
+                continue
+            events = [e for e in self.store.history(f.id) if e.at <= cutoff]
+            replayed = self.workflow.replay(events)
+            if replayed is not None:
+                yield replayed
+
+    def report(
+        self,
+        inspection: str,
+        *,
+        as_of: dt.date | dt.datetime | str | None = None,
+        lang: str | None = None,
+    ) -> Any:
+        """The progress report (整改进展情况报告) of *inspection* as of a day.
+
+        Args:
+            inspection: The inspection's id.
+            as_of: A day (its end counts) or an aware time; default: now.
+            lang: Default language of the rendered text.
+
+        Returns:
+            A :class:`~rectflow.Report`.
+        """
+        from rectflow._report import build_report  # noqa: PLC0415
+
+        insp = self.inspection(inspection)
+        cutoff = (
+            self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
+        )
+        findings = list(self._as_of(cutoff, inspection))
+        return build_report(
+            insp, findings, cutoff, self.policy, self.workflow.calendar, lang or self.lang
+        )
+
+    def agenda(
+        self, *, as_of: dt.date | dt.datetime | str | None = None, inspection: str | None = None
+    ) -> Any:
+        """What is overdue, due soon, to be looked back at, or missed, as of a day.
+
+        Returns:
+            An :class:`~rectflow.Agenda`.
+        """
+        from rectflow._agenda import build_agenda  # noqa: PLC0415
+
+        cutoff = (
+            self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
+        )
+        return build_agenda(self, cutoff, inspection)
+
+    def draw_spot_checks(
+        self,
+        inspection: str,
+        *,
+        k: int | None = None,
+        seed: int | None = None,
+        as_of: dt.date | str | None = None,
+    ) -> SpotCheckDraw:
+        """Draw a reproducible random sample of completed/rechecked findings.
+
+        Args:
+            inspection: The inspection.
+            k: Sample size (default: the policy's ``spot_check_sample``).
+            seed: The draw's seed (default: a fresh random one, returned in the result).
+            as_of: The day whose population is drawn from (default: today).
+
+        Returns:
+            The draw, with its seed; fire ``spot_check`` with ``seed=draw.seed``.
+        """
+        self.inspection(inspection)
+        k = self.policy.spot_check_sample if k is None else k
+        if not isinstance(k, int) or k < 0:
+            raise InvalidInput(msg("bad_value", self.lang, field="k", value=k), field="k")
+        if seed is None:
+            seed = secrets.randbelow(2**63)
+        day = (
+            local_date(self.now(), self.policy.timezone)
+            if as_of is None
+            else parse_date(as_of, "as_of", self.lang)
+        )
+        cutoff = as_of_cutoff(day, self.policy.timezone, self.lang)
+        population = tuple(
+            sorted(f.id for f in self._as_of(cutoff, inspection) if f.state in DONE_STATES)
+        )
+        drawn = tuple(random.Random(seed).sample(population, min(k, len(population))))  # noqa: S311
+        return SpotCheckDraw(inspection, seed, k, day, population, drawn)
+
+    # -- integrity
+
+    def head(self) -> Head:
+        """``(count, hash)`` of the event chain: keep it elsewhere as an anchor."""
+        return self.store.head()
+
+    def verify(self, anchor: Head | tuple[int, str] | None = None) -> Verification:
+        """Recompute the hash chain and replay every finding.
+
+        Args:
+            anchor: A head kept from earlier; with it truncation is detected too.
+
+        Returns:
+            A :class:`~rectflow.Verification`; truthy when everything checks.
+        """
+        return verify_chain(self.store.chain(), self.store.findings(), self.workflow, anchor)
+
+    # -- helpers
+
+    def _require_text(self, value: object, field: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput(msg("empty", self.lang, field=field), field=field, value=value)
+
+
+def as_mapping(finding: Finding) -> Mapping[str, Any]:
+    """A finding as JSON-native data."""
+    data: Mapping[str, Any] = _codec.unstructure(finding)
+    return data

@@ -1,0 +1,280 @@
+"""The records: inspections, findings, measures, owners and events.
+
+Records are ``attrs`` classes with slots. Values (``Owner``, ``Measure``,
+``Event``, ``Finding``, ``Inspection``) are frozen: a transition produces a new
+``Finding``; nothing is changed in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+import attrs
+
+STATES: Final = (
+    "assigned",
+    "in_progress",
+    "staged_result",
+    "pending_signoff",
+    "completed",
+    "rechecked",
+    "cancelled",
+)
+"""The states of the default workflow, in lifecycle order."""
+
+EVENT_NAMES: Final = (
+    "start",
+    "stage",
+    "submit",
+    "sign_off",
+    "reject",
+    "recheck",
+    "rebound",
+    "extend",
+    "spot_check",
+    "cancel",
+    "record_measure",
+)
+"""The events a finding can be fired (``add`` creates it)."""
+
+OPEN_STATES: Final = frozenset({"assigned", "in_progress", "staged_result", "pending_signoff"})
+"""States in which a finding is still being rectified (it can be overdue)."""
+
+DONE_STATES: Final = frozenset({"completed", "rechecked"})
+"""States in which a finding has been signed off."""
+
+STATE_LABELS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {
+        "assigned": ("已交办", "assigned"),
+        "in_progress": ("整改中", "in progress"),
+        "staged_result": ("取得阶段性成效", "staged result"),
+        "pending_signoff": ("待销号", "pending sign-off"),
+        "completed": ("已完成整改", "completed"),
+        "rechecked": ("已回头看", "rechecked"),
+        "cancelled": ("已撤销", "cancelled"),
+    }
+)
+
+FINDING_KINDS: Final = ("immediate", "deadline", "long_term")
+"""立行立改, 限期整改, 长期坚持."""
+
+MEASURE_KINDS: Final = ("one_off", "institutional", "recurring", "long_term")
+CADENCES: Final[Mapping[str, int]] = MappingProxyType(
+    {"weekly": 0, "monthly": 1, "quarterly": 3, "termly": 6, "yearly": 12}
+)
+"""Cadences of recurring measures, in months per period (0: weekly, Monday to Sunday)."""
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value)
+
+
+def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+@attrs.frozen
+class Owner:
+    """Who answers for a finding (责任清单).
+
+    Attributes:
+        leader: 责任领导, the leader in charge.
+        department: 责任部门, the responsible department.
+        person: 责任人, the responsible person; they may not sign off their own finding.
+    """
+
+    leader: str
+    department: str
+    person: str
+
+
+@attrs.frozen
+class Measure:
+    """A rectification measure (整改措施) of a finding.
+
+    Attributes:
+        id: Unique within its finding, e.g. ``"1.1.1-2"``.
+        text: What is to be done.
+        kind: ``one_off``, ``institutional``, ``recurring`` or ``long_term``.
+        owner: The department or person carrying it out.
+        cadence: For recurring measures: ``weekly``, ``monthly``, ``quarterly``,
+            ``termly`` or ``yearly``.
+        document: For institutional measures: the rule or plan adopted,
+            e.g. 《X中学资产借用登记制度》.
+        document_type: ``"rule"`` or ``"plan"``; what the progress report counts.
+        done_at: When a one-off or institutional measure was done.
+        established: When a recurring or long-term measure was first carried out.
+        occurrences: Days on which a recurring measure was carried out.
+    """
+
+    id: str
+    text: str
+    kind: str = "one_off"
+    owner: str = ""
+    cadence: str | None = None
+    document: str | None = None
+    document_type: str | None = None
+    done_at: dt.date | None = None
+    established: dt.date | None = None
+    occurrences: tuple[dt.date, ...] = attrs.field(default=(), converter=_tuple)
+
+    @property
+    def is_done(self) -> bool:
+        """Done once (one-off, institutional) or established (recurring, long-term)."""
+        if self.kind in ("recurring", "long_term"):
+            return self.established is not None
+        return self.done_at is not None
+
+
+@attrs.frozen
+class Inspection:
+    """An inspection, audit or supervision visit whose feedback is rectified.
+
+    Attributes:
+        id: The inspection's id, e.g. ``"R1"``.
+        title: Its title.
+        feedback_at: The day feedback (反馈意见) was given; report deadlines count from it.
+        declared_findings: How many problems the feedback declared, which may exceed
+            the number itemized on the ledger.
+        created_at: When it was put on the ledger.
+    """
+
+    id: str
+    title: str
+    feedback_at: dt.date
+    declared_findings: int | None = None
+    created_at: dt.datetime | None = None
+
+
+@attrs.frozen
+class Event:
+    """One entry of a finding's history.
+
+    Attributes:
+        finding_id: The finding.
+        name: The event, e.g. ``"submit"``; ``"add"`` is the finding's creation.
+        at: When it happened (aware).
+        actor: Who did it.
+        note: A free-text note.
+        evidence: References (file names, URLs, content hashes).
+        payload: Event-specific data (``next_checkpoint``, ``deadline``, ``seed`` …).
+        version: The finding's version after this event (1 for ``add``).
+    """
+
+    finding_id: str
+    name: str
+    at: dt.datetime
+    actor: str
+    note: str | None = None
+    evidence: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    payload: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map, eq=False)
+    version: int = 0
+
+    @property
+    def _payload_items(self) -> tuple[tuple[str, Any], ...]:
+        return tuple(sorted(self.payload.items()))
+
+    def __eq__(self, other: object) -> bool:
+        """Events are equal when every field, payload included, is equal."""
+        if not isinstance(other, Event):
+            return NotImplemented
+        return (
+            self.finding_id,
+            self.name,
+            self.at,
+            self.actor,
+            self.note,
+            self.evidence,
+            dict(self.payload),
+            self.version,
+        ) == (
+            other.finding_id,
+            other.name,
+            other.at,
+            other.actor,
+            other.note,
+            other.evidence,
+            dict(other.payload),
+            other.version,
+        )
+
+    def __hash__(self) -> int:
+        """Hash of the identifying fields."""
+        return hash((self.finding_id, self.version, self.name))
+
+
+@attrs.frozen
+class Finding:
+    """A problem on the ledger (整改台账的一行) and where its rectification stands.
+
+    Everything here is derived from the finding's events: replaying them with
+    :meth:`rectflow.Workflow.replay` gives the same record.
+
+    Attributes:
+        id: E.g. ``"1.1.1"`` (aspect.category.number).
+        inspection: The inspection's id.
+        aspect: 方面.
+        category: 类别, e.g. "落实意识形态工作责任制不力".
+        title: The problem.
+        kind: ``immediate`` (立行立改), ``deadline`` (限期整改) or ``long_term`` (长期坚持).
+        owner: Who answers for it.
+        deadline: The current deadline (整改时限), after extensions and rebounds.
+        original_deadline: The first deadline, kept for on-time figures.
+        measures: Its measures.
+        itemized: False for problems counted in the feedback but not described.
+        state: The workflow state.
+        version: Number of events applied (1 after ``add``).
+        extensions: How many times the deadline was extended.
+        rework: How many times it rebounded (回潮/反弹).
+        created_at: When it was added.
+        updated_at: Time of its last event.
+        submitter: Who submitted it for sign-off, while that matters.
+        submitted_at: When it was last submitted.
+        completed_at: When it was last signed off.
+        signed_off_by: Who signed it off.
+        rechecked_at: When it was last rechecked.
+        next_checkpoint: For staged results, the day the next progress report is due.
+        spot_checks: How many random spot checks it passed.
+        first_completed_at: When it was first signed off (on-time figures).
+    """
+
+    id: str
+    inspection: str
+    aspect: str
+    category: str
+    title: str
+    kind: str
+    owner: Owner
+    deadline: dt.date
+    original_deadline: dt.date
+    measures: tuple[Measure, ...] = attrs.field(default=(), converter=_tuple)
+    itemized: bool = True
+    state: str = "assigned"
+    version: int = 1
+    extensions: int = 0
+    rework: int = 0
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    submitter: str | None = None
+    submitted_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    signed_off_by: str | None = None
+    rechecked_at: dt.datetime | None = None
+    next_checkpoint: dt.date | None = None
+    spot_checks: int = 0
+    first_completed_at: dt.datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Still being rectified (not signed off, not cancelled)."""
+        return self.state in OPEN_STATES
+
+    def measure(self, measure_id: str) -> Measure | None:
+        """The measure with *measure_id*, or None."""
+        for m in self.measures:
+            if m.id == measure_id:
+                return m
+        return None

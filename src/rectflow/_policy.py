@@ -1,0 +1,271 @@
+"""Policies: the settings a workflow runs under, as data.
+
+A :class:`Policy` is a frozen record; :func:`load_policy` reads one from TOML
+and :func:`policy_pack` returns one of the packs shipped in
+``rectflow/policies/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+import pendulum
+
+from rectflow.exceptions import InvalidInput, PolicyError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+if TYPE_CHECKING:
+    from rectflow.calendar import Calendar
+
+UNITS: Final = ("days", "workdays", "months")
+
+_PERIOD_RE = re.compile(
+    r"^\s*(?P<n>-?\d+)\s*(?P<unit>"
+    r"working\s+days?|workdays?|business\s+days?|days?|months?|"
+    r"个工作日|工作日|天|日|个月|月)\s*$",
+    re.IGNORECASE,
+)
+_UNIT_WORDS: Final = {
+    "working day": "workdays",
+    "working days": "workdays",
+    "workday": "workdays",
+    "workdays": "workdays",
+    "business day": "workdays",
+    "business days": "workdays",
+    "个工作日": "workdays",
+    "工作日": "workdays",
+    "day": "days",
+    "days": "days",
+    "天": "days",
+    "日": "days",
+    "month": "months",
+    "months": "months",
+    "个月": "months",
+    "月": "months",
+}
+
+
+@attrs.frozen
+class Period:
+    """A length of time in one unit: calendar days, working days or months.
+
+    Periods follow the Civil Code: the start day is not counted (art. 201), a
+    period in months ends on the corresponding day or the month's last day
+    (art. 202), and a period ending on a rest day ends on the next working day
+    (art. 203).
+
+    Attributes:
+        amount: How many units.
+        unit: ``"days"``, ``"workdays"`` or ``"months"``.
+    """
+
+    amount: int
+    unit: str = attrs.field()
+
+    @unit.validator
+    def _check_unit(self, _attr: object, value: str) -> None:
+        if value not in UNITS:
+            raise InvalidInput(f"unknown period unit {value!r}; use one of {UNITS}", field="unit")
+
+    @classmethod
+    def parse(cls, text: str | Period) -> Period:
+        """Read ``"3 months"``, ``"10 working days"``, ``"30 days"``, ``"10个工作日"``, ``"2个月"``.
+
+        Raises:
+            InvalidInput: When the text is not a period.
+        """
+        if isinstance(text, Period):
+            return text
+        m = _PERIOD_RE.match(str(text))
+        if m is None:
+            raise InvalidInput(f"cannot read period {text!r}", field="period", value=text)
+        unit = _UNIT_WORDS[re.sub(r"\s+", " ", m["unit"].lower())]
+        return cls(int(m["n"]), unit)
+
+    def after(self, day: dt.date, calendar: Calendar) -> dt.date:
+        """The day this period ends when it starts on *day* (which is not counted)."""
+        if self.unit == "workdays":
+            return calendar.add_workdays(day, self.amount)
+        if self.unit == "months":
+            return calendar.add_months(day, self.amount)
+        return calendar.add_days(day, self.amount)
+
+    def plain_after(self, day: dt.date) -> dt.date:
+        """Calendar arithmetic without working-day rolling (for ``workdays``: Mon–Fri)."""
+        d = pendulum.Date(day.year, day.month, day.day)
+        if self.unit == "months":
+            return d.add(months=self.amount)
+        if self.unit == "days":
+            return d.add(days=self.amount)
+        out, left = d, self.amount
+        while left > 0:
+            out = out.add(days=1)
+            if out.isoweekday() < 6:
+                left -= 1
+        return out
+
+    def __str__(self) -> str:
+        """E.g. ``3 months``."""
+        unit = {"workdays": "working days"}.get(self.unit, self.unit)
+        return f"{self.amount} {unit}"
+
+    def zh(self) -> str:
+        """E.g. ``3个月``."""
+        unit = {"workdays": "个工作日", "days": "天", "months": "个月"}[self.unit]
+        return f"{self.amount}{unit}"
+
+
+def _period(value: object) -> Period:
+    return Period.parse(value)  # type: ignore[arg-type]
+
+
+def _periods(value: Iterable[Any]) -> tuple[Period, ...]:
+    return tuple(_period(p) for p in value)
+
+
+def _ladder(value: Iterable[Any]) -> tuple[tuple[int, str], ...]:
+    items: list[tuple[int, str]] = []
+    for item in value:
+        if isinstance(item, dict):
+            items.append((int(item["after_workdays"]), str(item["level"])))
+        else:
+            days, level = item
+            items.append((int(days), str(level)))
+    return tuple(sorted(items))
+
+
+@attrs.frozen(kw_only=True)
+class Policy:
+    """The settings a workflow runs under (DOMAIN.md "Time and deadlines").
+
+    Attributes:
+        name: The policy's name, e.g. ``"xuncha"``.
+        timezone: IANA zone in which dates are read (default Asia/Shanghai).
+        calendar: ``"china"`` (official PRC working days) or ``"weekdays"`` (Monday–Friday).
+        report_period: How long after feedback the progress report is due (2 months:
+            巡视工作条例 2015 art. 27).
+        look_back_wait: How long after sign-off a look-back may happen (convention: 3 months).
+        checkpoint_interval: The longest interval between a staged result and its next
+            checkpoint (convention: 3 months).
+        reminder_window: How far ahead a deadline counts as "due soon" (10 working days).
+        max_extensions: How many times a deadline may be extended (2).
+        spot_check_sample: Default number of findings drawn for a spot check.
+        escalation: The ladder for overdue findings: ``(working days overdue, level)``
+            pairs, ascending; the highest reached applies.
+        effectiveness_checks: Extra follow-up checks after completion (CAPA 30/60/90).
+        source: Where the defaults come from (free text, shown in docs).
+    """
+
+    name: str = "xuncha"
+    timezone: str = attrs.field(default="Asia/Shanghai")
+    calendar: str = "china"
+    report_period: Period = attrs.field(default=Period(2, "months"), converter=_period)
+    look_back_wait: Period = attrs.field(default=Period(3, "months"), converter=_period)
+    checkpoint_interval: Period = attrs.field(default=Period(3, "months"), converter=_period)
+    reminder_window: Period = attrs.field(default=Period(10, "workdays"), converter=_period)
+    max_extensions: int = 2
+    spot_check_sample: int = 3
+    escalation: tuple[tuple[int, str], ...] = attrs.field(
+        default=((1, "warning"), (10, "referral")), converter=_ladder
+    )
+    effectiveness_checks: tuple[Period, ...] = attrs.field(default=(), converter=_periods)
+    source: str = ""
+
+    @timezone.validator
+    def _check_tz(self, _attr: object, value: str) -> None:
+        try:
+            pendulum.timezone(value)
+        except Exception as exc:
+            raise PolicyError(
+                f"unknown time zone {value!r}", field="timezone", value=value
+            ) from exc
+
+    def __attrs_post_init__(self) -> None:
+        """Check the fields that depend on each other."""
+        if self.calendar not in ("china", "weekdays"):
+            raise PolicyError(
+                f"unknown calendar {self.calendar!r}; use 'china' or 'weekdays'", field="calendar"
+            )
+        if self.max_extensions < 0 or self.spot_check_sample < 0:
+            raise PolicyError("max_extensions and spot_check_sample must be ≥ 0")
+
+    def work_calendar(self) -> Calendar:
+        """The working-day calendar this policy names."""
+        from rectflow import calendar  # noqa: PLC0415 - calendar imports policy lazily too
+
+        return calendar.china() if self.calendar == "china" else calendar.weekdays()
+
+    def escalation_level(self, workdays_overdue: int) -> str | None:
+        """The level of the ladder reached after *workdays_overdue* working days."""
+        level = None
+        for threshold, name in self.escalation:
+            if workdays_overdue >= threshold:
+                level = name
+        return level
+
+
+_FIELDS: Final = {a.name for a in attrs.fields(Policy)}
+
+
+def policy_from_mapping(data: dict[str, Any], *, origin: str = "policy") -> Policy:
+    """Build a :class:`Policy` from a mapping (as read from TOML).
+
+    Raises:
+        PolicyError: For unknown keys or invalid values, naming them.
+    """
+    body = dict(data.get("policy", data))
+    unknown = sorted(set(body) - _FIELDS)
+    if unknown:
+        raise PolicyError(
+            f"{origin}: unknown policy key(s): {', '.join(unknown)}", field=unknown[0]
+        )
+    try:
+        return Policy(**body)
+    except PolicyError:
+        raise
+    except (InvalidInput, TypeError, ValueError, KeyError) as exc:
+        raise PolicyError(f"{origin}: {exc}") from exc
+
+
+def load_policy(source: str | Path) -> Policy:
+    """Load a policy from a TOML file, or a shipped pack by name (``"xuncha"``).
+
+    Raises:
+        PolicyError: When the file is missing, is not TOML, or does not validate.
+    """
+    if isinstance(source, str) and source in PACKS:
+        return policy_pack(source)
+    path = Path(source)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PolicyError(f"policy file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: not valid TOML: {exc}") from exc
+    return policy_from_mapping(data, origin=str(path))
+
+
+PACKS: Final = ("capa", "hazard", "xuncha", "xunshi-2015")
+
+
+def policy_pack(name: str) -> Policy:
+    """One of the shipped policy packs: ``xuncha`` (default), ``xunshi-2015``, ``hazard``, ``capa``.
+
+    Raises:
+        PolicyError: For an unknown pack.
+    """
+    if name not in PACKS:
+        raise PolicyError(f"unknown policy pack {name!r}; shipped: {', '.join(PACKS)}", value=name)
+    text = resources.files("rectflow").joinpath(f"policies/{name}.toml").read_text("utf-8")
+    return policy_from_mapping(tomllib.loads(text), origin=f"pack {name}")

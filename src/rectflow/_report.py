@@ -1,0 +1,336 @@
+"""The progress report (整改进展情况报告): data first, rendering separate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from rectflow._model import DONE_STATES, OPEN_STATES, STATES, Finding, Inspection
+from rectflow._policy import Policy
+from rectflow._time import local_date
+from rectflow._workflow import missed_periods, state_label
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(part / whole, 4)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@attrs.frozen
+class Report:
+    """A progress report as of a day, computed by replaying history.
+
+    Build it with :meth:`rectflow.Ledger.report`; read it with :meth:`to_dict`,
+    :meth:`to_json` or :meth:`to_markdown`.
+
+    Attributes:
+        data: The figures (see :meth:`to_dict`).
+        lang: The default language of :meth:`to_markdown`.
+    """
+
+    data: dict[str, Any]
+    lang: str = "zh"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as JSON-native data.
+
+        Keys: ``inspection``, ``title``, ``as_of``, ``feedback_at``, ``report_due``,
+        ``report_overdue``, ``declared``, ``total``, ``itemized``, ``not_itemized``,
+        ``undeclared_gap`` (declared minus on the ledger), ``by_state`` (every state),
+        ``completed`` (completed + rechecked), ``staged``, ``open``, ``overdue``,
+        ``cancelled``, ``completion_rate``, ``on_time``, ``late_completions``,
+        ``on_time_rate``, ``rebounds``, ``by_aspect`` (per aspect, with its
+        categories), ``rules_adopted``, ``plans_adopted``, ``documents``,
+        ``recurring_measures`` (``kept`` and ``missed``).
+        """
+        copy: dict[str, Any] = json.loads(json.dumps(self.data))  # a deep copy
+        return copy
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The figures as JSON text (UTF-8 kept)."""
+        return json.dumps(self.data, ensure_ascii=False, indent=indent)
+
+    def to_markdown(self, lang: str | None = None) -> str:
+        """The report as Markdown in the seed's own wording (``zh``) or English."""
+        return _markdown(self.data, lang or self.lang)
+
+
+def _counts(findings: list[Finding], day: dt.date) -> dict[str, Any]:
+    live = [f for f in findings if f.state != "cancelled"]
+    return {
+        "total": len(live),
+        "completed": sum(f.state in DONE_STATES for f in live),
+        "staged": sum(f.state == "staged_result" for f in live),
+        "open": sum(f.state in OPEN_STATES for f in live),
+        "overdue": sum(f.state in OPEN_STATES and day > f.deadline for f in live),
+    }
+
+
+def build_report(
+    inspection: Inspection,
+    findings: Iterable[Finding],
+    cutoff: dt.datetime,
+    policy: Policy,
+    calendar: Any,
+    lang: str,
+) -> Report:
+    """Compute a :class:`Report` from the findings as they stood at *cutoff*."""
+    findings = sorted(findings, key=lambda f: _sort_key(f.id))
+    tz = policy.timezone
+    day = local_date(cutoff, tz)
+    live = [f for f in findings if f.state != "cancelled"]
+    by_state = dict.fromkeys(STATES, 0)
+    for f in findings:
+        by_state[f.state] += 1
+    completed = [f for f in live if f.state in DONE_STATES]
+    late = [
+        f
+        for f in completed
+        if f.first_completed_at is not None
+        and local_date(f.first_completed_at, tz) > f.original_deadline
+    ]
+    aspects: dict[str, dict[str, Any]] = {}
+    for f in live:
+        if not f.itemized:
+            continue
+        a = aspects.setdefault(f.aspect, {"aspect": f.aspect, "categories": {}, "findings": []})
+        a["findings"].append(f)
+        a["categories"].setdefault(f.category, []).append(f)
+    by_aspect = [
+        {
+            "aspect": name,
+            **_counts(a["findings"], day),
+            "categories": [
+                {"category": c, **_counts(fs, day)} for c, fs in a["categories"].items()
+            ],
+        }
+        for name, a in aspects.items()
+    ]
+    documents: list[dict[str, str]] = []
+    kept = missed = 0
+    missed_items: list[dict[str, Any]] = []
+    for f in live:
+        for m in f.measures:
+            if m.kind == "institutional" and m.document_type and m.done_at and m.done_at <= day:
+                documents.append(
+                    {"finding": f.id, "document": m.document or m.text, "type": m.document_type}
+                )
+            if m.kind == "recurring" and m.established is not None:
+                gaps = missed_periods(m, day)
+                if gaps:
+                    missed += 1
+                    missed_items.append(
+                        {"finding": f.id, "measure": m.id, "missed": [g.isoformat() for g in gaps]}
+                    )
+                else:
+                    kept += 1
+    due = policy.report_period.after(inspection.feedback_at, calendar)
+    declared = inspection.declared_findings
+    data: dict[str, Any] = {
+        "inspection": inspection.id,
+        "title": inspection.title,
+        "as_of": day.isoformat(),
+        "cutoff": cutoff.isoformat(),
+        "feedback_at": inspection.feedback_at.isoformat(),
+        "report_due": due.isoformat(),
+        "report_overdue": day > due,
+        "declared": declared if declared is not None else len(live),
+        "total": len(live),
+        "itemized": sum(f.itemized for f in live),
+        "not_itemized": sum(not f.itemized for f in live),
+        "undeclared_gap": (declared - len(live)) if declared is not None else 0,
+        "by_state": by_state,
+        "completed": len(completed),
+        "staged": by_state["staged_result"],
+        "open": sum(f.state in OPEN_STATES for f in live),
+        "overdue": sum(f.state in OPEN_STATES and day > f.deadline for f in live),
+        "overdue_findings": [f.id for f in live if f.state in OPEN_STATES and day > f.deadline],
+        "cancelled": by_state["cancelled"],
+        "completion_rate": _rate(len(completed), len(live)),
+        "on_time": len(completed) - len(late),
+        "late_completions": [f.id for f in late],
+        "on_time_rate": _rate(len(completed) - len(late), len(completed)),
+        "rebounds": sum(f.rework > 0 for f in live),
+        "rework_total": sum(f.rework for f in live),
+        "rechecked": by_state["rechecked"],
+        "by_aspect": by_aspect,
+        "rules_adopted": sum(d["type"] == "rule" for d in documents),
+        "plans_adopted": sum(d["type"] == "plan" for d in documents),
+        "documents": documents,
+        "recurring_measures": {"kept": kept, "missed": missed, "missed_detail": missed_items},
+    }
+    return Report(data, lang)
+
+
+def _sort_key(finding_id: str) -> tuple[Any, ...]:
+    return tuple(
+        (0, int(p)) if p.isdigit() else (1, p) for p in finding_id.replace("-", ".").split(".")
+    )
+
+
+_ZH_NUM = "一二三四五六七八九十"
+
+
+def _zh_summary(d: dict[str, Any]) -> str:
+    """The seed's sentence: 对巡察反馈的28个问题,已完成整改18项,其余10项已取得阶段性成效….
+
+    Returns:
+        The sentence for these figures.
+    """
+    rest = d["total"] - d["completed"]
+    text = f"对巡察反馈的{d['declared']}个问题,已完成整改{d['completed']}项"
+    if rest == 0:
+        return text + "。"
+    if rest == d["staged"]:
+        return text + f",其余{rest}项已取得阶段性成效,正在常态化推进、长期坚持。"
+    parts = []
+    if d["staged"]:
+        parts.append(f"{d['staged']}项已取得阶段性成效")
+    others = rest - d["staged"]
+    if others:
+        parts.append(f"{others}项正在整改")
+    return text + f",其余{rest}项中" + "、".join(parts) + "。"
+
+
+def _markdown(d: dict[str, Any], lang: str) -> str:
+    if lang == "en":
+        return _markdown_en(d)
+    rec = d["recurring_measures"]
+    lines = [
+        f"# {d['title']}: 整改进展情况报告",
+        "",
+        f"截至 {d['as_of']}(巡察反馈日期 {d['feedback_at']},整改报告应于 {d['report_due']} 前报送"
+        + (",已逾期" if d["report_overdue"] else "")
+        + ")。",
+        "",
+        _zh_summary(d),
+    ]
+    if d["not_itemized"]:
+        lines.append(f"其中{d['not_itemized']}个问题已计入总数但未逐项列明。")
+    if d["undeclared_gap"] > 0:
+        lines.append(f"另有{d['undeclared_gap']}个反馈问题尚未录入台账。")
+    elif d["undeclared_gap"] < 0:
+        lines.append(f"台账问题数比反馈问题数多{-d['undeclared_gap']}个,请核对。")
+    if d["rules_adopted"] or d["plans_adopted"]:
+        lines.append(
+            f"建立并完善{d['rules_adopted']}项制度或方案和{d['plans_adopted']}项发展规划。"
+        )
+    lines += [
+        "",
+        "| 指标 | 数值 |",
+        "|---|---|",
+        f"| 问题总数(台账) | {d['total']} |",
+        f"| 逐项列明 | {d['itemized']} |",
+        f"| 已完成整改(含已回头看) | {d['completed']} |",
+        f"| 取得阶段性成效 | {d['staged']} |",
+        f"| 逾期未完成 | {d['overdue']} |",
+        f"| 整改完成率 | {_pct(d['completion_rate'])} |",
+        f"| 按期完成率 | {_pct(d['on_time_rate'])} |",
+        f"| 逾期完成 | {len(d['late_completions'])} |",
+        f"| 反弹(回潮)问题 | {d['rebounds']} |",
+        f"| 常态化措施按期开展 / 漏开展 | {rec['kept']} / {rec['missed']} |",
+        "",
+        "## 各状态问题数",
+        "",
+        "| 状态 | 数量 |",
+        "|---|---|",
+        *(f"| {state_label(s)} | {n} |" for s, n in d["by_state"].items()),
+        "",
+        "## 分方面整改情况",
+        "",
+    ]
+    for i, a in enumerate(d["by_aspect"]):
+        head = f"第{_ZH_NUM[i]}方面" if i < len(_ZH_NUM) else f"第{i + 1}方面"
+        lines.append(
+            f"- **{head}问题:{a['aspect']}** 共{a['total']}个,已完成{a['completed']}个,"
+            f"阶段性成效{a['staged']}个" + (f",逾期{a['overdue']}个" if a["overdue"] else "")
+        )
+        for j, c in enumerate(a["categories"]):
+            mark = f"({_ZH_NUM[j]})" if j < len(_ZH_NUM) else f"({j + 1})"
+            lines.append(
+                f"  - {mark}{c['category']}:共{c['total']}个,已完成{c['completed']}个,"
+                f"阶段性成效{c['staged']}个"
+            )
+    if d["overdue_findings"]:
+        lines += ["", f"逾期未完成的问题: {', '.join(d['overdue_findings'])}"]
+    if d["late_completions"]:
+        lines += [f"逾期完成的问题: {', '.join(d['late_completions'])}"]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_en(d: dict[str, Any]) -> str:
+    rec = d["recurring_measures"]
+    lines = [
+        f"# {d['title']}: rectification progress report",
+        "",
+        (
+            f"As of {d['as_of']} (feedback on {d['feedback_at']}; "
+            f"the report is due by {d['report_due']}"
+            + (", overdue" if d["report_overdue"] else "")
+            + ")."
+        ),
+        "",
+        (
+            f"Of the {d['declared']} problems in the feedback, {d['completed']} are completed; "
+            f"of the other {d['total'] - d['completed']}, {d['staged']} have staged results and "
+            "are being kept up over the long term, the rest are in rectification."
+        ),
+    ]
+    if d["not_itemized"]:
+        lines.append(f"{d['not_itemized']} problems are counted but not itemized.")
+    if d["undeclared_gap"] > 0:
+        lines.append(f"{d['undeclared_gap']} declared problems are not on the ledger yet.")
+    elif d["undeclared_gap"] < 0:
+        lines.append(
+            f"The ledger holds {-d['undeclared_gap']} more problems than declared; check it."
+        )
+    if d["rules_adopted"] or d["plans_adopted"]:
+        lines.append(
+            f"{d['rules_adopted']} rules or schemes and {d['plans_adopted']} plans were adopted."
+        )
+    lines += [
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| findings on the ledger | {d['total']} |",
+        f"| itemized | {d['itemized']} |",
+        f"| completed (incl. rechecked) | {d['completed']} |",
+        f"| staged results | {d['staged']} |",
+        f"| overdue | {d['overdue']} |",
+        f"| completion rate | {_pct(d['completion_rate'])} |",
+        f"| on-time rate | {_pct(d['on_time_rate'])} |",
+        f"| late completions | {len(d['late_completions'])} |",
+        f"| rebounds | {d['rebounds']} |",
+        f"| recurring measures kept / missed | {rec['kept']} / {rec['missed']} |",
+        "",
+        "## By state",
+        "",
+        "| state | count |",
+        "|---|---|",
+        *(f"| {state_label(s, 'en')} | {n} |" for s, n in d["by_state"].items()),
+        "",
+        "## By aspect",
+        "",
+    ]
+    for i, a in enumerate(d["by_aspect"], start=1):
+        lines.append(
+            f"- **Aspect {i}: {a['aspect']}**: {a['total']} findings, {a['completed']} completed, "
+            f"{a['staged']} staged" + (f", {a['overdue']} overdue" if a["overdue"] else "")
+        )
+        for j, c in enumerate(a["categories"], start=1):
+            lines.append(
+                f"  - ({j}) {c['category']}: {c['total']}, "
+                f"{c['completed']} completed, {c['staged']} staged"
+            )
+    if d["overdue_findings"]:
+        lines += ["", f"Overdue: {', '.join(d['overdue_findings'])}"]
+    if d["late_completions"]:
+        lines += [f"Completed late: {', '.join(d['late_completions'])}"]
+    return "\n".join(lines) + "\n"

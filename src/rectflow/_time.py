@@ -1,0 +1,123 @@
+"""Parsing and normalising times: every time rectflow keeps is aware.
+
+``pendulum.parse("2024-03-01 10:00")`` silently means UTC; rectflow never
+guesses. A time string must carry its offset (``+08:00`` or ``Z``); a naive
+``datetime`` is rejected. Dates (deadlines, checkpoints) are plain dates and
+are interpreted in the policy's time zone where they meet times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+import pendulum
+
+from rectflow._i18n import msg
+from rectflow.exceptions import InvalidInput
+
+Clock = Callable[[], dt.datetime]
+"""A zero-argument callable returning the current time, time-zone aware."""
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_OFFSET_RE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+
+
+def parse_time(value: object, field: str = "at", lang: str = "zh") -> pendulum.DateTime:
+    """Return *value* as an aware :class:`pendulum.DateTime`.
+
+    Args:
+        value: An ISO-8601 string with an offset, or an aware ``datetime``.
+        field: The argument's name, for the error message.
+        lang: The language of the error message.
+
+    Raises:
+        InvalidInput: For a naive time, a string without offset, an impossible
+            date or anything that is not a time.
+    """
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+            raise InvalidInput(
+                msg("naive_time", lang, field=field, value=value), field=field, value=value
+            )
+        return pendulum.instance(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if _DATE_RE.match(text) or not _OFFSET_RE.search(text):
+            raise InvalidInput(
+                msg("naive_time", lang, field=field, value=value), field=field, value=value
+            )
+        try:
+            parsed = pendulum.parse(text, exact=True)
+        except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
+            raise InvalidInput(
+                msg("bad_time", lang, field=field, value=value), field=field, value=value
+            ) from exc
+        if not isinstance(parsed, pendulum.DateTime) or parsed.tzinfo is None:
+            raise InvalidInput(
+                msg("naive_time", lang, field=field, value=value), field=field, value=value
+            )
+        return parsed
+    raise InvalidInput(msg("bad_time", lang, field=field, value=value), field=field, value=value)
+
+
+def parse_date(value: object, field: str = "date", lang: str = "zh") -> dt.date:
+    """Return *value* as a plain :class:`datetime.date`.
+
+    Args:
+        value: ``"YYYY-MM-DD"`` or a ``date`` (a ``datetime`` is refused: a
+            deadline is a day, not an instant).
+        field: The argument's name, for the error message.
+        lang: The language of the error message.
+
+    Raises:
+        InvalidInput: For anything else, or an impossible date.
+    """
+    if isinstance(value, dt.datetime):
+        raise InvalidInput(
+            msg("not_a_date", lang, field=field, value=value), field=field, value=value
+        )
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    if isinstance(value, str) and _DATE_RE.match(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise InvalidInput(
+                msg("bad_date", lang, field=field, value=value), field=field, value=value
+            ) from exc
+    raise InvalidInput(msg("bad_date", lang, field=field, value=value), field=field, value=value)
+
+
+def end_of_day(day: dt.date, tz: str) -> pendulum.DateTime:
+    """The last instant of *day* in time zone *tz*."""
+    return pendulum.datetime(day.year, day.month, day.day, tz=tz).end_of("day")
+
+
+def as_of_cutoff(value: object, tz: str, lang: str = "zh") -> pendulum.DateTime:
+    """Turn an ``as_of`` argument (a date or an aware time) into an instant.
+
+    A date means the end of that day in the policy's time zone.
+    """
+    if isinstance(value, dt.datetime) or (
+        isinstance(value, str) and not _DATE_RE.match(value.strip())
+    ):
+        return parse_time(value, "as_of", lang)
+    return end_of_day(parse_date(value, "as_of", lang), tz)
+
+
+def local_date(at: dt.datetime, tz: str) -> dt.date:
+    """The calendar day of instant *at* in time zone *tz*."""
+    local = pendulum.instance(at).in_timezone(tz)
+    return dt.date(local.year, local.month, local.day)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Plain month arithmetic: the corresponding day, or the month's last day."""
+    return pendulum.Date(day.year, day.month, day.day).add(months=months)
+
+
+def iso(at: dt.datetime) -> str:
+    """Canonical ISO-8601 text of an aware time (microseconds kept)."""
+    return pendulum.instance(at).isoformat()

@@ -1,0 +1,630 @@
+"""The finding workflow: one shared ``transitions`` machine and its rules.
+
+Pure: no I/O, no wall clock. :meth:`Workflow.apply` takes a finding and an
+event and returns the finding after the event, or raises; the caller (the
+ledger) decides whether to make it real.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+import attrs
+from transitions import Machine
+
+from rectflow import _codec
+from rectflow._i18n import msg
+from rectflow._model import (
+    CADENCES,
+    FINDING_KINDS,
+    MEASURE_KINDS,
+    STATE_LABELS,
+    STATES,
+    Event,
+    Finding,
+    Measure,
+)
+from rectflow._policy import Policy
+from rectflow._time import local_date
+from rectflow.exceptions import InvalidInput, RuleViolation, TransitionNotAllowed
+
+EVENT_LABELS: Final[Mapping[str, tuple[str, str]]] = {
+    "add": ("列入台账", "add"),
+    "start": ("开始整改", "start"),
+    "stage": ("报告阶段性成效", "report a staged result"),
+    "submit": ("提交销号", "submit for sign-off"),
+    "sign_off": ("销号", "sign off"),
+    "reject": ("退回", "reject"),
+    "recheck": ("回头看", "recheck"),
+    "rebound": ("反弹重启", "rebound"),
+    "extend": ("延期", "extend"),
+    "spot_check": ("抽查", "spot check"),
+    "cancel": ("撤销", "cancel"),
+    "record_measure": ("记录措施", "record a measure"),
+}
+
+_OPEN: Final = ["assigned", "in_progress", "staged_result", "pending_signoff"]
+
+TRANSITIONS: Final[tuple[dict[str, Any], ...]] = (
+    {"trigger": "start", "source": "assigned", "dest": "in_progress"},
+    {"trigger": "stage", "source": ["in_progress", "staged_result"], "dest": "staged_result"},
+    {"trigger": "submit", "source": ["in_progress", "staged_result"], "dest": "pending_signoff"},
+    {"trigger": "sign_off", "source": "pending_signoff", "dest": "completed"},
+    {"trigger": "reject", "source": "pending_signoff", "dest": "in_progress"},
+    {"trigger": "recheck", "source": "completed", "dest": "rechecked"},
+    {"trigger": "rebound", "source": ["completed", "rechecked"], "dest": "in_progress"},
+    {"trigger": "extend", "source": ["assigned", "in_progress", "staged_result"], "dest": "="},
+    {"trigger": "spot_check", "source": ["completed", "rechecked"], "dest": "="},
+    {"trigger": "cancel", "source": _OPEN, "dest": "cancelled"},
+    {
+        "trigger": "record_measure",
+        "source": ["in_progress", "staged_result", "pending_signoff", "completed", "rechecked"],
+        "dest": "=",
+    },
+)
+"""The default workflow's edges (DOMAIN.md), plus ``record_measure`` for measure progress."""
+
+PAYLOAD_KEYS: Final[Mapping[str, frozenset[str]]] = {
+    "start": frozenset(),
+    "stage": frozenset({"next_checkpoint"}),
+    "submit": frozenset(),
+    "sign_off": frozenset(),
+    "reject": frozenset(),
+    "recheck": frozenset(),
+    "rebound": frozenset({"deadline"}),
+    "extend": frozenset({"requested_by", "until", "reason"}),
+    "spot_check": frozenset({"seed"}),
+    "cancel": frozenset({"reason"}),
+    "record_measure": frozenset({"measure"}),
+}
+"""Keyword arguments each event takes besides ``actor``, ``at``, ``note`` and ``evidence``."""
+
+EVENTS: Final = tuple(PAYLOAD_KEYS)
+
+
+@attrs.frozen
+class Context:
+    """What a rule sees: the finding before the event, the event, and the settings.
+
+    Attributes:
+        finding: The finding as it is before the event.
+        event: The event being applied.
+        policy: The policy in force.
+        calendar: The policy's working-day calendar.
+        now: The ledger clock's time, or None when replaying history.
+        lang: Language of error messages.
+    """
+
+    finding: Finding
+    event: Event
+    policy: Policy
+    calendar: Any
+    now: dt.datetime | None
+    lang: str = "zh"
+
+    @property
+    def day(self) -> dt.date:
+        """The event's day in the policy's time zone."""
+        return local_date(self.event.at, self.policy.timezone)
+
+    def fail(self, rule: str, **fields: Any) -> RuleViolation:
+        """A :class:`RuleViolation` for *rule* with the catalogue's message."""
+        label = EVENT_LABELS.get(self.event.name, (self.event.name, self.event.name))
+        text = msg(
+            f"rule.{rule}",
+            self.lang,
+            finding=self.finding.id,
+            event=self.event.name,
+            event_label=label[0],
+            actor=self.event.actor,
+            **fields,
+        )
+        return RuleViolation(rule, text, finding_id=self.finding.id, event=self.event.name)
+
+    def payload_date(self, key: str) -> dt.date | None:
+        """A date argument of the event (stored as ISO text)."""
+        value = self.event.payload.get(key)
+        return None if value is None else dt.date.fromisoformat(str(value))
+
+
+Rule = Callable[[Context], None]
+"""A guard: raises :class:`~rectflow.RuleViolation` (via ``ctx.fail``) or returns None."""
+
+
+# ---------------------------------------------------------------- the rules
+
+
+def _note_required(ctx: Context) -> None:
+    if not (ctx.event.note or "").strip():
+        raise ctx.fail("note_required")
+
+
+def _evidence_required(ctx: Context) -> None:
+    if not [e for e in ctx.event.evidence if str(e).strip()]:
+        raise ctx.fail("evidence_required")
+
+
+def _reason_required(ctx: Context) -> None:
+    if not str(ctx.event.payload.get("reason") or "").strip():
+        raise ctx.fail("reason_required")
+
+
+def _checkpoint(ctx: Context) -> None:
+    checkpoint = ctx.payload_date("next_checkpoint")
+    if checkpoint is None:
+        raise ctx.fail("checkpoint_required")
+    if checkpoint <= ctx.day:
+        raise ctx.fail("checkpoint_after_event", checkpoint=checkpoint, day=ctx.day)
+    limit = ctx.policy.checkpoint_interval.plain_after(ctx.day)
+    if checkpoint > limit:
+        raise ctx.fail(
+            "checkpoint_within_interval",
+            checkpoint=checkpoint,
+            months=ctx.policy.checkpoint_interval.amount,
+            limit=limit,
+        )
+
+
+def missed_periods(measure: Measure, until: dt.date) -> tuple[dt.date, ...]:
+    """First days of the full periods of a recurring measure that had no occurrence.
+
+    Periods are weeks (Monday to Sunday), calendar months, quarters
+    (Jan/Apr/Jul/Oct), terms (Mar–Aug, Sep–Feb) or years, from the one the
+    measure was established in up to, but not including, the period
+    containing *until*.
+    """
+    if measure.kind != "recurring" or measure.established is None or measure.cadence is None:
+        return ()
+    months = CADENCES[measure.cadence]
+    offset = 2 if months == 6 else 0  # terms start in March and September
+
+    def index(d: dt.date) -> int:
+        if months == 0:  # weeks, Monday to Sunday
+            return (d.toordinal() - 1) // 7
+        return (d.year * 12 + d.month - 1 - offset) // months
+
+    def start(i: int) -> dt.date:
+        if months == 0:
+            return dt.date.fromordinal(i * 7 + 1)  # ordinal 1 is a Monday
+        m = i * months + offset
+        return dt.date(m // 12, m % 12 + 1, 1)
+
+    done = {index(d) for d in (measure.established, *measure.occurrences)}
+    first, current = index(measure.established), index(until)
+    return tuple(start(i) for i in range(first + 1, current) if i not in done)
+
+
+def _measures_done(ctx: Context) -> None:
+    pending = [m.id for m in ctx.finding.measures if not m.is_done or missed_periods(m, ctx.day)]
+    if pending:
+        raise ctx.fail("measures_done", pending=", ".join(pending))
+
+
+def _signer(ctx: Context) -> None:
+    if ctx.event.actor == ctx.finding.submitter:
+        raise ctx.fail("signer_not_submitter")
+    if ctx.event.actor == ctx.finding.owner.person:
+        raise ctx.fail("signer_not_responsible")
+
+
+def _rejecter(ctx: Context) -> None:
+    if ctx.event.actor == ctx.finding.submitter:
+        raise ctx.fail("rejecter_not_submitter")
+
+
+def _look_back(ctx: Context) -> None:
+    completed = ctx.finding.completed_at
+    assert completed is not None  # completed state always has it  # noqa: S101
+    earliest = ctx.policy.look_back_wait.after(
+        local_date(completed, ctx.policy.timezone), ctx.calendar
+    )
+    if ctx.day < earliest:
+        raise ctx.fail("look_back_wait", months=str(ctx.policy.look_back_wait), earliest=earliest)
+    if ctx.event.actor == ctx.finding.submitter:
+        raise ctx.fail("rechecker_not_submitter")
+
+
+def _new_deadline(ctx: Context) -> None:
+    deadline = ctx.payload_date("deadline")
+    if deadline is None:
+        raise ctx.fail("deadline_required")
+    if deadline <= ctx.day:
+        raise ctx.fail("deadline_after_event", deadline=deadline, day=ctx.day)
+
+
+def _extension(ctx: Context) -> None:
+    finding, payload = ctx.finding, ctx.event.payload
+    requester = str(payload.get("requested_by") or "").strip()
+    if not requester:
+        raise ctx.fail("requester_required")
+    if not str(payload.get("reason") or "").strip():
+        raise ctx.fail("reason_required")
+    until = ctx.payload_date("until")
+    if until is None:
+        raise ctx.fail("deadline_required")
+    if ctx.day > finding.deadline:
+        raise ctx.fail("extension_filed_in_time", day=ctx.day, deadline=finding.deadline)
+    if ctx.event.actor == requester:
+        raise ctx.fail("approver_not_requester")
+    if finding.extensions >= ctx.policy.max_extensions:
+        raise ctx.fail("max_extensions", count=finding.extensions, limit=ctx.policy.max_extensions)
+    if until <= finding.deadline:
+        raise ctx.fail("new_deadline_later", until=until, deadline=finding.deadline)
+
+
+def _seed(ctx: Context) -> None:
+    if ctx.event.payload.get("seed") in (None, ""):
+        raise ctx.fail("seed_required")
+
+
+def _canceller(ctx: Context) -> None:
+    if ctx.event.actor == ctx.finding.owner.person:
+        raise ctx.fail("canceller_not_responsible")
+
+
+def _measure(ctx: Context) -> None:
+    measure_id = str(ctx.event.payload.get("measure") or "")
+    measure = ctx.finding.measure(measure_id)
+    if measure is None:
+        raise ctx.fail("measure_unknown", measure=measure_id)
+    if measure.kind in ("one_off", "institutional"):
+        if ctx.finding.state not in ("in_progress", "staged_result"):
+            raise ctx.fail("measure_closed")
+        if measure.done_at is not None:
+            raise ctx.fail("measure_already_done", measure=measure_id)
+    elif measure.kind == "long_term" and ctx.finding.state not in ("in_progress", "staged_result"):
+        raise ctx.fail("measure_closed")
+
+
+RULES: Final[Mapping[str, tuple[Rule, ...]]] = {
+    "start": (),
+    "stage": (_note_required, _evidence_required, _checkpoint),
+    "submit": (_evidence_required, _measures_done),
+    "sign_off": (_signer,),
+    "reject": (_note_required, _rejecter),
+    "recheck": (_evidence_required, _look_back),
+    "rebound": (_evidence_required, _new_deadline),
+    "extend": (_extension,),
+    "spot_check": (_seed,),
+    "cancel": (_reason_required, _canceller),
+    "record_measure": (_measure,),
+}
+"""The guards of each event, in the order they are checked."""
+
+
+# ---------------------------------------------------------------- effects
+
+
+def _effect(finding: Finding, event: Event, dest: str, tz: str) -> Finding:
+    changes: dict[str, Any] = {
+        "state": dest,
+        "version": finding.version + 1,
+        "updated_at": event.at,
+    }
+    name, payload = event.name, event.payload
+    if name == "stage":
+        changes["next_checkpoint"] = dt.date.fromisoformat(str(payload["next_checkpoint"]))
+    elif name == "submit":
+        changes.update(submitter=event.actor, submitted_at=event.at)
+    elif name == "sign_off":
+        changes.update(
+            completed_at=event.at,
+            signed_off_by=event.actor,
+            next_checkpoint=None,
+            first_completed_at=finding.first_completed_at or event.at,
+        )
+    elif name == "reject":
+        changes.update(submitter=None, submitted_at=None)
+    elif name == "recheck":
+        changes["rechecked_at"] = event.at
+    elif name == "rebound":
+        changes.update(
+            rework=finding.rework + 1,
+            deadline=dt.date.fromisoformat(str(payload["deadline"])),
+            submitter=None,
+            submitted_at=None,
+            completed_at=None,
+            signed_off_by=None,
+            rechecked_at=None,
+        )
+    elif name == "extend":
+        changes.update(
+            deadline=dt.date.fromisoformat(str(payload["until"])),
+            extensions=finding.extensions + 1,
+        )
+    elif name == "spot_check":
+        changes["spot_checks"] = finding.spot_checks + 1
+    elif name == "record_measure":
+        day = local_date(event.at, tz)
+        measures = []
+        for m in finding.measures:
+            if m.id == payload["measure"]:
+                if m.kind in ("one_off", "institutional"):
+                    m = attrs.evolve(m, done_at=day)  # noqa: PLW2901
+                elif m.established is None:
+                    m = attrs.evolve(m, established=day)  # noqa: PLW2901
+                else:
+                    m = attrs.evolve(m, occurrences=(*m.occurrences, day))  # noqa: PLW2901
+            measures.append(m)
+        changes["measures"] = tuple(measures)
+    return attrs.evolve(finding, **changes)
+
+
+class _Cursor:
+    """The model the shared machine moves: only a state, thrown away after the event."""
+
+    __slots__ = ("ctx", "state")
+
+    def __init__(self, state: str, ctx: Context) -> None:
+        self.state = state
+        self.ctx = ctx
+
+
+class Workflow:
+    """The finding workflow: one shared ``transitions`` machine for every finding.
+
+    The machine is built once with ``auto_transitions=False`` and never holds
+    findings: :meth:`apply` drives it with a throwaway cursor, so the state of
+    a record changes only when the caller stores the returned finding.
+
+    Apps can use a workflow without a :class:`~rectflow.Ledger`: build
+    :class:`~rectflow.Finding` records (or any object with a ``state``
+    attribute), call :meth:`apply` (or :meth:`check`), and store the result
+    their own way.
+
+    Attributes:
+        policy: The policy the rules use.
+        calendar: The policy's working-day calendar.
+        machine: The shared ``transitions.Machine``.
+        rules: The guards of each event.
+        lang: Language of error messages.
+    """
+
+    def __init__(
+        self,
+        policy: Policy | None = None,
+        *,
+        calendar: Any = None,
+        rules: Mapping[str, Iterable[Rule]] | None = None,
+        lang: str = "zh",
+    ) -> None:
+        """Build the shared machine.
+
+        Args:
+            policy: The policy (default: :class:`Policy` defaults).
+            calendar: A working-day calendar; default: the policy's.
+            rules: Extra guards per event, checked after the built-in ones.
+            lang: ``"zh"`` or ``"en"`` for error messages.
+        """
+        self.policy = policy or Policy()
+        self.calendar = calendar if calendar is not None else self.policy.work_calendar()
+        self.lang = lang
+        merged = {name: list(rs) for name, rs in RULES.items()}
+        for name, extra in (rules or {}).items():
+            if name not in merged:
+                raise InvalidInput(msg("unknown_event", lang, value=name, known=", ".join(EVENTS)))
+            merged[name].extend(extra)
+        self.rules: Mapping[str, tuple[Rule, ...]] = {k: tuple(v) for k, v in merged.items()}
+        self.machine = Machine(
+            model=None,
+            states=list(STATES),
+            initial="assigned",
+            transitions=[dict(t, conditions=[self._guard]) for t in TRANSITIONS],
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+        self._allowed: dict[str, tuple[str, ...]] = {
+            state: tuple(
+                t["trigger"]
+                for t in TRANSITIONS
+                if state in (t["source"] if isinstance(t["source"], list) else [t["source"]])
+            )
+            for state in STATES
+        }
+
+    # -- introspection
+
+    def allowed(self, state: str) -> tuple[str, ...]:
+        """The events allowed in *state*."""
+        if state not in self._allowed:
+            raise InvalidInput(
+                msg("unknown_state", self.lang, value=state, known=", ".join(STATES)),
+                field="state",
+                value=state,
+            )
+        return self._allowed[state]
+
+    def destination(self, state: str, event: str) -> str | None:
+        """Where *event* leads from *state*, or None if it is not allowed."""
+        if event not in self.allowed(state):
+            return None
+        for t in TRANSITIONS:
+            sources = t["source"] if isinstance(t["source"], list) else [t["source"]]
+            if t["trigger"] == event and state in sources:
+                return state if t["dest"] == "=" else str(t["dest"])
+        return None  # pragma: no cover
+
+    # -- the engine
+
+    def _guard(self, event_data: Any) -> bool:
+        ctx: Context = event_data.model.ctx
+        for rule in self.rules[ctx.event.name]:
+            rule(ctx)
+        return True
+
+    def check_event(self, event: Event) -> None:
+        """Validate an event's shape: known name, actor, aware time, arguments.
+
+        Raises:
+            InvalidInput: For anything malformed.
+        """
+        if event.name not in PAYLOAD_KEYS:
+            raise InvalidInput(
+                msg("unknown_event", self.lang, value=event.name, known=", ".join(EVENTS)),
+                field="event",
+                value=event.name,
+            )
+        if not isinstance(event.actor, str) or not event.actor.strip():
+            raise InvalidInput(msg("empty", self.lang, field="actor"), field="actor")
+        if not isinstance(event.at, dt.datetime) or event.at.tzinfo is None:
+            raise InvalidInput(msg("naive_time", self.lang, field="at", value=event.at), field="at")
+        extra = set(event.payload) - PAYLOAD_KEYS[event.name]
+        if extra:
+            raise InvalidInput(
+                msg("unexpected_args", self.lang, event=event.name, names=", ".join(sorted(extra))),
+                field=min(extra),
+            )
+
+    def apply(self, finding: Finding, event: Event, *, now: dt.datetime | None = None) -> Finding:
+        """The finding after *event*, or an error; *finding* itself is unchanged.
+
+        Args:
+            finding: The finding before the event.
+            event: The event (its ``version`` is ignored and set on the result).
+            now: The clock's time; an event later than it is refused. None when
+                replaying history.
+
+        Raises:
+            InvalidInput: The event is malformed.
+            TransitionNotAllowed: The event is not allowed in the finding's state.
+            RuleViolation: A guard failed; ``.rule`` names it.
+        """
+        self.check_event(event)
+        state = finding.state
+        allowed = self.allowed(state)
+        if event.name not in allowed:
+            labels = STATE_LABELS[state]
+            raise TransitionNotAllowed(
+                finding.id,
+                event.name,
+                state,
+                allowed,
+                msg(
+                    "not_allowed",
+                    self.lang,
+                    finding=finding.id,
+                    state=state,
+                    state_label=labels[0],
+                    event=event.name,
+                    event_label=EVENT_LABELS[event.name][0],
+                    allowed=", ".join(allowed) or "-",
+                ),
+            )
+        ctx = Context(finding, event, self.policy, self.calendar, now, self.lang)
+        self._check_time(ctx)
+        cursor = _Cursor(state, ctx)
+        self.machine.events[event.name].trigger(cursor)
+        return _effect(finding, event, cursor.state, self.policy.timezone)
+
+    def _check_time(self, ctx: Context) -> None:
+        at = ctx.event.at
+        previous = ctx.finding.updated_at or ctx.finding.created_at
+        if previous is not None and at < previous:
+            raise ctx.fail("time_order", at=at, previous=previous)
+        if ctx.now is not None and at > ctx.now:
+            raise ctx.fail("not_in_future", at=at, now=ctx.now)
+
+    def create(self, event: Event) -> Finding:
+        """The finding an ``add`` event creates (version 1, state ``assigned``).
+
+        Raises:
+            InvalidInput: When the event's definition is malformed.
+        """
+        if event.name != "add":
+            raise InvalidInput(msg("unknown_event", self.lang, value=event.name, known="add"))
+        if not isinstance(event.actor, str) or not event.actor.strip():
+            raise InvalidInput(msg("empty", self.lang, field="actor"), field="actor")
+        p = dict(event.payload)
+        return Finding(
+            id=event.finding_id,
+            inspection=p["inspection"],
+            aspect=p.get("aspect", ""),
+            category=p.get("category", ""),
+            title=p["title"],
+            kind=p["kind"],
+            owner=_codec.owner_from(p["owner"]),
+            deadline=dt.date.fromisoformat(p["deadline"]),
+            original_deadline=dt.date.fromisoformat(p["deadline"]),
+            measures=tuple(_codec.measure_from(m) for m in p.get("measures", ())),
+            itemized=bool(p.get("itemized", True)),
+            state="assigned",
+            version=1,
+            created_at=event.at,
+            updated_at=event.at,
+        )
+
+    def replay(self, events: Iterable[Event]) -> Finding | None:
+        """Rebuild a finding from its history (the rules are checked again).
+
+        Returns:
+            The finding after the last event, or None for an empty history.
+        """
+        finding: Finding | None = None
+        for event in events:
+            finding = self.create(event) if finding is None else self.apply(finding, event)
+        return finding
+
+
+def validate_definition(
+    *,
+    kind: str,
+    measures: Iterable[Measure],
+    lang: str = "zh",
+) -> None:
+    """Check a finding's kind and measures before it is added.
+
+    Raises:
+        InvalidInput: For an unknown kind, cadence or duplicate measure id.
+    """
+    if kind not in FINDING_KINDS:
+        raise InvalidInput(
+            msg("unknown_kind", lang, field="kind", value=kind, known=", ".join(FINDING_KINDS)),
+            field="kind",
+            value=kind,
+        )
+    seen: set[str] = set()
+    for m in measures:
+        if not isinstance(m, Measure):
+            raise InvalidInput(msg("bad_value", lang, field="measures", value=m), field="measures")
+        if m.kind not in MEASURE_KINDS:
+            raise InvalidInput(
+                msg(
+                    "unknown_kind",
+                    lang,
+                    field="measure.kind",
+                    value=m.kind,
+                    known=", ".join(MEASURE_KINDS),
+                ),
+                field="measures",
+                value=m.kind,
+            )
+        if m.kind == "recurring" and m.cadence not in CADENCES:
+            raise InvalidInput(
+                msg(
+                    "unknown_kind",
+                    lang,
+                    field="measure.cadence",
+                    value=m.cadence,
+                    known=", ".join(CADENCES),
+                ),
+                field="measures",
+                value=m.cadence,
+            )
+        if m.id in seen or not m.id:
+            raise InvalidInput(msg("duplicate_measure", lang, value=m.id), field="measures")
+        seen.add(m.id)
+
+
+def event_label(name: str, lang: str = "zh") -> str:
+    """The event's name in *lang*."""
+    zh, en = EVENT_LABELS.get(name, (name, name))
+    return en if lang == "en" else zh
+
+
+def state_label(name: str, lang: str = "zh") -> str:
+    """The state's name in *lang*."""
+    zh, en = STATE_LABELS.get(name, (name, name))
+    return en if lang == "en" else zh

@@ -1,0 +1,337 @@
+"""The ``rectflow`` command line.
+
+Every command takes ``--ledger PATH_OR_URL`` (default ``./rectflow.db``, or the
+``RECTFLOW_LEDGER`` environment variable), ``--lang zh|en`` and ``--json``.
+Exit codes: 0 success, 1 a check failed (``verify``), 2 bad input or a
+refused event; user mistakes never print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rectflow._codec import unstructure
+from rectflow._ledger import Ledger
+from rectflow._policy import PACKS, load_policy
+from rectflow._store import Head
+from rectflow._workflow import state_label
+from rectflow.exceptions import RectflowError
+
+__all__ = ["main"]
+
+DEFAULT_LEDGER = "rectflow.db"
+
+_T = {
+    "init": ("已初始化台账: {target}", "ledger initialised: {target}"),
+    "verify_ok": (
+        "校验通过: {count} 条事件, 链首哈希 {hash}",
+        "ledger verified: {count} events, head {hash}",
+    ),
+    "verify_bad": ("校验失败: 发现 {n} 处问题", "verification FAILED: {n} problem(s)"),
+    "demo_exists": (
+        "台账 {target} 中已有巡察 {id}; 加 --fresh 重新生成, 或用 --ledger 指定另一个文件",
+        (
+            "the ledger {target} already has inspection {id}; pass --fresh to rebuild it, "
+            "or choose another --ledger"
+        ),
+    ),
+    "fresh_url": (
+        "--fresh 只能用于台账文件, 不能用于 {target}",
+        "--fresh only works on a ledger file, not on {target}",
+    ),
+    "check": ("与报告原文核对", "checked against the report's own figures"),
+    "agenda_title": ("待办事项(截至 {as_of})", "Agenda as of {as_of}"),
+    "agenda_empty": ("无待办事项", "nothing on the agenda"),
+    "anchor_bad": ("--anchor 应写作 COUNT:HASH", "--anchor must be COUNT:HASH"),
+    "arg_bad": ("--arg 应写作 KEY=VALUE: {value!r}", "--arg must be KEY=VALUE: {value!r}"),
+}
+
+
+def _t(key: str, lang: str, **fields: Any) -> str:
+    zh, en = _T[key]
+    return (en if lang == "en" else zh).format(**fields)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--ledger",
+        default=os.environ.get("RECTFLOW_LEDGER", DEFAULT_LEDGER),
+        help="ledger file, ':memory:' or postgresql:// URL "
+        "(default: $RECTFLOW_LEDGER or ./rectflow.db)",
+    )
+    common.add_argument(
+        "--lang", choices=("zh", "en"), default=os.environ.get("RECTFLOW_LANG", "zh")
+    )
+    common.add_argument(
+        "--policy",
+        default=None,
+        help=f"a policy TOML file or a shipped pack ({', '.join(PACKS)}); default xuncha",
+    )
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = argparse.ArgumentParser(
+        prog="rectflow", description="Rectification (整改) ledgers.", parents=[common]
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", parents=[common], help="create the ledger (schema) if it does not exist")
+    d = sub.add_parser(
+        "demo", parents=[common], help="build the seed school's ledger and report on it"
+    )
+    d.add_argument("--fresh", action="store_true", help="delete the ledger file first")
+    v = sub.add_parser(
+        "verify", parents=[common], help="check the hash chain and replay every finding"
+    )
+    v.add_argument("--anchor", help="a head kept earlier, COUNT:HASH")
+    sub.add_parser(
+        "head", parents=[common], help="print the chain head (COUNT:HASH) to keep elsewhere"
+    )
+    r = sub.add_parser("report", parents=[common], help="the progress report of an inspection")
+    r.add_argument("inspection")
+    r.add_argument("--as-of", help="a day YYYY-MM-DD (default: today)")
+    a = sub.add_parser(
+        "agenda", parents=[common], help="what is overdue, due soon or to be looked back at"
+    )
+    a.add_argument("--as-of", help="a day YYYY-MM-DD (default: today)")
+    a.add_argument("--inspection")
+    s = sub.add_parser("show", parents=[common], help="a finding and its history")
+    s.add_argument("finding")
+    ls = sub.add_parser("list", parents=[common], help="findings, optionally filtered")
+    ls.add_argument("--inspection")
+    ls.add_argument("--state")
+    f = sub.add_parser("fire", parents=[common], help="apply an event to a finding")
+    f.add_argument("finding")
+    f.add_argument("event")
+    f.add_argument("--actor", required=True)
+    f.add_argument("--at", help="ISO-8601 time with offset (default: now)")
+    f.add_argument("--note")
+    f.add_argument("--evidence", action="append", default=[])
+    f.add_argument("--expected-version", type=int)
+    f.add_argument(
+        "--arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="event argument, e.g. next_checkpoint=2024-03-01, deadline=…, seed=…",
+    )
+    return p
+
+
+def _out(args: argparse.Namespace, data: Any, text: str) -> None:
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+def _open(args: argparse.Namespace) -> Ledger:
+    policy = load_policy(args.policy) if args.policy else None
+    return Ledger.open(args.ledger, policy=policy, lang=args.lang)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from rectflow._demo import load_seed, seed_data  # noqa: PLC0415
+
+    lang = args.lang
+    target = args.ledger
+    if args.fresh:
+        if target == ":memory:" or "://" in target:
+            raise _UsageError(_t("fresh_url", lang, target=target))
+        for suffix in ("", "-wal", "-shm"):
+            Path(target + suffix).unlink(missing_ok=True)
+    inspection_id = seed_data()["inspection"]["id"]
+    with _open(args) as ledger:
+        if any(i.id == inspection_id for i in ledger.inspections()):
+            raise _UsageError(_t("demo_exists", lang, target=target, id=inspection_id))
+        seed = load_seed(ledger)
+        report = ledger.report(seed.inspection, as_of=seed.report_as_of, lang=lang)
+        figures = report.to_dict()
+        checks = {
+            key: (figures[key], seed.summary[key])
+            for key in ("completed", "staged", "rules_adopted", "plans_adopted")
+            if key in seed.summary
+        }
+        agenda = ledger.agenda(as_of=seed.report_as_of)
+        head = ledger.head()
+        if args.json:
+            _out(
+                args,
+                {
+                    "report": figures,
+                    "checks": checks,
+                    "agenda": agenda.to_dict(),
+                    "head": list(head),
+                },
+                "",
+            )
+        else:
+            print(report.to_markdown(lang))
+            print(f"## {_t('check', lang)}\n")
+            for key, (got, want) in checks.items():
+                print(f"- {key}: {got} {'=' if got == want else '≠'} {want}")
+            print()
+            print(agenda.to_text(lang))
+            print(f"head: {head.count}:{head.hash}")
+        return 0 if all(got == want for got, want in checks.values()) else 1
+
+
+def _parse_anchor(text: str | None, lang: str) -> Head | None:
+    if text is None:
+        return None
+    count, sep, digest = text.partition(":")
+    if not sep or not count.isdigit() or len(digest) != 64:
+        raise _UsageError(_t("anchor_bad", lang))
+    return Head(int(count), digest)
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    anchor = _parse_anchor(args.anchor, args.lang)
+    with _open(args) as ledger:
+        result = ledger.verify(anchor=anchor)
+    data = {
+        "ok": result.ok,
+        "count": result.count,
+        "head": f"{result.head.count}:{result.head.hash}",
+        "problems": [unstructure(p) for p in result.problems],
+    }
+    if result.ok:
+        text = _t("verify_ok", args.lang, count=result.count, hash=result.head.hash)
+    else:
+        lines = [_t("verify_bad", args.lang, n=len(result.problems))]
+        lines += [
+            f"  #{p.position} {p.kind} {p.finding_id or ''}: {p.detail}" for p in result.problems
+        ]
+        text = "\n".join(lines)
+    _out(args, data, text)
+    return 0 if result.ok else 1
+
+
+def _cmd_fire(args: argparse.Namespace) -> int:
+    extra: dict[str, Any] = {}
+    for item in args.arg:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise _UsageError(_t("arg_bad", args.lang, value=item))
+        extra[key] = int(value) if key == "seed" and value.lstrip("-").isdigit() else value
+    with _open(args) as ledger:
+        finding = ledger.fire(
+            args.finding,
+            args.event,
+            actor=args.actor,
+            at=args.at,
+            note=args.note,
+            evidence=args.evidence,
+            expected_version=args.expected_version,
+            **extra,
+        )
+    _out(
+        args,
+        unstructure(finding),
+        f"{finding.id}: {state_label(finding.state, args.lang)} (v{finding.version})",
+    )
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        finding = ledger.get(args.finding)
+        history = ledger.history(args.finding)
+    data = {"finding": unstructure(finding), "history": [unstructure(e) for e in history]}
+    label = state_label(finding.state, args.lang)
+    lines = [
+        f"{finding.id} {finding.title} [{label}] v{finding.version}",
+        f"  {finding.owner.department} / {finding.owner.person}; deadline {finding.deadline}",
+    ]
+    lines += [
+        f"  {e.version:>3} {e.at.isoformat()} {e.name:<15} {e.actor} {e.note or ''}"
+        for e in history
+    ]
+    _out(args, data, "\n".join(lines))
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        findings = list(ledger.findings(args.inspection, state=args.state))
+    data = [unstructure(f) for f in findings]
+    text = "\n".join(
+        f"{f.id:<8} {state_label(f.state, args.lang):<10} {f.deadline} {f.title}" for f in findings
+    )
+    _out(args, data, text)
+    return 0
+
+
+class _UsageError(Exception):
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    lang = args.lang
+    try:
+        if args.command == "init":
+            with _open(args) as ledger:
+                head = ledger.head()
+            _out(
+                args,
+                {"ledger": args.ledger, "count": head.count},
+                _t("init", lang, target=args.ledger),
+            )
+            return 0
+        if args.command == "demo":
+            return _cmd_demo(args)
+        if args.command == "verify":
+            return _cmd_verify(args)
+        if args.command == "head":
+            with _open(args) as ledger:
+                head = ledger.head()
+            _out(args, {"count": head.count, "hash": head.hash}, f"{head.count}:{head.hash}")
+            return 0
+        if args.command == "report":
+            with _open(args) as ledger:
+                report = ledger.report(args.inspection, as_of=args.as_of, lang=lang)
+            if args.json:
+                print(report.to_json())
+            else:
+                print(report.to_markdown(lang))
+            return 0
+        if args.command == "agenda":
+            with _open(args) as ledger:
+                agenda = ledger.agenda(as_of=args.as_of, inspection=args.inspection)
+            if args.json:
+                print(json.dumps(agenda.to_dict(), ensure_ascii=False, indent=2))
+            else:
+                print(agenda.to_text(lang))
+            return 0
+        if args.command == "fire":
+            return _cmd_fire(args)
+        if args.command == "show":
+            return _cmd_show(args)
+        if args.command == "list":
+            return _cmd_list(args)
+    except (RectflowError, _UsageError) as exc:
+        _error(args, exc)
+        return 2
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _error(args: argparse.Namespace, exc: Exception) -> None:
+    data = {"error": type(exc).__name__, "message": str(exc)}
+    for attr in ("rule", "finding_id", "field", "expected", "actual", "state", "event"):
+        if hasattr(exc, attr):
+            data[attr] = getattr(exc, attr)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str), file=sys.stderr)
+    else:
+        print(f"rectflow: {exc}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

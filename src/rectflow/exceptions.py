@@ -1,0 +1,222 @@
+"""Every error rectflow raises.
+
+All of them derive from :class:`RectflowError`, and most also subclass the
+builtin that fits, so ``except ValueError`` keeps working for callers that do
+not know rectflow::
+
+    RectflowError
+    ├── InvalidInput (ValueError)            bad time, unknown event, state, kind …
+    │   └── PolicyError                      a policy file that does not validate
+    ├── FindingNotFound (KeyError)           no finding with that id
+    ├── InspectionNotFound (KeyError)        no inspection with that id
+    ├── DuplicateId (ValueError)             an id that is already on the ledger
+    ├── TransitionNotAllowed                 the event is not allowed in the current state
+    ├── RuleViolation                        a guard of the workflow failed; ``.rule`` names it
+    ├── ConcurrencyConflict                  someone else moved the finding first
+    └── StorageError                         the store cannot be opened or used
+        ├── SchemaVersionError               written by a newer rectflow
+        └── LedgerCorrupted                  ``verify`` found tampering or damage
+
+Messages are in Chinese by default; every error keeps its structured fields
+as attributes, and ``str(err)`` is built from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ConcurrencyConflict",
+    "DuplicateId",
+    "FindingNotFound",
+    "InspectionNotFound",
+    "InvalidInput",
+    "LedgerCorrupted",
+    "PolicyError",
+    "RectflowError",
+    "RuleViolation",
+    "SchemaVersionError",
+    "StorageError",
+    "TransitionNotAllowed",
+]
+
+
+class RectflowError(Exception):
+    """Base class of every error rectflow raises.
+
+    Attributes:
+        message: The human-readable message (``str(err)``).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        """The message."""
+        return self.message
+
+
+class InvalidInput(RectflowError, ValueError):
+    """A value given to rectflow is malformed.
+
+    A naive or impossible time, an unknown event, state or kind, an empty actor.
+
+    Attributes:
+        field: The name of the offending argument or column, when known.
+        value: The offending value, when known.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, value: Any = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+
+class PolicyError(InvalidInput):
+    """A policy (or policy file) that does not validate."""
+
+
+class FindingNotFound(RectflowError, KeyError):
+    """No finding with this id is on the ledger.
+
+    Attributes:
+        finding_id: The id that was looked up.
+    """
+
+    def __init__(self, finding_id: str, message: str | None = None) -> None:
+        super().__init__(message or f"整改台账中没有编号为 {finding_id!r} 的问题")
+        self.finding_id = finding_id
+
+    def __str__(self) -> str:
+        """The message (KeyError would quote it otherwise)."""
+        return self.message
+
+
+class InspectionNotFound(RectflowError, KeyError):
+    """No inspection with this id is on the ledger.
+
+    Attributes:
+        inspection_id: The id that was looked up.
+    """
+
+    def __init__(self, inspection_id: str, message: str | None = None) -> None:
+        super().__init__(message or f"整改台账中没有编号为 {inspection_id!r} 的巡察")
+        self.inspection_id = inspection_id
+
+    def __str__(self) -> str:
+        """The message (KeyError would quote it otherwise)."""
+        return self.message
+
+
+class DuplicateId(RectflowError, ValueError):
+    """An inspection or finding with this id is already on the ledger.
+
+    Attributes:
+        id: The duplicated id.
+    """
+
+    def __init__(self, id: str, message: str | None = None) -> None:  # noqa: A002
+        super().__init__(message or f"编号 {id!r} 已存在")
+        self.id = id
+
+
+class TransitionNotAllowed(RectflowError):
+    """The event cannot happen in the finding's current state.
+
+    Attributes:
+        finding_id: The finding the event was fired at.
+        event: The event name.
+        state: The finding's current state.
+        allowed: The events that are allowed in that state.
+    """
+
+    def __init__(
+        self,
+        finding_id: str,
+        event: str,
+        state: str,
+        allowed: tuple[str, ...] = (),
+        message: str | None = None,
+    ) -> None:
+        super().__init__(
+            message
+            or f"问题 {finding_id}: 当前状态 {state} 下不能执行 {event}"
+            f"(可执行: {', '.join(allowed) or '无'})"
+        )
+        self.finding_id = finding_id
+        self.event = event
+        self.state = state
+        self.allowed = allowed
+
+
+class RuleViolation(RectflowError):
+    """A guard of the workflow failed; nothing was changed.
+
+    Attributes:
+        rule: The rule's stable identifier, e.g. ``"signer_not_submitter"``.
+        finding_id: The finding the event was fired at.
+        event: The event name.
+    """
+
+    def __init__(self, rule: str, message: str, *, finding_id: str = "", event: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.finding_id = finding_id
+        self.event = event
+
+
+class ConcurrencyConflict(RectflowError):
+    """The finding moved between reading it and writing the event.
+
+    Never resolved by last-writer-wins: reload the finding and decide again.
+
+    Attributes:
+        finding_id: The finding.
+        expected: The version the writer based its event on.
+        actual: The version found in the store.
+    """
+
+    def __init__(
+        self, finding_id: str, expected: int, actual: int, message: str | None = None
+    ) -> None:
+        super().__init__(
+            message
+            or f"问题 {finding_id} 已被他人修改: 期望版本 {expected}, 实际版本 {actual};"
+            "请重新读取后再操作"
+        )
+        self.finding_id = finding_id
+        self.expected = expected
+        self.actual = actual
+
+
+class StorageError(RectflowError):
+    """The ledger's store cannot be opened or used."""
+
+
+class SchemaVersionError(StorageError):
+    """The ledger was written by a newer schema than this rectflow knows.
+
+    Attributes:
+        found: The schema version in the store.
+        supported: The newest schema version this rectflow can read.
+    """
+
+    def __init__(self, found: int, supported: int) -> None:
+        super().__init__(
+            f"台账的数据结构版本为 {found}, 本版本 rectflow 只支持到 {supported}; 请升级 rectflow"
+        )
+        self.found = found
+        self.supported = supported
+
+
+class LedgerCorrupted(StorageError):
+    """The ledger's event chain does not verify.
+
+    Attributes:
+        problems: The individual findings of the verification.
+    """
+
+    def __init__(self, message: str, problems: tuple[Any, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
