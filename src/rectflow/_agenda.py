@@ -1,48 +1,423 @@
-"""The agenda: what is overdue, due soon, to be looked back at, or missed."""
+"""The agenda: what a rectification office must act on, as of a day.
+
+Per inspection: the progress report's due date; findings overdue (with working
+days overdue and an escalation level), due soon (within the reminder window,
+counted in working days), staged findings whose checkpoint was missed,
+completed findings whose look-back is due, recurring measures with missed
+occurrences, and which of these dates are provisional (beyond the published
+holiday calendar).
+
+As of now (or later) the agenda reads the store's indexes; as of a past day it
+replays history to that day. Both paths build items with the same functions,
+so the agenda as of D equals the agenda of a ledger replayed to D.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from rectflow._model import OPEN_STATES, Finding, Inspection, missed_periods
+from rectflow._store import AgendaQuery
+from rectflow._time import end_of_day, local_date
+
 if TYPE_CHECKING:
     from rectflow._ledger import Ledger
+    from rectflow._policy import Policy
+
+KINDS: Final = ("overdue", "due_soon", "checkpoint_missed", "look_back_due", "recurring_missed")
+"""Agenda item kinds, in the order they are listed."""
+
+_LABELS: Final = {
+    "overdue": ("逾期未完成", "overdue"),
+    "due_soon": ("即将到期", "due soon"),
+    "checkpoint_missed": ("阶段性成效检查点已过", "checkpoint missed"),
+    "look_back_due": ("应开展回头看", "look-back due"),
+    "recurring_missed": ("常态化措施漏开展", "recurring measure missed"),
+    "reminder": ("提醒", "reminder"),
+    "warning": ("预警", "warning"),
+    "referral": ("移交/约谈", "referral"),
+}
+
+
+def _label(key: str | None, lang: str) -> str:
+    if key is None:
+        return ""
+    zh, en = _LABELS.get(key, (key, key))
+    return en if lang == "en" else zh
 
 
 @attrs.frozen
 class AgendaItem:
-    """One line of the agenda.
+    """One thing to act on.
 
     Attributes:
-        kind: What it is about.
-        finding_id: The finding, if any.
-        inspection: The inspection.
-        due: The relevant day.
-        detail: Extra data.
+        kind: ``overdue``, ``due_soon``, ``checkpoint_missed``, ``look_back_due``
+            or ``recurring_missed``.
+        inspection: The inspection's id.
+        finding_id: The finding's id.
+        title: The finding's title.
+        due: The day concerned: the deadline, checkpoint, earliest look-back day, or
+            the first day of the first missed period.
+        workdays: Working days overdue (positive) or left (zero or more for due soon).
+        level: ``reminder``, ``warning``, ``referral`` … from the policy's ladder.
+        provisional: The date rests on days beyond the published holiday calendar.
+        measure_id: For ``recurring_missed``: the measure.
+        missed: For ``recurring_missed``: first days of the missed periods.
+        owner: The responsible department and person.
     """
 
     kind: str
-    finding_id: str | None
     inspection: str
-    due: dt.date | None
-    detail: dict[str, Any] = attrs.field(factory=dict)
+    finding_id: str
+    title: str
+    due: dt.date
+    workdays: int | None = None
+    level: str | None = None
+    provisional: bool = False
+    measure_id: str | None = None
+    missed: tuple[dt.date, ...] = ()
+    owner: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-native data."""
+        return {
+            "kind": self.kind,
+            "inspection": self.inspection,
+            "finding": self.finding_id,
+            "title": self.title,
+            "due": self.due.isoformat(),
+            "workdays": self.workdays,
+            "level": self.level,
+            "provisional": self.provisional,
+            "measure": self.measure_id,
+            "missed": [d.isoformat() for d in self.missed],
+            "owner": self.owner,
+        }
+
+
+@attrs.frozen
+class InspectionAgenda:
+    """The agenda of one inspection.
+
+    Attributes:
+        inspection: The inspection's id.
+        title: Its title.
+        report_due: The day the progress report is due (feedback + the policy's report period).
+        report_overdue: Whether that day has passed.
+        report_provisional: Whether the due day rests on provisional calendar days.
+        items: Its items, by kind then due day.
+    """
+
+    inspection: str
+    title: str
+    report_due: dt.date
+    report_overdue: bool
+    report_provisional: bool
+    items: tuple[AgendaItem, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-native data."""
+        return {
+            "inspection": self.inspection,
+            "title": self.title,
+            "report_due": self.report_due.isoformat(),
+            "report_overdue": self.report_overdue,
+            "report_provisional": self.report_provisional,
+            "items": [i.to_dict() for i in self.items],
+        }
 
 
 @attrs.frozen
 class Agenda:
-    """The agenda as of a day.
+    """What falls due, as of a day, per inspection.
 
     Attributes:
         as_of: The day.
-        items: The items.
+        inspections: One :class:`InspectionAgenda` per inspection.
     """
 
     as_of: dt.date
-    items: tuple[AgendaItem, ...]
+    inspections: tuple[InspectionAgenda, ...]
+
+    @property
+    def items(self) -> tuple[AgendaItem, ...]:
+        """Every item of every inspection."""
+        return tuple(i for a in self.inspections for i in a.items)
+
+    def of_kind(self, kind: str) -> tuple[AgendaItem, ...]:
+        """The items of one kind."""
+        return tuple(i for i in self.items if i.kind == kind)
+
+    @property
+    def provisional(self) -> tuple[AgendaItem, ...]:
+        """Items whose dates are provisional."""
+        return tuple(i for i in self.items if i.provisional)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-native data."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "inspections": [a.to_dict() for a in self.inspections],
+        }
+
+    def to_text(self, lang: str = "zh") -> str:
+        """A plain-text listing in ``zh`` or ``en``."""
+        en = lang == "en"
+        lines = [f"## {'Agenda as of' if en else '待办事项,截至'} {self.as_of.isoformat()}", ""]
+        for a in self.inspections:
+            state = ("overdue" if en else "已逾期") if a.report_overdue else ""
+            due = "report due" if en else "整改报告报送时限"
+            lines.append(f"### {a.inspection} {a.title}")
+            lines.append(f"- {due}: {a.report_due.isoformat()} {state}".rstrip())
+            if not a.items:
+                lines.append(f"- {'nothing due' if en else '无待办事项'}")
+            for kind in KINDS:
+                items = [i for i in a.items if i.kind == kind]
+                if not items:
+                    continue
+                lines.append(f"- {_label(kind, lang)} ({len(items)})")
+                for i in items:
+                    extra = []
+                    if i.workdays is not None:
+                        extra.append(_days_text(kind, i.workdays, en))
+                    if i.level:
+                        extra.append(_label(i.level, lang))
+                    if i.measure_id:
+                        missed = ", ".join(d.isoformat() for d in i.missed)
+                        extra.append(f"{i.measure_id}: {missed}")
+                    if i.provisional:
+                        extra.append("provisional" if en else "日期为预估")
+                    lines.append(
+                        f"  - {i.finding_id} {i.title} ({i.due.isoformat()}; {'; '.join(extra)})"
+                        if extra
+                        else f"  - {i.finding_id} {i.title} ({i.due.isoformat()})"
+                    )
+        return "\n".join(lines) + "\n"
+
+
+def _days_text(kind: str, workdays: int, en: bool) -> str:
+    if kind == "due_soon":
+        return f"{workdays} working days left" if en else f"剩余{workdays}个工作日"
+    return f"{workdays} working days late" if en else f"逾期{workdays}个工作日"
+
+
+def effective_deadline(finding: Finding, calendar: Any) -> dt.date:
+    """The deadline, moved to the next working day if it is a rest day (民法典 art. 203)."""
+    day: dt.date = calendar.next_workday(finding.deadline)
+    return day
+
+
+def is_overdue(finding: Finding, day: dt.date, calendar: Any) -> bool:
+    """Open, and *day* is past its (effective) deadline."""
+    return finding.state in OPEN_STATES and day > effective_deadline(finding, calendar)
+
+
+class _Builder:
+    """Builds items; shared by the indexed path and the replay path."""
+
+    def __init__(self, policy: Policy, calendar: Any, day: dt.date) -> None:
+        self.policy = policy
+        self.calendar = calendar
+        self.day = day
+        window = policy.reminder_window
+        self.horizon = window.after(day, calendar)
+        self.window = window
+
+    def prov(self, *days: dt.date) -> bool:
+        return any(self.calendar.is_provisional(min(self.day, d), max(self.day, d)) for d in days)
+
+    def deadline_item(self, f: Finding) -> AgendaItem | None:
+        if f.state not in OPEN_STATES:
+            return None
+        due = effective_deadline(f, self.calendar)
+        owner = f"{f.owner.department} {f.owner.person}"
+        if self.day > due:
+            late = self.calendar.workdays_between(due, self.day)
+            return AgendaItem(
+                "overdue",
+                f.inspection,
+                f.id,
+                f.title,
+                f.deadline,
+                late,
+                self.policy.escalation_level(late) or "warning",
+                self.prov(due),
+                owner=owner,
+            )
+        if due <= self.horizon:
+            left = self.calendar.workdays_between(self.day, due)
+            return AgendaItem(
+                "due_soon",
+                f.inspection,
+                f.id,
+                f.title,
+                f.deadline,
+                left,
+                "reminder",
+                self.prov(due),
+                owner=owner,
+            )
+        return None
+
+    def checkpoint_item(self, f: Finding) -> AgendaItem | None:
+        if (
+            f.state != "staged_result"
+            or f.next_checkpoint is None
+            or not self.day > f.next_checkpoint
+        ):
+            return None
+        late = self.calendar.workdays_between(f.next_checkpoint, self.day)
+        return AgendaItem(
+            "checkpoint_missed",
+            f.inspection,
+            f.id,
+            f.title,
+            f.next_checkpoint,
+            late,
+            "warning",
+            self.prov(f.next_checkpoint),
+            owner=f"{f.owner.department} {f.owner.person}",
+        )
+
+    def look_back_item(self, f: Finding) -> AgendaItem | None:
+        if f.state != "completed" or f.completed_at is None:
+            return None
+        earliest = self.policy.look_back_wait.after(
+            local_date(f.completed_at, self.policy.timezone), self.calendar
+        )
+        if self.day < earliest:
+            return None
+        return AgendaItem(
+            "look_back_due",
+            f.inspection,
+            f.id,
+            f.title,
+            earliest,
+            None,
+            None,
+            self.prov(earliest),
+            owner=f"{f.owner.department} {f.owner.person}",
+        )
+
+    def recurring_items(self, f: Finding) -> list[AgendaItem]:
+        if f.state == "cancelled":
+            return []
+        out = []
+        for m in f.measures:
+            gaps = missed_periods(m, self.day)
+            if gaps:
+                out.append(
+                    AgendaItem(
+                        "recurring_missed",
+                        f.inspection,
+                        f.id,
+                        f.title,
+                        gaps[0],
+                        None,
+                        "warning",
+                        provisional=False,
+                        measure_id=m.id,
+                        missed=gaps,
+                        owner=m.owner,
+                    )
+                )
+        return out
+
+    def all_items(self, f: Finding) -> list[AgendaItem]:
+        items = [
+            i
+            for i in (self.deadline_item(f), self.checkpoint_item(f), self.look_back_item(f))
+            if i is not None
+        ]
+        return items + self.recurring_items(f)
+
+
+def _sorted(items: Iterable[AgendaItem]) -> tuple[AgendaItem, ...]:
+    order = {k: n for n, k in enumerate(KINDS)}
+    return tuple(
+        sorted(items, key=lambda i: (order[i.kind], i.due, i.finding_id, i.measure_id or ""))
+    )
+
+
+def _inspection_agenda(
+    insp: Inspection, items: Iterable[AgendaItem], b: _Builder
+) -> InspectionAgenda:
+    due = b.policy.report_period.after(insp.feedback_at, b.calendar)
+    return InspectionAgenda(
+        insp.id,
+        insp.title,
+        due,
+        b.day > due,
+        bool(b.calendar.is_provisional(insp.feedback_at, due)),
+        _sorted(items),
+    )
 
 
 def build_agenda(ledger: Ledger, cutoff: dt.datetime, inspection: str | None) -> Agenda:
-    """Placeholder replaced by the full agenda."""
-    raise NotImplementedError
+    """The agenda as of *cutoff* (indexed when nothing can be later, replayed otherwise)."""
+    policy, calendar = ledger.policy, ledger.workflow.calendar
+    day = local_date(cutoff, policy.timezone)
+    b = _Builder(policy, calendar, day)
+    inspections = (
+        [ledger.inspection(inspection)] if inspection is not None else ledger.inspections()
+    )
+    inspections = [i for i in inspections if i.created_at is None or i.created_at <= cutoff]
+    by_insp: dict[str, list[AgendaItem]] = {i.id: [] for i in inspections}
+    if cutoff >= ledger.now():
+        items = _indexed(ledger, b, inspection)
+    else:
+        items = [item for f in ledger.as_of(cutoff, inspection) for item in b.all_items(f)]
+    for item in items:
+        if item.inspection in by_insp:
+            by_insp[item.inspection].append(item)
+    return Agenda(day, tuple(_inspection_agenda(i, by_insp[i.id], b) for i in inspections))
+
+
+def _indexed(ledger: Ledger, b: _Builder, inspection: str | None) -> list[AgendaItem]:
+    """Items from the store's indexes: only candidate rows are read."""
+    store, tz = ledger.store, ledger.policy.timezone
+    items: list[AgendaItem] = []
+    # Overdue and due soon: open findings whose deadline is before the reminder horizon.
+    # (A rest-day deadline moves later, never earlier, so the horizon bounds it.)
+    for f in store.select(
+        AgendaQuery(inspection=inspection, states=OPEN_STATES, deadline_until=b.horizon)
+    ):
+        item = b.deadline_item(f)
+        if item is not None:
+            items.append(item)
+    for f in store.select(AgendaQuery(inspection=inspection, checkpoint_before=b.day)):
+        item = b.checkpoint_item(f)
+        if item is not None:
+            items.append(item)
+    # Look-back: the wait ends no earlier than its plain-calendar length after completion.
+    bound = _completion_bound(b)
+    for f in store.select(
+        AgendaQuery(inspection=inspection, completed_until=end_of_day(bound, tz))
+    ):
+        item = b.look_back_item(f)
+        if item is not None:
+            items.append(item)
+    for f in store.select(AgendaQuery(inspection=inspection, recurring_due_until=b.day)):
+        items.extend(b.recurring_items(f))
+    return items
+
+
+def _completion_bound(b: _Builder) -> dt.date:
+    """The latest completion day whose look-back can be due on ``b.day`` (with slack)."""
+    wait = b.policy.look_back_wait
+    if wait.unit == "months":
+        base = _sub_months(b.day, wait.amount)
+    else:
+        base = b.day - dt.timedelta(days=wait.amount)
+    return base + dt.timedelta(days=3)
+
+
+def _sub_months(day: dt.date, months: int) -> dt.date:
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    import calendar as _cal  # noqa: PLC0415
+
+    return dt.date(y, m + 1, min(day.day, _cal.monthrange(y, m + 1)[1]))

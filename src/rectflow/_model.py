@@ -8,6 +8,7 @@ Records are ``attrs`` classes with slots. Values (``Owner``, ``Measure``,
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -66,6 +67,57 @@ CADENCES: Final[Mapping[str, int]] = MappingProxyType(
     {"weekly": 0, "monthly": 1, "quarterly": 3, "termly": 6, "yearly": 12}
 )
 """Cadences of recurring measures, in months per period (0: weekly, Monday to Sunday)."""
+
+
+def period_index(cadence: str, day: dt.date) -> int:
+    """The number of the *cadence* period containing *day*.
+
+    Periods are weeks (Monday to Sunday), calendar months, quarters
+    (Jan/Apr/Jul/Oct), terms (Mar–Aug, Sep–Feb) and years.
+    """
+    months = CADENCES[cadence]
+    if months == 0:
+        return (day.toordinal() - 1) // 7  # ordinal 1 is a Monday
+    offset = 2 if months == 6 else 0  # terms start in March and September
+    return (day.year * 12 + day.month - 1 - offset) // months
+
+
+def period_start(cadence: str, index: int) -> dt.date:
+    """The first day of period number *index* of *cadence*."""
+    months = CADENCES[cadence]
+    if months == 0:
+        return dt.date.fromordinal(index * 7 + 1)
+    offset = 2 if months == 6 else 0
+    m = index * months + offset
+    return dt.date(m // 12, m % 12 + 1, 1)
+
+
+def missed_periods(measure: Measure, until: dt.date) -> tuple[dt.date, ...]:
+    """First days of the full periods of a recurring measure that had no occurrence.
+
+    From the period the measure was established in up to, but not including,
+    the period containing *until*.
+    """
+    cadence = measure.cadence
+    if measure.kind != "recurring" or measure.established is None or cadence is None:
+        return ()
+    done = {period_index(cadence, d) for d in (measure.established, *measure.occurrences)}
+    first, current = period_index(cadence, measure.established), period_index(cadence, until)
+    return tuple(period_start(cadence, i) for i in range(first + 1, current) if i not in done)
+
+
+def recurring_due(measure: Measure) -> dt.date | None:
+    """The first day on which :func:`missed_periods` is not empty (None: not recurring yet)."""
+    cadence = measure.cadence
+    if measure.kind != "recurring" or measure.established is None or cadence is None:
+        return None
+    indexes = sorted(
+        {period_index(cadence, d) for d in (measure.established, *measure.occurrences)}
+    )
+    for a, b in itertools.pairwise(indexes):
+        if b > a + 1:  # an inner gap: missed since the period after it began
+            return period_start(cadence, a + 2)
+    return period_start(cadence, indexes[-1] + 2)
 
 
 def _tuple(value: Any) -> tuple[Any, ...]:
@@ -271,6 +323,14 @@ class Finding:
     def is_open(self) -> bool:
         """Still being rectified (not signed off, not cancelled)."""
         return self.state in OPEN_STATES
+
+    @property
+    def recurring_due(self) -> dt.date | None:
+        """The first day on which one of its recurring measures has a missed period."""
+        if self.state == "cancelled":
+            return None
+        days = [d for d in (recurring_due(m) for m in self.measures) if d is not None]
+        return min(days) if days else None
 
     def measure(self, measure_id: str) -> Measure | None:
         """The measure with *measure_id*, or None."""

@@ -9,10 +9,10 @@ from typing import Any
 
 import attrs
 
-from rectflow._model import DONE_STATES, OPEN_STATES, STATES, Finding, Inspection
+from rectflow._model import DONE_STATES, OPEN_STATES, STATES, Finding, Inspection, missed_periods
 from rectflow._policy import Policy
 from rectflow._time import local_date
-from rectflow._workflow import missed_periods, state_label
+from rectflow._workflow import state_label
 
 
 def _rate(part: int, whole: int) -> float | None:

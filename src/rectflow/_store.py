@@ -86,6 +86,7 @@ class AgendaQuery:
         deadline_until: Only findings whose deadline is on or before this day.
         checkpoint_before: Only findings whose next checkpoint is before this day.
         completed_until: Only findings signed off at or before this instant.
+        recurring_due_until: Only findings whose ``recurring_due`` is on or before this day.
     """
 
     inspection: str | None = None
@@ -93,6 +94,7 @@ class AgendaQuery:
     deadline_until: dt.date | None = None
     checkpoint_before: dt.date | None = None
     completed_until: dt.datetime | None = None
+    recurring_due_until: dt.date | None = None
 
 
 @runtime_checkable
@@ -163,6 +165,7 @@ class MemoryStore:
         self._by_deadline: dict[str, list[tuple[dt.date, str]]] = {}
         self._by_checkpoint: list[tuple[dt.date, str]] = []
         self._by_completed: list[tuple[dt.datetime, str]] = []
+        self._by_recurring: list[tuple[dt.date, str]] = []
 
     # -- transactions
 
@@ -214,6 +217,8 @@ class MemoryStore:
             bisect.insort(self._by_checkpoint, (f.next_checkpoint, f.id))
         if f.state == "completed" and f.completed_at is not None:
             bisect.insort(self._by_completed, (f.completed_at, f.id))
+        if (due := f.recurring_due) is not None:
+            bisect.insort(self._by_recurring, (due, f.id))
 
     @staticmethod
     def _remove(seq: list[Any], key: Any) -> None:
@@ -227,6 +232,8 @@ class MemoryStore:
             self._remove(self._by_checkpoint, (f.next_checkpoint, f.id))
         if f.state == "completed" and f.completed_at is not None:
             self._remove(self._by_completed, (f.completed_at, f.id))
+        if (due := f.recurring_due) is not None:
+            self._remove(self._by_recurring, (due, f.id))
 
     # -- inspections
 
@@ -296,6 +303,9 @@ class MemoryStore:
         if query.checkpoint_before is not None:
             end = bisect.bisect_left(self._by_checkpoint, (query.checkpoint_before, ""))
             ids = [i for _, i in self._by_checkpoint[:end]]
+        elif query.recurring_due_until is not None:
+            end = bisect.bisect_right(self._by_recurring, (query.recurring_due_until, "\U0010ffff"))
+            ids = [i for _, i in self._by_recurring[:end]]
         elif query.completed_until is not None:
             end = bisect.bisect_right(self._by_completed, (query.completed_until, "\U0010ffff"))
             ids = [i for _, i in self._by_completed[:end]]

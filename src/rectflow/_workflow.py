@@ -25,6 +25,7 @@ from rectflow._model import (
     Event,
     Finding,
     Measure,
+    missed_periods,
 )
 from rectflow._policy import Policy
 from rectflow._time import local_date
@@ -165,35 +166,6 @@ def _checkpoint(ctx: Context) -> None:
             months=ctx.policy.checkpoint_interval.amount,
             limit=limit,
         )
-
-
-def missed_periods(measure: Measure, until: dt.date) -> tuple[dt.date, ...]:
-    """First days of the full periods of a recurring measure that had no occurrence.
-
-    Periods are weeks (Monday to Sunday), calendar months, quarters
-    (Jan/Apr/Jul/Oct), terms (Mar–Aug, Sep–Feb) or years, from the one the
-    measure was established in up to, but not including, the period
-    containing *until*.
-    """
-    if measure.kind != "recurring" or measure.established is None or measure.cadence is None:
-        return ()
-    months = CADENCES[measure.cadence]
-    offset = 2 if months == 6 else 0  # terms start in March and September
-
-    def index(d: dt.date) -> int:
-        if months == 0:  # weeks, Monday to Sunday
-            return (d.toordinal() - 1) // 7
-        return (d.year * 12 + d.month - 1 - offset) // months
-
-    def start(i: int) -> dt.date:
-        if months == 0:
-            return dt.date.fromordinal(i * 7 + 1)  # ordinal 1 is a Monday
-        m = i * months + offset
-        return dt.date(m // 12, m % 12 + 1, 1)
-
-    done = {index(d) for d in (measure.established, *measure.occurrences)}
-    first, current = index(measure.established), index(until)
-    return tuple(start(i) for i in range(first + 1, current) if i not in done)
 
 
 def _measures_done(ctx: Context) -> None:
