@@ -13,9 +13,11 @@ import attrs
 import pendulum
 
 from rectflow import _codec
+from rectflow._agenda import Agenda, build_agenda
 from rectflow._i18n import LANGS, msg
 from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy
+from rectflow._report import Report, build_report
 from rectflow._store import AgendaQuery, Head, MemoryStore, Store
 from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
 from rectflow._verify import Verification, verify_chain
@@ -484,7 +486,7 @@ class Ledger:
         *,
         as_of: dt.date | dt.datetime | str | None = None,
         lang: str | None = None,
-    ) -> Any:
+    ) -> Report:
         """The progress report (整改进展情况报告) of *inspection* as of a day.
 
         Args:
@@ -495,8 +497,6 @@ class Ledger:
         Returns:
             A :class:`~rectflow.Report`.
         """
-        from rectflow._report import build_report  # noqa: PLC0415
-
         insp = self.inspection(inspection)
         cutoff = (
             self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
@@ -508,14 +508,12 @@ class Ledger:
 
     def agenda(
         self, *, as_of: dt.date | dt.datetime | str | None = None, inspection: str | None = None
-    ) -> Any:
+    ) -> Agenda:
         """What is overdue, due soon, to be looked back at, or missed, as of a day.
 
         Returns:
             An :class:`~rectflow.Agenda`.
         """
-        from rectflow._agenda import build_agenda  # noqa: PLC0415
-
         cutoff = (
             self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
         )

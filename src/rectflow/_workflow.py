@@ -409,6 +409,17 @@ class Workflow:
             )
         return self._allowed[state]
 
+    def mermaid(self) -> str:
+        """A mermaid ``stateDiagram-v2`` of the machine's states and edges."""
+        lines = ["stateDiagram-v2", "    [*] --> assigned"]
+        for name, event in self.machine.events.items():
+            for source, transitions in event.transitions.items():
+                for t in transitions:
+                    dest = t.dest if t.dest is not None else source
+                    lines.append(f"    {source} --> {dest}: {name}")
+        lines.append("    cancelled --> [*]")
+        return "\n".join(lines) + "\n"
+
     def destination(self, state: str, event: str) -> str | None:
         """Where *event* leads from *state*, or None if it is not allowed."""
         if event not in self.allowed(state):

@@ -58,26 +58,37 @@ def _t(key: str, lang: str, **fields: Any) -> str:
     return (en if lang == "en" else zh).format(**fields)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _common(*, defaults: bool) -> argparse.ArgumentParser:
+    """Options accepted before and after the command (after it, they override)."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--ledger",
-        default=os.environ.get("RECTFLOW_LEDGER", DEFAULT_LEDGER),
+        default=default(os.environ.get("RECTFLOW_LEDGER", DEFAULT_LEDGER)),
         help="ledger file, ':memory:' or postgresql:// URL "
         "(default: $RECTFLOW_LEDGER or ./rectflow.db)",
     )
     common.add_argument(
-        "--lang", choices=("zh", "en"), default=os.environ.get("RECTFLOW_LANG", "zh")
+        "--lang", choices=("zh", "en"), default=default(os.environ.get("RECTFLOW_LANG", "zh"))
     )
     common.add_argument(
         "--policy",
-        default=None,
+        default=default(None),
         help=f"a policy TOML file or a shipped pack ({', '.join(PACKS)}); default xuncha",
     )
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common.add_argument(
+        "--json", action="store_true", default=default(value=False), help="machine-readable output"
+    )
+    return common
 
+
+def _parser() -> argparse.ArgumentParser:
+    top, common = _common(defaults=True), _common(defaults=False)
     p = argparse.ArgumentParser(
-        prog="rectflow", description="Rectification (整改) ledgers.", parents=[common]
+        prog="rectflow", description="Rectification (整改) ledgers.", parents=[top]
     )
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("init", parents=[common], help="create the ledger (schema) if it does not exist")

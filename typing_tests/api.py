@@ -1,0 +1,73 @@
+"""Type-checked (mypy --strict), never run: the public API as a user writes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+
+from rectflow import (
+    Agenda,
+    Event,
+    Finding,
+    Head,
+    Ledger,
+    Measure,
+    Owner,
+    Policy,
+    Report,
+    RuleViolation,
+    SpotCheckDraw,
+    Verification,
+    Workflow,
+)
+from rectflow.calendar import WorkCalendar, china
+
+
+def use_ledger() -> None:
+    ledger: Ledger = Ledger.open(
+        ":memory:", policy=Policy(), clock=lambda: pendulum.now("Asia/Shanghai")
+    )
+    ledger.add_inspection("R1", title="t", feedback_at="2023-11-23", declared_findings=28)
+    finding: Finding = ledger.add_finding(
+        "1",
+        inspection="R1",
+        title="t",
+        kind="deadline",
+        owner=Owner(leader="a", department="b", person="c"),
+        deadline=dt.date(2024, 1, 31),
+        measures=[Measure("1-1", "m", kind="one_off")],
+        actor="x",
+    )
+    state: str = finding.state
+    try:
+        ledger.fire("1", "start", actor="c", at="2023-12-01T09:00:00+08:00")
+    except RuleViolation as exc:
+        rule: str = exc.rule
+        del rule
+    history: tuple[Event, ...] = ledger.history("1")
+    report: Report = ledger.report("R1", as_of="2024-01-22")
+    data: dict[str, object] = report.to_dict()
+    text: str = report.to_markdown(lang="en")
+    agenda: Agenda = ledger.agenda(as_of=dt.date(2024, 3, 1))
+    draw: SpotCheckDraw = ledger.draw_spot_checks("R1", k=2, seed=7)
+    head: Head = ledger.head()
+    count, digest = head
+    result: Verification = ledger.verify(anchor=head)
+    ok: bool = result.ok
+    with ledger.batch():
+        pass
+    del state, history, data, text, agenda, draw, count, digest, ok
+
+
+def use_workflow(add: Event, start: Event) -> Finding:
+    wf = Workflow(Policy(calendar="weekdays"))
+    finding = wf.create(add)
+    allowed: tuple[str, ...] = wf.allowed(finding.state)
+    del allowed
+    return wf.apply(finding, start, now=pendulum.now("UTC"))
+
+
+def use_calendar() -> dt.date:
+    cal: WorkCalendar = china()
+    return cal.add_workdays(dt.date(2024, 9, 27), 3)
