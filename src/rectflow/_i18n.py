@@ -101,10 +101,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "finding {finding}: next checkpoint {checkpoint} must be after the event day {day}",
     ),
     "rule.checkpoint_within_interval": (
-        "问题 {finding}: 下一个检查点 {checkpoint} 超出最长间隔 {months} 个月(最晚 {limit})",
+        "问题 {finding}: 下一个检查点 {checkpoint} 超出最长间隔{period}(最晚 {limit})",
         (
             "finding {finding}: next checkpoint {checkpoint} is beyond the longest interval of "
-            "{months} months (latest {limit})"
+            "{period} (latest {limit})"
         ),
     ),
     "rule.measures_done": (
@@ -124,8 +124,8 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "finding {finding}: {actor} submitted it and cannot reject it",
     ),
     "rule.look_back_wait": (
-        "问题 {finding}: 销号后须满 {months} 个月才能回头看(最早 {earliest})",
-        "finding {finding}: a look-back needs {months} months after completion (not before {earliest})",
+        "问题 {finding}: 销号后须满{period}才能回头看(最早 {earliest})",
+        "finding {finding}: a look-back needs {period} after completion (not before {earliest})",
     ),
     "rule.rechecker_not_submitter": (
         "问题 {finding}: 回头看人员 {actor} 不能是提交人",
@@ -178,6 +178,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "rule.measure_closed": (
         "问题 {finding}: 当前状态下只能记录周期性措施的执行",
         "finding {finding}: in this state only occurrences of recurring measures can be recorded",
+    ),
+    "rule.generic": (
+        "问题 {finding}: 「{event_label}」违反规则 {rule}",
+        "finding {finding}: {event} violates rule {rule}",
     ),
     "rule.inspection_unknown": ("没有编号为 {inspection!r} 的巡察", "no inspection {inspection!r}"),
 }

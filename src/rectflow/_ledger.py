@@ -102,6 +102,10 @@ class Ledger:
         """Wrap an open *store*; prefer :meth:`open`."""
         if lang not in LANGS:
             raise InvalidInput(msg("unknown_lang", "zh", value=lang), field="lang", value=lang)
+        if workflow is not None and policy is not None and workflow.policy != policy:
+            raise InvalidInput(
+                msg("bad_value", lang, field="policy", value="≠ workflow.policy"), field="policy"
+            )
         self.policy = policy or (workflow.policy if workflow else Policy())
         self.workflow = workflow or Workflow(self.policy, lang=lang)
         self.store = store
@@ -184,14 +188,27 @@ class Ledger:
         self._require_text(title, "title")
         feedback = parse_date(feedback_at, "feedback_at", self.lang)
         if declared_findings is not None and (
-            not isinstance(declared_findings, int) or declared_findings < 0
+            not isinstance(declared_findings, int)
+            or isinstance(declared_findings, bool)
+            or declared_findings < 0
         ):
             raise InvalidInput(
                 msg("bad_value", self.lang, field="declared_findings", value=declared_findings),
                 field="declared_findings",
                 value=declared_findings,
             )
-        inspection = Inspection(inspection_id, title, feedback, declared_findings, self._at(at))
+        when = self._at(at)
+        now = self.now()
+        if when > now:
+            raise RuleViolation(
+                "not_in_future",
+                msg("rule.not_in_future", self.lang, finding=inspection_id, at=when, now=now),
+                finding_id=inspection_id,
+                event="add_inspection",
+            )
+        if self.store.get_inspection(inspection_id) is not None:
+            raise DuplicateId(inspection_id, msg("duplicate_id", self.lang, id=inspection_id))
+        inspection = Inspection(inspection_id, title, feedback, declared_findings, when)
         self.store.add_inspection(inspection)
         return inspection
 
@@ -374,7 +391,7 @@ class Ledger:
         actor: str,
         at: dt.datetime | str | None = None,
         note: str | None = None,
-        evidence: Iterable[str] = (),
+        evidence: Iterable[str] | None = (),
         expected_version: int | None = None,
         **arguments: Any,
     ) -> Finding:
@@ -404,8 +421,12 @@ class Ledger:
             RuleViolation: A guard failed (``.rule`` names it).
             ConcurrencyConflict: The finding moved since it was read.
         """
-        if isinstance(evidence, str):
+        if evidence is None:
+            evidence = ()
+        elif isinstance(evidence, str):
             evidence = (evidence,)
+        if note is not None and not isinstance(note, str):
+            raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
         payload: dict[str, Any] = {}
         for key, value in arguments.items():
             if value is None:

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import attrs
+import cattrs
 from transitions import Machine
 
 from rectflow import _codec
-from rectflow._i18n import msg
+from rectflow._i18n import has, msg
 from rectflow._model import (
     CADENCES,
     FINDING_KINDS,
@@ -27,7 +28,7 @@ from rectflow._model import (
     Measure,
     missed_periods,
 )
-from rectflow._policy import Policy
+from rectflow._policy import Period, Policy
 from rectflow._time import local_date
 from rectflow.exceptions import InvalidInput, RuleViolation, TransitionNotAllowed
 
@@ -113,9 +114,11 @@ class Context:
     def fail(self, rule: str, **fields: Any) -> RuleViolation:
         """A :class:`RuleViolation` for *rule* with the catalogue's message."""
         label = EVENT_LABELS.get(self.event.name, (self.event.name, self.event.name))
+        key = f"rule.{rule}" if has(f"rule.{rule}") else "rule.generic"
         text = msg(
-            f"rule.{rule}",
+            key,
             self.lang,
+            rule=rule,
             finding=self.finding.id,
             event=self.event.name,
             event_label=label[0],
@@ -123,6 +126,10 @@ class Context:
             **fields,
         )
         return RuleViolation(rule, text, finding_id=self.finding.id, event=self.event.name)
+
+    def period(self, period: Period) -> str:
+        """A period in the message language, e.g. ``3个月`` or ``3 months``."""
+        return str(period) if self.lang == "en" else period.zh()
 
     def payload_date(self, key: str) -> dt.date | None:
         """A date argument of the event (stored as ISO text)."""
@@ -163,7 +170,7 @@ def _checkpoint(ctx: Context) -> None:
         raise ctx.fail(
             "checkpoint_within_interval",
             checkpoint=checkpoint,
-            months=ctx.policy.checkpoint_interval.amount,
+            period=ctx.period(ctx.policy.checkpoint_interval),
             limit=limit,
         )
 
@@ -193,7 +200,9 @@ def _look_back(ctx: Context) -> None:
         local_date(completed, ctx.policy.timezone), ctx.calendar
     )
     if ctx.day < earliest:
-        raise ctx.fail("look_back_wait", months=str(ctx.policy.look_back_wait), earliest=earliest)
+        raise ctx.fail(
+            "look_back_wait", period=ctx.period(ctx.policy.look_back_wait), earliest=earliest
+        )
     if ctx.event.actor == ctx.finding.submitter:
         raise ctx.fail("rechecker_not_submitter")
 
@@ -341,10 +350,12 @@ class Workflow:
     findings: :meth:`apply` drives it with a throwaway cursor, so the state of
     a record changes only when the caller stores the returned finding.
 
-    Apps can use a workflow without a :class:`~rectflow.Ledger`: build
-    :class:`~rectflow.Finding` records (or any object with a ``state``
-    attribute), call :meth:`apply` (or :meth:`check`), and store the result
-    their own way.
+    Apps can use a workflow without a :class:`~rectflow.Ledger`: make
+    :class:`~rectflow.Finding` records with :meth:`create` (from an ``add``
+    event), move them with :meth:`apply`, rebuild them with :meth:`replay`,
+    and store the results their own way. :meth:`allowed` and
+    :meth:`destination` answer what an app's own record (any object with a
+    ``state``) may do next.
 
     Attributes:
         policy: The policy the rules use.
@@ -520,24 +531,36 @@ class Workflow:
             raise InvalidInput(msg("unknown_event", self.lang, value=event.name, known="add"))
         if not isinstance(event.actor, str) or not event.actor.strip():
             raise InvalidInput(msg("empty", self.lang, field="actor"), field="actor")
+        if not isinstance(event.at, dt.datetime) or event.at.utcoffset() is None:
+            raise InvalidInput(msg("naive_time", self.lang, field="at", value=event.at), field="at")
         p = dict(event.payload)
-        return Finding(
-            id=event.finding_id,
-            inspection=p["inspection"],
-            aspect=p.get("aspect", ""),
-            category=p.get("category", ""),
-            title=p["title"],
-            kind=p["kind"],
-            owner=_codec.owner_from(p["owner"]),
-            deadline=dt.date.fromisoformat(p["deadline"]),
-            original_deadline=dt.date.fromisoformat(p["deadline"]),
-            measures=tuple(_codec.measure_from(m) for m in p.get("measures", ())),
-            itemized=bool(p.get("itemized", True)),
-            state="assigned",
-            version=1,
-            created_at=event.at,
-            updated_at=event.at,
-        )
+        try:
+            measures = tuple(_codec.measure_from(m) for m in p.get("measures", ()))
+            validate_definition(kind=p["kind"], measures=measures, lang=self.lang)
+            deadline = dt.date.fromisoformat(p["deadline"])
+            return Finding(
+                id=event.finding_id,
+                inspection=str(p["inspection"]),
+                aspect=str(p.get("aspect", "")),
+                category=str(p.get("category", "")),
+                title=str(p["title"]),
+                kind=p["kind"],
+                owner=_codec.owner_from(p["owner"]),
+                deadline=deadline,
+                original_deadline=deadline,
+                measures=measures,
+                itemized=bool(p.get("itemized", True)),
+                state="assigned",
+                version=1,
+                created_at=event.at,
+                updated_at=event.at,
+            )
+        except InvalidInput:
+            raise
+        except (KeyError, TypeError, ValueError, cattrs.BaseValidationError) as exc:
+            raise InvalidInput(
+                msg("bad_value", self.lang, field="payload", value=exc), field="payload"
+            ) from exc
 
     def replay(self, events: Iterable[Event]) -> Finding | None:
         """Rebuild a finding from its history (the rules are checked again).
