@@ -148,8 +148,13 @@ class LedgerStateMachine(RuleBasedStateMachine):
         self.steps = 0
 
     def make_ledger(self, clock: Callable[[], dt.datetime]) -> Ledger:
-        """The ledger under test (default: in memory, default policy, Monday–Friday)."""
-        return Ledger.open(":memory:", policy=Policy(calendar="weekdays"), clock=clock)
+        """The ledger under test (default: in memory, Monday–Friday, a 10-day look-back wait).
+
+        The short wait lets random runs reach ``rechecked`` often; the wait rule
+        itself is the same whatever its length.
+        """
+        policy = Policy(calendar="weekdays", look_back_wait="10 days")
+        return Ledger.open(":memory:", policy=policy, clock=clock)
 
     def teardown(self) -> None:
         """Close the ledger."""
@@ -162,7 +167,7 @@ class LedgerStateMachine(RuleBasedStateMachine):
         """Every run starts with one finding."""
         return self._add("F0", owner, ms)
 
-    max_findings = 4
+    max_findings = 3
 
     @precondition(lambda self: self.ledger.store.count() < self.max_findings)
     @rule(target=findings, owner=owners(), n=st.integers(1, 10**6), data=st.data())
