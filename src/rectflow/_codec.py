@@ -11,9 +11,15 @@ import pendulum
 
 from rectflow._model import Event, Finding, Inspection, Measure, Owner
 
+
+def parse_stored_time(text: str) -> pendulum.DateTime:
+    """Read back a time written by :func:`unstructure` (offsets with seconds included)."""
+    return pendulum.instance(dt.datetime.fromisoformat(text))
+
+
 converter = cattrs.Converter()
 converter.register_unstructure_hook(dt.datetime, lambda v: pendulum.instance(v).isoformat())
-converter.register_structure_hook(dt.datetime, lambda v, _: pendulum.parse(v))
+converter.register_structure_hook(dt.datetime, lambda v, _: parse_stored_time(v))
 converter.register_unstructure_hook(dt.date, lambda v: v.isoformat())
 converter.register_structure_hook(dt.date, lambda v, _: dt.date.fromisoformat(v))
 converter.register_unstructure_hook(
@@ -61,7 +67,7 @@ def event_from(data: dict[str, Any]) -> Event:
     return Event(
         finding_id=data["finding_id"],
         name=data["name"],
-        at=pendulum.parse(data["at"]),  # type: ignore[arg-type]
+        at=parse_stored_time(data["at"]),
         actor=data["actor"],
         note=data.get("note"),
         evidence=tuple(data.get("evidence") or ()),

@@ -21,13 +21,19 @@ import attrs
 
 from rectflow import _codec
 from rectflow._model import Event, Finding, Inspection
-from rectflow.exceptions import ConcurrencyConflict, DuplicateId
+from rectflow.exceptions import ConcurrencyConflict, DuplicateId, InvalidInput
 
 GENESIS: Final = "0" * 64
 """The ``prev_hash`` of the first entry."""
 
-SCHEMA_VERSION: Final = 1
-"""The schema version of durable stores written by this rectflow."""
+SCHEMA_VERSION: Final = 2
+"""The schema version of durable stores written by this rectflow.
+
+1: events, current rows, inspections. 2: the current rows carry the agenda's
+indexed columns (deadline, next checkpoint, completion time, recurring due day),
+events their UTC time, and the event table refuses updates and deletes (see
+``rectflow._migrations``).
+"""
 
 
 @attrs.frozen
@@ -80,12 +86,17 @@ def entry_hash(prev_hash: str, seq: int, event: Event) -> str:
 class AgendaQuery:
     """Index-backed selections the agenda needs (all optional, ANDed).
 
+    Every backend returns the matching findings in id order; :meth:`matches`
+    is the reference meaning of a query.
+
     Attributes:
         inspection: Only this inspection's findings.
-        states: Only findings in these states.
+        states: Only findings in these states (an empty set selects nothing).
         deadline_until: Only findings whose deadline is on or before this day.
-        checkpoint_before: Only findings whose next checkpoint is before this day.
-        completed_until: Only findings signed off at or before this instant.
+        checkpoint_before: Only findings in ``staged_result`` whose next
+            checkpoint is before this day.
+        completed_until: Only findings in ``completed`` signed off at or before
+            this (aware) instant.
         recurring_due_until: Only findings whose ``recurring_due`` is on or before this day.
     """
 
@@ -95,6 +106,63 @@ class AgendaQuery:
     checkpoint_before: dt.date | None = None
     completed_until: dt.datetime | None = None
     recurring_due_until: dt.date | None = None
+
+    def matches(self, finding: Finding) -> bool:
+        """Whether *finding* is selected by this query."""
+        f = finding
+        if self.inspection is not None and f.inspection != self.inspection:
+            return False
+        if self.states is not None and f.state not in self.states:
+            return False
+        if self.deadline_until is not None and f.deadline > self.deadline_until:
+            return False
+        if self.checkpoint_before is not None and not (
+            f.state == "staged_result"
+            and f.next_checkpoint is not None
+            and f.next_checkpoint < self.checkpoint_before
+        ):
+            return False
+        if self.completed_until is not None and not (
+            f.state == "completed"
+            and f.completed_at is not None
+            and f.completed_at <= self.completed_until
+        ):
+            return False
+        if self.recurring_due_until is not None:
+            due = f.recurring_due
+            if due is None or due > self.recurring_due_until:
+                return False
+        return True
+
+
+def check_append(event: Event, finding: Finding, expected_version: int) -> None:
+    """Refuse an :meth:`Store.append` whose arguments do not fit together.
+
+    The event must be the finding's next version: ``expected_version + 1``,
+    equal to the new row's version, for the same finding.
+
+    Raises:
+        InvalidInput: When they do not fit (a programming error, not a conflict).
+    """
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise InvalidInput(
+            f"expected_version must be an int, not {expected_version!r}",
+            field="expected_version",
+            value=expected_version,
+        )
+    if event.finding_id != finding.id:
+        raise InvalidInput(
+            f"event for {event.finding_id!r} stored with finding {finding.id!r}",
+            field="finding_id",
+            value=finding.id,
+        )
+    if expected_version < 0 or not event.version == finding.version == expected_version + 1:
+        raise InvalidInput(
+            f"finding {finding.id}: event version {event.version} and row version "
+            f"{finding.version} must both be expected_version + 1 = {expected_version + 1}",
+            field="version",
+            value=event.version,
+        )
 
 
 @runtime_checkable
@@ -119,6 +187,10 @@ class Store(Protocol):
         *expected_version* is the version the caller read: 0 for a new finding
         (``add``; :class:`DuplicateId` if it exists). When the stored version
         differs, nothing is written and :class:`ConcurrencyConflict` is raised.
+        The event's and the row's version must be ``expected_version + 1``
+        (:func:`check_append`; :class:`InvalidInput` otherwise). Inside a
+        :meth:`transaction`, a refused append writes nothing and leaves the
+        transaction usable.
         """
 
     def history(self, finding_id: str) -> tuple[Event, ...]:
@@ -128,13 +200,19 @@ class Store(Protocol):
         """Current rows, of one inspection or all, in id order."""
 
     def select(self, query: AgendaQuery) -> Iterator[Finding]:
-        """Current rows matching *query*, using indexes rather than a full scan."""
+        """Current rows matching *query* (:meth:`AgendaQuery.matches`), in id order.
+
+        Durable backends answer it from indexes rather than a full scan.
+        """
 
     def count(self, inspection: str | None = None) -> int:
         """Number of findings."""
 
     def chain(self) -> Iterator[ChainEntry]:
-        """Every stored event with its chain fields, by stored position."""
+        """Every stored event with its chain fields, by stored ``seq``, as stored.
+
+        Nothing is renumbered or re-sorted beyond ``seq``, so that tampering shows.
+        """
 
     def head(self) -> Head:
         """Count and last hash of the chain."""
@@ -262,6 +340,7 @@ class MemoryStore:
 
     def append(self, event: Event, finding: Finding, expected_version: int) -> None:
         """Append the event and replace the current row, version-checked."""
+        check_append(event, finding, expected_version)
         with self._tx():
             old = self._findings.get(event.finding_id)
             actual = 0 if old is None else old.version
@@ -298,35 +377,35 @@ class MemoryStore:
         return sum(1 for f in self._findings.values() if f.inspection == inspection)
 
     def select(self, query: AgendaQuery) -> Iterator[Finding]:
-        """Findings matching *query*, from the sorted indexes."""
-        ids: Iterable[str]
-        if query.checkpoint_before is not None:
-            end = bisect.bisect_left(self._by_checkpoint, (query.checkpoint_before, ""))
-            ids = [i for _, i in self._by_checkpoint[:end]]
-        elif query.recurring_due_until is not None:
-            end = bisect.bisect_right(self._by_recurring, (query.recurring_due_until, "\U0010ffff"))
-            ids = [i for _, i in self._by_recurring[:end]]
-        elif query.completed_until is not None:
-            end = bisect.bisect_right(self._by_completed, (query.completed_until, "\U0010ffff"))
-            ids = [i for _, i in self._by_completed[:end]]
-        else:
-            states = query.states if query.states is not None else self._by_deadline.keys()
-            collected: list[str] = []
-            for state in states:
-                index = self._by_deadline.get(state, [])
-                if query.deadline_until is None:
-                    collected.extend(i for _, i in index)
-                else:
-                    end = bisect.bisect_right(index, (query.deadline_until, "\U0010ffff"))
-                    collected.extend(i for _, i in index[:end])
-            ids = collected
-        for i in ids:
-            f = self._findings[i]
-            if query.inspection is not None and f.inspection != query.inspection:
-                continue
-            if query.states is not None and f.state not in query.states:
-                continue
-            yield f
+        """Findings matching *query* in id order, candidates taken from the sorted indexes."""
+        with self._lock:
+            ids: Iterable[str]
+            if query.states is not None and not query.states:
+                ids = ()
+            elif query.checkpoint_before is not None:
+                end = bisect.bisect_left(self._by_checkpoint, (query.checkpoint_before, ""))
+                ids = [i for _, i in self._by_checkpoint[:end]]
+            elif query.recurring_due_until is not None:
+                end = bisect.bisect_right(
+                    self._by_recurring, (query.recurring_due_until, "\U0010ffff")
+                )
+                ids = [i for _, i in self._by_recurring[:end]]
+            elif query.completed_until is not None:
+                end = bisect.bisect_right(self._by_completed, (query.completed_until, "\U0010ffff"))
+                ids = [i for _, i in self._by_completed[:end]]
+            else:
+                states = query.states if query.states is not None else list(self._by_deadline)
+                collected: list[str] = []
+                for state in states:
+                    index = self._by_deadline.get(state, [])
+                    if query.deadline_until is None:
+                        collected.extend(i for _, i in index)
+                    else:
+                        end = bisect.bisect_right(index, (query.deadline_until, "\U0010ffff"))
+                        collected.extend(i for _, i in index[:end])
+                ids = collected
+            found = [self._findings[i] for i in ids]
+        return iter(sorted((f for f in found if query.matches(f)), key=lambda f: f.id))
 
     # -- chain
 

@@ -1,9 +1,29 @@
-"""Verifying a ledger: the hash chain, the anchor, and a replay of every finding."""
+"""Verifying a ledger: the hash chain, the anchor, and a replay of every finding.
+
+The chain is read as stored (by ``seq``, with the ``seq`` each row carries), so
+tampering done with plain SQL shows:
+
+- **edited**: an entry no longer matches its hash (its event, ``seq`` or
+  ``prev_hash`` changed), or an entry was rewritten and re-hashed so that the
+  next entry no longer links to it;
+- **reordered**: an intact entry found at another position (its ``seq``
+  swapped with another row's, or two rows' contents swapped);
+- **deleted**: a position missing inside the chain;
+- **truncated**: positions missing at the end, up to the anchor's count;
+- **inserted**: a copy of an entry that is already in the chain;
+- **anchor_mismatch**: the entry at the anchor's position differs from it
+  (the chain was rewritten from there on, or the anchor is of another ledger).
+
+Problems of a finding as a whole have position 0: **history_gap** (its
+versions are not 1..n), **replay_failed** (its history breaks the workflow's
+rules), **state_mismatch** (its current row differs from its replayed history,
+or has no history).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
@@ -14,6 +34,10 @@ if TYPE_CHECKING:
     from rectflow._model import Event, Finding
     from rectflow._workflow import Workflow
 
+_MAX_EXPLAINED: Final = 256
+"""Above this many broken entries, they are all reported as edited without
+looking for moves (which costs a hash per pair)."""
+
 
 @attrs.frozen
 class Problem:
@@ -23,7 +47,9 @@ class Problem:
         position: The chain position (1-based ``seq``) where it shows, or 0 for
             problems of a finding's current row.
         kind: ``"edited"``, ``"deleted"``, ``"reordered"``, ``"truncated"``,
-            ``"inserted"``, ``"anchor_mismatch"``, ``"replay_failed"`` or ``"state_mismatch"``.
+            ``"inserted"``, ``"anchor_mismatch"`` (positional), or
+            ``"history_gap"``, ``"replay_failed"``, ``"state_mismatch"``
+            (position 0).
         finding_id: The finding concerned, when known.
         detail: A sentence saying what was found.
     """
@@ -55,99 +81,183 @@ class Verification:
         return self.ok
 
 
+def _origins(stored: list[ChainEntry], intact: list[bool]) -> tuple[list[int | None], list[str]]:
+    """Where each entry was written: its ``seq`` if intact, else the ``seq`` it hashes under.
+
+    Returns:
+        The original seq of each entry (None: edited beyond recognition) and
+        how a broken entry was explained (``"seq"``: the row carries another
+        seq; ``"content"``: the row holds another row's event; ``""``: not).
+    """
+    origins: list[int | None] = [
+        e.seq if ok else None for e, ok in zip(stored, intact, strict=True)
+    ]
+    how = ["" for _ in stored]
+    broken = [i for i, ok in enumerate(intact) if not ok]
+    if not broken or len(broken) > _MAX_EXPLAINED:
+        return origins, how
+    seq_of_hash = {GENESIS: 0} | {e.hash: e.seq for e, ok in zip(stored, intact, strict=True) if ok}
+    for i in broken:
+        e = stored[i]
+        candidates = {stored[j].seq for j in broken if j != i} | {e.seq - 1, e.seq + 1}
+        if (pred := seq_of_hash.get(e.prev_hash)) is not None:
+            candidates.add(pred + 1)
+        for s in sorted(candidates - {e.seq}):
+            if s >= 1 and entry_hash(e.prev_hash, s, e.event) == e.hash:
+                origins[i], how[i] = s, "seq"
+                break
+        else:
+            for j in broken:
+                o = stored[j]
+                if j != i and entry_hash(o.prev_hash, o.seq, e.event) == o.hash:
+                    origins[i], how[i] = o.seq, "content"
+                    break
+    return origins, how
+
+
+def _chain_problems(
+    stored: list[ChainEntry], anchor: Head | tuple[int, str] | None
+) -> list[Problem]:
+    problems: list[Problem] = []
+    intact = [entry_hash(e.prev_hash, e.seq, e.event) == e.hash for e in stored]
+    origins, how = _origins(stored, intact)
+
+    moved = [i for i, h in enumerate(how) if h == "seq"]
+    permutation = {origins[i] for i in moved} == {stored[i].seq for i in moved}
+    by_origin: dict[int, int] = {}
+    for i, e in enumerate(stored):
+        fid = e.event.finding_id
+        origin = origins[i]
+        if origin is None:
+            problems.append(Problem(e.seq, "edited", fid, f"entry {e.seq} does not match its hash"))
+            continue
+        if origin in by_origin:
+            problems.append(
+                Problem(e.seq, "inserted", fid, f"entry {e.seq} is a copy of entry {origin}")
+            )
+            continue
+        by_origin[origin] = i
+        if how[i] == "content" or (how[i] == "seq" and permutation):
+            problems.append(
+                Problem(
+                    e.seq,
+                    "reordered",
+                    fid,
+                    f"entry {e.seq} holds the event written at position {origin}",
+                )
+            )
+        elif how[i] == "seq":
+            problems.append(
+                Problem(e.seq, "edited", fid, f"entry {e.seq} was renumbered from {origin}")
+            )
+
+    # Positions known to have been written: every original seq, and the seq an
+    # unexplained entry carries.
+    known = set(by_origin) | {e.seq for e, o in zip(stored, origins, strict=True) if o is None}
+    last = max(known, default=0)
+    problems.extend(
+        Problem(s, "deleted", None, f"entry {s} is missing from the chain")
+        for s in range(1, last + 1)
+        if s not in known
+    )
+
+    # Links between consecutive intact entries in written order.
+    reported = {(p.position, p.kind) for p in problems}
+    for origin, i in sorted(by_origin.items()):
+        e = stored[i]
+        if origin == 1:
+            if e.prev_hash != GENESIS and intact[i]:
+                problems.append(
+                    Problem(e.seq, "edited", e.event.finding_id, "entry 1 does not start the chain")
+                )
+            continue
+        j = by_origin.get(origin - 1)
+        if j is None or not (intact[i] and intact[j]):
+            continue  # a deletion or a broken entry already explains it
+        before = stored[j]
+        if e.prev_hash != before.hash and (before.seq, "edited") not in reported:
+            problems.append(
+                Problem(
+                    before.seq,
+                    "edited",
+                    before.event.finding_id,
+                    f"entry {before.seq} was rewritten and re-hashed:"
+                    f" entry {e.seq} no longer links to it",
+                )
+            )
+
+    if anchor is not None:
+        a_count, a_hash = tuple(anchor)
+        a_count = int(a_count)
+        if last < a_count:
+            problems.extend(
+                Problem(
+                    s,
+                    "truncated",
+                    None,
+                    f"entry {s} is missing: the anchor has {a_count} entries,"
+                    f" the chain ends at {last}",
+                )
+                for s in range(last + 1, a_count + 1)
+            )
+        elif a_count == 0:
+            if a_hash != GENESIS:
+                problems.append(Problem(0, "anchor_mismatch", None, "the anchor is not a head"))
+        elif (k := by_origin.get(a_count)) is not None and stored[k].hash != a_hash:
+            problems.append(
+                Problem(
+                    a_count, "anchor_mismatch", None, f"entry {a_count} differs from the anchor"
+                )
+            )
+    return problems
+
+
 def verify_chain(
     entries: Iterable[ChainEntry],
     current: Iterable[Finding],
     workflow: Workflow,
     anchor: Head | tuple[int, str] | None = None,
 ) -> Verification:
-    """Check the chain's links and hashes, the anchor, and replay every finding."""
-    problems: list[Problem] = []
-    prev = GENESIS
-    count = 0
-    last_hash = GENESIS
+    """Check the chain's hashes and links, the anchor, and replay every finding.
+
+    Args:
+        entries: The chain as stored, by stored ``seq``.
+        current: The current rows.
+        workflow: The workflow to replay histories with.
+        anchor: A head kept from earlier (detects truncation and rewrites).
+
+    Returns:
+        The verification; its problems are sorted by position, finding-level
+        problems (position 0) last.
+    """
+    stored = list(entries)
+    problems = _chain_problems(stored, anchor)
+
     per_finding: dict[str, list[Event]] = {}
-    hashes: dict[int, str] = {}
-    seen_seq: set[int] = set()
-    for position, entry in enumerate(entries, start=1):
-        count = position
-        event = entry.event
-        fid = event.finding_id
-        computed = entry_hash(entry.prev_hash, entry.seq, event)
-        if entry.seq != position:
-            kind = "reordered" if entry.seq in seen_seq or entry.seq < position else "deleted"
-            if entry.seq > position:
-                problems.append(
-                    Problem(
-                        position,
-                        "deleted",
-                        fid,
-                        f"entry {position} is missing: the chain jumps to seq {entry.seq}",
-                    )
-                )
-            else:
-                problems.append(
-                    Problem(
-                        position, kind, fid, f"entry at position {position} carries seq {entry.seq}"
-                    )
-                )
-        if computed != entry.hash:
-            problems.append(
-                Problem(position, "edited", fid, f"entry {entry.seq} does not match its hash")
-            )
-        elif entry.prev_hash != prev:
-            problems.append(
-                Problem(
-                    position,
-                    "reordered" if entry.seq == position else "deleted",
-                    fid,
-                    f"entry {entry.seq} does not link to the entry before it",
-                )
-            )
-        seen_seq.add(entry.seq)
-        prev = entry.hash
-        last_hash = entry.hash
-        hashes[position] = entry.hash
-        per_finding.setdefault(fid, []).append(event)
-
-    if anchor is not None:
-        a_count, a_hash = tuple(anchor)
-        if count < a_count:
-            problems.append(
-                Problem(
-                    count + 1,
-                    "truncated",
-                    None,
-                    f"the anchor has {a_count} entries but only {count} are stored",
-                )
-            )
-        elif hashes.get(a_count, GENESIS) != a_hash:
-            problems.append(
-                Problem(
-                    a_count, "anchor_mismatch", None, f"entry {a_count} differs from the anchor"
-                )
-            )
-
-    stored = {f.id: f for f in current}
+    for e in stored:
+        per_finding.setdefault(e.event.finding_id, []).append(e.event)
+    rows = {f.id: f for f in current}
     for fid, events in per_finding.items():
+        events.sort(key=lambda e: e.version)
         versions = [e.version for e in events]
         if versions != list(range(1, len(events) + 1)):
             problems.append(
                 Problem(
                     0,
-                    "deleted",
+                    "history_gap",
                     fid,
                     f"finding {fid}: versions are {versions}, not 1..{len(events)}",
                 )
             )
         try:
-            replayed = workflow.replay(sorted(events, key=lambda e: e.version))
+            replayed = workflow.replay(events)
         except RectflowError as exc:
             problems.append(
                 Problem(0, "replay_failed", fid, f"finding {fid}: replay failed: {exc}")
             )
+            rows.pop(fid, None)
             continue
-        row = stored.pop(fid, None)
+        row = rows.pop(fid, None)
         if row is None or replayed is None or row != replayed:
             problems.append(
                 Problem(
@@ -159,7 +269,9 @@ def verify_chain(
             )
     problems.extend(
         Problem(0, "state_mismatch", fid, f"finding {fid}: a current row without history")
-        for fid in stored
+        for fid in rows
     )
-    problems.sort(key=lambda p: (p.position == 0, p.position))
-    return Verification(not problems, count, Head(count, last_hash), tuple(problems))
+    problems.sort(key=lambda p: (p.position == 0, p.position, p.kind, p.finding_id or ""))
+    count = len(stored)
+    head = Head(count, stored[-1].hash if stored else GENESIS)
+    return Verification(not problems, count, head, tuple(problems))
