@@ -30,6 +30,8 @@ def test_demo_prints_the_seed_figures(capsys: pytest.CaptureFixture[str]) -> Non
     assert "- staged: 10 = 10" in out
     assert "待办事项" in out  # the agenda follows the report
     assert "1.4.1" in out  # the overdue running-track finding
+    assert "接下来到期" in out  # and what falls due next
+    assert "2024-03-12 可开展回头看: 3.2.2" in out  # the first look-back, 3 months after sign-off
 
 
 def test_demo_json_in_english(capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,6 +50,9 @@ def test_demo_json_in_english(capsys: pytest.CaptureFixture[str]) -> None:
         if item["kind"] == "overdue"
     ]
     assert overdue == ["1.4.1"]
+    upcoming = data["agenda"]["upcoming"]
+    assert [i["due"] for i in upcoming] == sorted(i["due"] for i in upcoming)
+    assert all(i["due"] > "2024-01-22" for i in upcoming)
 
 
 def test_bad_input_exits_2_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:

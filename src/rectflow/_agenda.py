@@ -138,10 +138,14 @@ class Agenda:
     Attributes:
         as_of: The day.
         inspections: One :class:`InspectionAgenda` per inspection.
+        upcoming: When asked for (``ledger.agenda(upcoming=n)``), the next *n* dates
+            after the reminder window: deadlines (``next_deadline``), checkpoints
+            (``next_checkpoint``) and look-backs (``next_look_back``), soonest first.
     """
 
     as_of: dt.date
     inspections: tuple[InspectionAgenda, ...]
+    upcoming: tuple[AgendaItem, ...] = ()
 
     @property
     def items(self) -> tuple[AgendaItem, ...]:
@@ -162,6 +166,7 @@ class Agenda:
         return {
             "as_of": self.as_of.isoformat(),
             "inspections": [a.to_dict() for a in self.inspections],
+            "upcoming": [i.to_dict() for i in self.upcoming],
         }
 
     def to_text(self, lang: str = "zh") -> str:
@@ -196,6 +201,16 @@ class Agenda:
                         if extra
                         else f"  - {i.finding_id} {i.title} ({i.due.isoformat()})"
                     )
+        if self.upcoming:
+            lines += ["", f"### {'Falling due next' if en else '接下来到期'}"]
+            names = {
+                "next_deadline": ("整改时限", "deadline"),
+                "next_checkpoint": ("阶段性成效检查点", "checkpoint"),
+                "next_look_back": ("可开展回头看", "look-back from"),
+            }
+            for i in self.upcoming:
+                zh, eng = names[i.kind]
+                lines.append(f"- {i.due.isoformat()} {eng if en else zh}: {i.finding_id} {i.title}")
         return "\n".join(lines) + "\n"
 
 
@@ -357,7 +372,9 @@ def _inspection_agenda(
     )
 
 
-def build_agenda(ledger: Ledger, cutoff: dt.datetime, inspection: str | None) -> Agenda:
+def build_agenda(
+    ledger: Ledger, cutoff: dt.datetime, inspection: str | None, upcoming: int = 0
+) -> Agenda:
     """The agenda as of *cutoff* (indexed when nothing can be later, replayed otherwise)."""
     policy, calendar = ledger.policy, ledger.workflow.calendar
     day = local_date(cutoff, policy.timezone)
@@ -374,7 +391,34 @@ def build_agenda(ledger: Ledger, cutoff: dt.datetime, inspection: str | None) ->
     for item in items:
         if item.inspection in by_insp:
             by_insp[item.inspection].append(item)
-    return Agenda(day, tuple(_inspection_agenda(i, by_insp[i.id], b) for i in inspections))
+    nexts = _upcoming(ledger.as_of(cutoff, inspection), b, upcoming) if upcoming > 0 else ()
+    return Agenda(day, tuple(_inspection_agenda(i, by_insp[i.id], b) for i in inspections), nexts)
+
+
+def _upcoming(findings: Iterable[Finding], b: _Builder, limit: int) -> tuple[AgendaItem, ...]:
+    """The next *limit* dates beyond the reminder window (a scan: meant for one inspection)."""
+    out: list[AgendaItem] = []
+    for f in findings:
+        owner = f"{f.owner.department} {f.owner.person}"
+        if f.state in OPEN_STATES and effective_deadline(f, b.calendar) > b.horizon:
+            out.append(
+                AgendaItem("next_deadline", f.inspection, f.id, f.title, f.deadline, owner=owner)
+            )
+        if f.state == "staged_result" and f.next_checkpoint and f.next_checkpoint >= b.day:
+            out.append(
+                AgendaItem(
+                    "next_checkpoint", f.inspection, f.id, f.title, f.next_checkpoint, owner=owner
+                )
+            )
+        if f.state == "completed" and f.completed_at is not None:
+            done = local_date(f.completed_at, b.policy.timezone)
+            earliest = b.policy.look_back_wait.after(done, b.calendar)
+            if earliest > b.day:
+                out.append(
+                    AgendaItem("next_look_back", f.inspection, f.id, f.title, earliest, owner=owner)
+                )
+    out.sort(key=lambda i: (i.due, i.finding_id, i.kind))
+    return tuple(out[:limit])
 
 
 def _indexed(ledger: Ledger, b: _Builder, inspection: str | None) -> list[AgendaItem]:

@@ -528,9 +528,20 @@ class Ledger:
         )
 
     def agenda(
-        self, *, as_of: dt.date | dt.datetime | str | None = None, inspection: str | None = None
+        self,
+        *,
+        as_of: dt.date | dt.datetime | str | None = None,
+        inspection: str | None = None,
+        upcoming: int = 0,
     ) -> Agenda:
         """What is overdue, due soon, to be looked back at, or missed, as of a day.
+
+        Args:
+            as_of: A day (its end counts) or an aware time; default: now. As of now
+                the store's indexes answer; a past day is replayed from history.
+            inspection: Only this inspection.
+            upcoming: Also list the next *upcoming* dates beyond the reminder window
+                (scans the findings: meant for one inspection, not a million).
 
         Returns:
             An :class:`~rectflow.Agenda`.
@@ -538,7 +549,11 @@ class Ledger:
         cutoff = (
             self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
         )
-        return build_agenda(self, cutoff, inspection)
+        if not isinstance(upcoming, int) or upcoming < 0:
+            raise InvalidInput(
+                msg("bad_value", self.lang, field="upcoming", value=upcoming), field="upcoming"
+            )
+        return build_agenda(self, cutoff, inspection, upcoming)
 
     def draw_spot_checks(
         self,

@@ -111,6 +111,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--as-of", help="a day YYYY-MM-DD (default: today)")
     a.add_argument("--inspection")
+    a.add_argument(
+        "--upcoming",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also list the next N dates falling due",
+    )
     s = sub.add_parser("show", parents=[common], help="a finding and its history")
     s.add_argument("finding")
     ls = sub.add_parser("list", parents=[common], help="findings, optionally filtered")
@@ -168,7 +175,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             for key in ("completed", "staged", "rules_adopted", "plans_adopted")
             if key in seed.summary
         }
-        agenda = ledger.agenda(as_of=seed.report_as_of)
+        agenda = ledger.agenda(as_of=seed.report_as_of, upcoming=8)
         head = ledger.head()
         if args.json:
             _out(
@@ -315,7 +322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "agenda":
             with _open(args) as ledger:
-                agenda = ledger.agenda(as_of=args.as_of, inspection=args.inspection)
+                agenda = ledger.agenda(
+                    as_of=args.as_of, inspection=args.inspection, upcoming=args.upcoming
+                )
             if args.json:
                 print(json.dumps(agenda.to_dict(), ensure_ascii=False, indent=2))
             else:
