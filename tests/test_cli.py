@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from rectflow import Ledger, Owner
 from rectflow.cli import main
 
 
@@ -104,3 +106,109 @@ def test_console_script_runs(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0
     assert "agenda" in proc.stdout
+
+
+def test_demo_on_a_sqlite_file_then_verify(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The demo runs on a SQLite file, and `rectflow verify` on it says ok."""
+    db = str(tmp_path / "demo.db")
+    assert run(capsys, "--ledger", db, "demo")[0] == 0
+    code, out, _ = run(capsys, "--ledger", db, "verify")
+    assert code == 0
+    assert "校验通过" in out
+    code, out, _ = run(capsys, "--ledger", db, "--json", "head")
+    head = json.loads(out)
+    code, out, _ = run(
+        capsys, "--ledger", db, "verify", "--anchor", f"{head['count']}:{head['hash']}"
+    )
+    assert code == 0
+    # a second demo on the same file is refused rather than doubling the ledger
+    code, _, err = run(capsys, "--ledger", db, "demo")
+    assert code == 2
+    assert "--fresh" in err
+
+
+def test_verify_names_a_tampered_row(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An event edited with plain SQL makes `verify` exit 1 and name its position."""
+    db = str(tmp_path / "t.db")
+    assert run(capsys, "--ledger", db, "demo")[0] == 0
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+    conn.execute("UPDATE events SET data = replace(data, '校长办公室', '某某') WHERE seq = 30")
+    conn.commit()
+    conn.close()
+    code, out, _ = run(capsys, "--ledger", db, "--json", "verify")
+    assert code == 1
+    data = json.loads(out)
+    assert data["ok"] is False
+    assert any(p["position"] == 30 and p["kind"] == "edited" for p in data["problems"])
+
+
+def test_init_fire_show_list_report_on_a_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """init creates the ledger; fire/show/list/report work on it across invocations."""
+    db = str(tmp_path / "l.db")
+    assert run(capsys, "--ledger", db, "init")[0] == 0
+    with Ledger.open(db) as ledger:
+        ledger.add_inspection(
+            "R1", title="t", feedback_at="2024-03-01", at="2024-03-01T09:00:00+08:00"
+        )
+        ledger.add_finding(
+            "1",
+            inspection="R1",
+            title="问题一",
+            kind="deadline",
+            owner=Owner(leader="L", department="D", person="P"),
+            deadline="2 months",
+            actor="巡察办",
+            at="2024-03-02T09:00:00+08:00",
+        )
+    code, out, _ = run(
+        capsys,
+        "--ledger",
+        db,
+        "fire",
+        "1",
+        "start",
+        "--actor",
+        "P",
+        "--at",
+        "2024-03-04T09:00:00+08:00",
+    )
+    assert code == 0
+    assert "整改中" in out
+    code, out, err = run(
+        capsys,
+        "--ledger",
+        db,
+        "fire",
+        "1",
+        "stage",
+        "--actor",
+        "P",
+        "--at",
+        "2024-03-05T09:00:00+08:00",
+        "--note",
+        "n",
+        "--evidence",
+        "e.pdf",
+        "--arg",
+        "next_checkpoint=2024-09-01",
+    )
+    assert code == 2
+    assert "checkpoint_within_interval" in err or "最长间隔" in err
+    code, out, _ = run(capsys, "--ledger", db, "--json", "show", "1")
+    shown = json.loads(out)
+    assert (
+        shown["finding"]["deadline"] == "2024-05-06"
+    )  # 2 months → 05-01 is a holiday → next working day
+    assert [e["name"] for e in shown["history"]] == ["add", "start"]
+    code, out, _ = run(capsys, "--ledger", db, "list", "--state", "in_progress")
+    assert out.startswith("1 ")
+    code, out, _ = run(
+        capsys, "--ledger", db, "--lang", "en", "report", "R1", "--as-of", "2024-03-03"
+    )
+    assert code == 0
+    assert "Of the 1 problems" in out
