@@ -488,7 +488,9 @@ class DurableStoreContract(StoreContract):
         assert sample.verify().ok
 
     @pytest.mark.parametrize(
-        "query", [q for q in QUERIES if q != AgendaQuery()], ids=lambda q: repr(q)[12:60]
+        "query",
+        [q for q in QUERIES if q != AgendaQuery()],
+        ids=[f"q{n}" for n, q in enumerate(QUERIES) if q != AgendaQuery()],
     )
     def test_select_uses_an_index(
         self, sample: Ledger, raw: Callable[..., list[Any]], query: AgendaQuery

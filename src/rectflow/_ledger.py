@@ -23,6 +23,7 @@ from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
 from rectflow._verify import Verification, verify_chain
 from rectflow._workflow import Workflow, validate_definition
 from rectflow.exceptions import (
+    ConcurrencyConflict,
     DuplicateId,
     FindingNotFound,
     InspectionNotFound,
@@ -198,14 +199,7 @@ class Ledger:
                 value=declared_findings,
             )
         when = self._at(at)
-        now = self.now()
-        if when > now:
-            raise RuleViolation(
-                "not_in_future",
-                msg("rule.not_in_future", self.lang, finding=inspection_id, at=when, now=now),
-                finding_id=inspection_id,
-                event="add_inspection",
-            )
+        self._not_in_future(when, inspection_id, "add_inspection")
         if self.store.get_inspection(inspection_id) is not None:
             raise DuplicateId(inspection_id, msg("duplicate_id", self.lang, id=inspection_id))
         inspection = Inspection(inspection_id, title, feedback, declared_findings, when)
@@ -332,17 +326,10 @@ class Ledger:
                 finding_id=finding_id,
                 event="add",
             )
-        now = self.now()
-        if when > now:
-            raise RuleViolation(
-                "not_in_future",
-                msg("rule.not_in_future", self.lang, finding=finding_id, at=when, now=now),
-                finding_id=finding_id,
-                event="add",
-            )
+        self._not_in_future(when, finding_id, "add")
         if self.store.get(finding_id) is not None:
             raise DuplicateId(finding_id, msg("duplicate_id", self.lang, id=finding_id))
-        self.store.append(event, finding, 0)
+        self._append(event, finding, 0)
         return finding
 
     def get(self, finding_id: str) -> Finding:
@@ -453,8 +440,6 @@ class Ledger:
         self.workflow.check_event(new_event)
         current = self.get(finding_id)
         if expected_version is not None and expected_version != current.version:
-            from rectflow.exceptions import ConcurrencyConflict  # noqa: PLC0415
-
             raise ConcurrencyConflict(
                 finding_id,
                 expected_version,
@@ -471,7 +456,7 @@ class Ledger:
         stored = attrs.evolve(new_event, version=after.version)
         if self._before_write is not None:
             self._before_write()
-        self.store.append(stored, after, current.version)
+        self._append(stored, after, current.version)
         return after
 
     @contextmanager
@@ -610,6 +595,36 @@ class Ledger:
         return verify_chain(self.store.chain(), self.store.findings(), self.workflow, anchor)
 
     # -- helpers
+
+    def _not_in_future(self, when: dt.datetime, subject: str, event: str) -> None:
+        now = self.now()
+        if when > now:
+            raise RuleViolation(
+                "not_in_future",
+                msg("rule.not_in_future", self.lang, finding=subject, at=when, now=now),
+                finding_id=subject,
+                event=event,
+            )
+
+    def _append(self, event: Event, finding: Finding, expected_version: int) -> None:
+        """Store the event, with a conflict reported in the ledger's language."""
+        try:
+            self.store.append(event, finding, expected_version)
+        except ConcurrencyConflict as exc:
+            raise ConcurrencyConflict(
+                exc.finding_id,
+                exc.expected,
+                exc.actual,
+                msg(
+                    "conflict",
+                    self.lang,
+                    finding=exc.finding_id,
+                    expected=exc.expected,
+                    actual=exc.actual,
+                ),
+            ) from exc
+        except DuplicateId as exc:
+            raise DuplicateId(exc.id, msg("duplicate_id", self.lang, id=exc.id)) from exc
 
     def _require_text(self, value: object, field: str) -> None:
         if not isinstance(value, str) or not value.strip():
