@@ -45,6 +45,19 @@ MIX: tuple[tuple[str, float], ...] = (
     ("rechecked", 0.11),
     ("cancelled", 0.01),
 )
+LIGHT_MIX: tuple[tuple[str, float], ...] = (
+    ("overdue", 0.005),
+    ("due_soon", 0.01),
+    ("open", 0.655),
+    ("staged_missed", 0.003),
+    ("staged_ok", 0.027),
+    ("completed_old", 0.005),
+    ("completed_recent", 0.145),
+    ("rechecked", 0.14),
+    ("cancelled", 0.01),
+)
+"""A day in the life of a large ledger: about 2-3 % of findings need action today."""
+MIXES = {"heavy": MIX, "light": LIGHT_MIX}
 CATS = [c for c, _ in MIX]
 RECURRING_SHARE = 0.05
 """Share of findings (past 'assigned') with a monthly recurring measure."""
@@ -67,10 +80,12 @@ class Specs:
     flags: array  # 0: no recurring measure, 1: recurring kept, 2: recurring with a gap
 
 
-def make_specs(n: int, seed: int = 1) -> Specs:
-    """Draw the plan of *n* findings."""
+def make_specs(n: int, seed: int = 1, mix: str = "heavy") -> Specs:
+    """Draw the plan of *n* findings (``mix``: ``heavy``, ~17 % on the agenda, or ``light``)."""
     rng = random.Random(seed)
-    shares = [s for _, s in MIX]
+    table = dict(MIXES[mix])
+    shares = [table[c] for c in CATS]
+    gap_share = RECURRING_GAP_SHARE if mix == "heavy" else 0.1
     day = AS_OF.toordinal()
     cat, deadline, aux, flags = array("b"), array("l"), array("l"), array("b")
     cats = rng.choices(range(len(CATS)), weights=shares, k=n)
@@ -97,7 +112,7 @@ def make_specs(n: int, seed: int = 1) -> Specs:
                 a = day - rng.randint(100, 250)
         f = 0
         if name != "cancelled" and rng.random() < RECURRING_SHARE:
-            f = 2 if rng.random() < RECURRING_GAP_SHARE else 1
+            f = 2 if rng.random() < gap_share else 1
         cat.append(c)
         deadline.append(d)
         aux.append(a)
@@ -224,7 +239,11 @@ def brute_force(findings: Iterable[Finding], policy: Policy, day: dt.date) -> di
                 out["overdue"].add(f.id)
             elif due <= horizon:
                 out["due_soon"].add(f.id)
-        if f.state == "staged_result" and f.next_checkpoint and f.next_checkpoint < day:
+        if (
+            f.state == "staged_result"
+            and f.next_checkpoint
+            and cal.next_workday(f.next_checkpoint) < day
+        ):
             out["checkpoint_missed"].add(f.id)
         if f.state == "completed" and f.completed_at is not None:
             earliest = cal.add_months(local_date(f.completed_at, TZ), policy.look_back_wait.amount)

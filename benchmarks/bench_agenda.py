@@ -96,11 +96,11 @@ def _measure(
     }
 
 
-def run_memory(n: int, repeats: int) -> dict[str, Any]:
+def run_memory(n: int, repeats: int, mix: str = "heavy") -> dict[str, Any]:
     """Load *n* findings into a MemoryStore, time the agenda, check it; also RSS per finding."""
     wf = Workflow()
     say(f"[memory] planning {n:,} findings ...")
-    specs = _data.make_specs(n)
+    specs = _data.make_specs(n, mix=mix)
     order = list(_data.load_order(specs, by_deadline=True))
     store = MemoryStore()
     for insp in _data.inspections():
@@ -136,7 +136,7 @@ def run_memory(n: int, repeats: int) -> dict[str, Any]:
     return result
 
 
-def run_sqlite(n: int, repeats: int, budget: float) -> dict[str, Any] | None:
+def run_sqlite(n: int, repeats: int, budget: float, mix: str = "heavy") -> dict[str, Any] | None:
     """Load up to *n* findings into SQLite within *budget* seconds of loading, time the agenda."""
     if importlib.util.find_spec("rectflow._sqlite") is None:
         say("[sqlite] rectflow._sqlite is missing: SQLite benchmark skipped")
@@ -147,7 +147,7 @@ def run_sqlite(n: int, repeats: int, budget: float) -> dict[str, Any] | None:
         say(f"[sqlite] rectflow._sqlite cannot be imported ({exc}): skipped")
         return None
     wf = Workflow()
-    specs = _data.make_specs(n)
+    specs = _data.make_specs(n, mix=mix)
     with tempfile.TemporaryDirectory(prefix="rectflow-bench-") as tmp:
         path = Path(tmp) / "ledger.db"
         store = SqliteStore(path)

@@ -365,12 +365,6 @@ def test_checkpoint_reported_again_clears_it(path):
     assert only(agenda_on(ledger, clock, "2024-12-23", path), "checkpoint_missed", "F1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _agenda._Builder.checkpoint_item compares the raw next_checkpoint, not the "
-    "next working day: a checkpoint on a holiday is 'missed' during the holiday with 0 working "
-    "days late (deadlines are rolled by effective_deadline, art. 203)",
-)
 @PATHS
 def test_checkpoint_on_rest_day_is_due_next_working_day(path):
     """A checkpoint on Sat 2024-10-05 (holiday) is not missed before Tue 2024-10-08 has passed."""

@@ -232,26 +232,61 @@ def is_overdue(finding: Finding, day: dt.date, calendar: Any) -> bool:
 
 
 class _Builder:
-    """Builds items; shared by the indexed path and the replay path."""
+    """Builds items; shared by the indexed path and the replay path.
+
+    Calendar answers are memoized per date: a large ledger has many findings
+    but few distinct deadlines, so each date is worked out once per agenda.
+    """
 
     def __init__(self, policy: Policy, calendar: Any, day: dt.date) -> None:
         self.policy = policy
         self.calendar = calendar
         self.day = day
-        window = policy.reminder_window
-        self.horizon = window.after(day, calendar)
-        self.window = window
+        self.horizon = policy.reminder_window.after(day, calendar)
+        self._due: dict[dt.date, dt.date] = {}
+        self._between: dict[dt.date, int] = {}
+        self._prov: dict[dt.date, bool] = {}
+        self._earliest: dict[dt.date, dt.date] = {}
 
-    def prov(self, *days: dt.date) -> bool:
-        return any(self.calendar.is_provisional(min(self.day, d), max(self.day, d)) for d in days)
+    def due(self, day: dt.date) -> dt.date:
+        """*day*, or the next working day if it is a rest day (民法典 art. 203)."""
+        found = self._due.get(day)
+        if found is None:
+            found = self._due[day] = self.calendar.next_workday(day)
+        return found
+
+    def workdays(self, other: dt.date) -> int:
+        """Working days between *other* and the agenda's day, either way round."""
+        found = self._between.get(other)
+        if found is None:
+            a, b = (other, self.day) if other <= self.day else (self.day, other)
+            found = self._between[other] = int(self.calendar.workdays_between(a, b))
+        return found
+
+    def prov(self, day: dt.date) -> bool:
+        """Whether the span between the agenda's day and *day* is provisional."""
+        found = self._prov.get(day)
+        if found is None:
+            a, b = (day, self.day) if day <= self.day else (self.day, day)
+            found = self._prov[day] = bool(self.calendar.is_provisional(a, b))
+        return found
+
+    def earliest_look_back(self, completed: dt.date) -> dt.date:
+        """The first day a finding completed on *completed* may be looked back at."""
+        found = self._earliest.get(completed)
+        if found is None:
+            found = self._earliest[completed] = self.policy.look_back_wait.after(
+                completed, self.calendar
+            )
+        return found
 
     def deadline_item(self, f: Finding) -> AgendaItem | None:
         if f.state not in OPEN_STATES:
             return None
-        due = effective_deadline(f, self.calendar)
+        due = self.due(f.deadline)
         owner = f"{f.owner.department} {f.owner.person}"
         if self.day > due:
-            late = self.calendar.workdays_between(due, self.day)
+            late = self.workdays(due)
             return AgendaItem(
                 "overdue",
                 f.inspection,
@@ -259,19 +294,18 @@ class _Builder:
                 f.title,
                 f.deadline,
                 late,
-                self.policy.escalation_level(late) or "warning",
+                self.policy.escalation_level(late),
                 self.prov(due),
                 owner=owner,
             )
         if due <= self.horizon:
-            left = self.calendar.workdays_between(self.day, due)
             return AgendaItem(
                 "due_soon",
                 f.inspection,
                 f.id,
                 f.title,
                 f.deadline,
-                left,
+                self.workdays(due),
                 "reminder",
                 self.prov(due),
                 owner=owner,
@@ -279,31 +313,27 @@ class _Builder:
         return None
 
     def checkpoint_item(self, f: Finding) -> AgendaItem | None:
-        if (
-            f.state != "staged_result"
-            or f.next_checkpoint is None
-            or not self.day > f.next_checkpoint
-        ):
+        if f.state != "staged_result" or f.next_checkpoint is None:
             return None
-        late = self.calendar.workdays_between(f.next_checkpoint, self.day)
+        due = self.due(f.next_checkpoint)
+        if not self.day > due:
+            return None
         return AgendaItem(
             "checkpoint_missed",
             f.inspection,
             f.id,
             f.title,
             f.next_checkpoint,
-            late,
+            self.workdays(due),
             "warning",
-            self.prov(f.next_checkpoint),
+            self.prov(due),
             owner=f"{f.owner.department} {f.owner.person}",
         )
 
     def look_back_item(self, f: Finding) -> AgendaItem | None:
         if f.state != "completed" or f.completed_at is None:
             return None
-        earliest = self.policy.look_back_wait.after(
-            local_date(f.completed_at, self.policy.timezone), self.calendar
-        )
+        earliest = self.earliest_look_back(local_date(f.completed_at, self.policy.timezone))
         if self.day < earliest:
             return None
         return AgendaItem(

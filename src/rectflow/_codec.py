@@ -42,9 +42,43 @@ def unstructure(record: Any) -> Any:
     return converter.unstructure(record)
 
 
+_FINDING_DATES = ("deadline", "original_deadline", "next_checkpoint")
+_FINDING_TIMES = (
+    "created_at",
+    "updated_at",
+    "submitted_at",
+    "completed_at",
+    "rechecked_at",
+    "first_completed_at",
+)
+_MEASURE_DATES = ("done_at", "established")
+
+
+def _measure_fast(data: dict[str, Any]) -> Measure:
+    fields = dict(data)
+    for key in _MEASURE_DATES:
+        if fields.get(key) is not None:
+            fields[key] = dt.date.fromisoformat(fields[key])
+    fields["occurrences"] = tuple(dt.date.fromisoformat(d) for d in fields.get("occurrences", ()))
+    return Measure(**fields)
+
+
 def finding_from(data: dict[str, Any]) -> Finding:
-    """A :class:`Finding` from :func:`unstructure` output."""
-    return converter.structure(data, Finding)
+    """A :class:`Finding` from :func:`unstructure` output.
+
+    Hand-written rather than ``converter.structure``: stores decode one per row, and
+    this is several times faster. Times come back as aware stdlib datetimes.
+    """
+    fields = dict(data)
+    fields["owner"] = Owner(**fields["owner"])
+    fields["measures"] = tuple(_measure_fast(m) for m in fields.get("measures", ()))
+    for key in _FINDING_DATES:
+        if fields.get(key) is not None:
+            fields[key] = dt.date.fromisoformat(fields[key])
+    for key in _FINDING_TIMES:
+        if fields.get(key) is not None:
+            fields[key] = dt.datetime.fromisoformat(fields[key])
+    return Finding(**fields)
 
 
 def measure_from(data: dict[str, Any]) -> Measure:

@@ -127,7 +127,10 @@ class Period:
 
 
 def _period(value: object) -> Period:
-    return Period.parse(value)  # type: ignore[arg-type]
+    try:
+        return Period.parse(value)  # type: ignore[arg-type]
+    except InvalidInput as exc:
+        raise PolicyError(str(exc), field="period", value=value) from exc
 
 
 def _periods(value: Iterable[Any]) -> tuple[Period, ...]:
@@ -136,12 +139,23 @@ def _periods(value: Iterable[Any]) -> tuple[Period, ...]:
 
 def _ladder(value: Iterable[Any]) -> tuple[tuple[int, str], ...]:
     items: list[tuple[int, str]] = []
-    for item in value:
-        if isinstance(item, dict):
-            items.append((int(item["after_workdays"]), str(item["level"])))
-        else:
-            days, level = item
-            items.append((int(days), str(level)))
+    try:
+        for item in value:
+            if isinstance(item, dict):
+                days, level = item["after_workdays"], item["level"]
+            else:
+                days, level = item
+            if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+                raise PolicyError(f"escalation: {days!r} is not a number of working days ≥ 0")
+            if not isinstance(level, str) or not level:
+                raise PolicyError(f"escalation: {level!r} is not a level name")
+            items.append((days, level))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, PolicyError):
+            raise
+        raise PolicyError(
+            "escalation: each step needs after_workdays (a whole number) and level", value=value
+        ) from exc
     return tuple(sorted(items))
 
 
@@ -177,13 +191,15 @@ class Policy:
     max_extensions: int = 2
     spot_check_sample: int = 3
     escalation: tuple[tuple[int, str], ...] = attrs.field(
-        default=((1, "warning"), (10, "referral")), converter=_ladder
+        default=((0, "warning"), (10, "referral")), converter=_ladder
     )
     effectiveness_checks: tuple[Period, ...] = attrs.field(default=(), converter=_periods)
     source: str = ""
 
     @timezone.validator
     def _check_tz(self, _attr: object, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise PolicyError(f"time zone {value!r} is not an IANA name", field="timezone")
         try:
             pendulum.timezone(value)
         except Exception as exc:
@@ -197,8 +213,17 @@ class Policy:
             raise PolicyError(
                 f"unknown calendar {self.calendar!r}; use 'china' or 'weekdays'", field="calendar"
             )
-        if self.max_extensions < 0 or self.spot_check_sample < 0:
-            raise PolicyError("max_extensions and spot_check_sample must be ≥ 0")
+        for field in ("max_extensions", "spot_check_sample"):
+            value = getattr(self, field)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise PolicyError(f"{field} must be a whole number ≥ 0, not {value!r}", field=field)
+        for field in ("report_period", "look_back_wait", "reminder_window"):
+            if getattr(self, field).amount < 0:
+                raise PolicyError(f"{field} cannot be negative", field=field)
+        if self.checkpoint_interval.amount <= 0:
+            raise PolicyError("checkpoint_interval must be positive", field="checkpoint_interval")
+        if any(p.amount <= 0 for p in self.effectiveness_checks):
+            raise PolicyError("effectiveness_checks must be positive", field="effectiveness_checks")
 
     def work_calendar(self) -> Calendar:
         """The working-day calendar this policy names."""

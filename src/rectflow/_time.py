@@ -9,7 +9,9 @@ are interpreted in the policy's time zone where they meet times.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import zoneinfo
 from collections.abc import Callable
 
 import pendulum
@@ -107,10 +109,15 @@ def as_of_cutoff(value: object, tz: str, lang: str = "zh") -> pendulum.DateTime:
     return end_of_day(parse_date(value, "as_of", lang), tz)
 
 
+@functools.lru_cache(maxsize=64)
+def _zone(tz: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(tz)
+
+
 def local_date(at: dt.datetime, tz: str) -> dt.date:
     """The calendar day of instant *at* in time zone *tz*."""
-    local = pendulum.instance(at).in_timezone(tz)
-    return dt.date(local.year, local.month, local.day)
+    # via the POSIX timestamp: much faster than converting a pendulum DateTime
+    return dt.datetime.fromtimestamp(at.timestamp(), _zone(tz)).date()
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
