@@ -416,7 +416,14 @@ def test_policy_direct_construction_raises_policy_error(kwargs):
 
 @pytest.mark.parametrize(
     ("workdays", "level"),
-    [(-3, None), (0, "warning"), (1, "warning"), (9, "warning"), (10, "referral"), (500, "referral")],
+    [
+        (-3, None),
+        (0, "warning"),
+        (1, "warning"),
+        (9, "warning"),
+        (10, "referral"),
+        (500, "referral"),
+    ],
 )
 def test_escalation_level_default_ladder(workdays, level):
     """Default ladder: warning once overdue (even 0 working days: a rest day after), referral from 10."""
