@@ -26,3 +26,19 @@ def test_diagram_edges_match_the_oracle() -> None:
             source, dest = left.split(" --> ")
             edges[(source, event)] = dest
     assert edges == dict(ORACLE_EDGES)
+
+
+README = DOCS.parent / "README.md"
+
+
+def test_readme_library_example_runs(tmp_path, monkeypatch) -> None:
+    """The README's library example runs as written and ends where it says."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+    ledger = namespace["ledger"]
+    assert ledger.get("1.1.1").state == "completed"  # type: ignore[attr-defined]
+    assert (tmp_path / "rectflow.db").exists()
+    ledger.close()  # type: ignore[attr-defined]
