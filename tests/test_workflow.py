@@ -1060,3 +1060,41 @@ def test_only_start_is_unguarded():
     empty = {name for name, rules in _workflow.RULES.items() if not rules}
     assert empty == {"start"}
     assert all(callable(r) for rules in _workflow.RULES.values() for r in rules)
+
+
+def test_replay_without_checks_follows_edges_only() -> None:
+    """replay(check=False) rebuilds history that a stricter policy would now refuse."""
+    lenient = Workflow(Policy(calendar="weekdays", look_back_wait="1 day"))
+    strict = Workflow(Policy(calendar="weekdays", look_back_wait="6 months"))
+    at = pendulum.datetime(2024, 1, 2, 9, tz="Asia/Shanghai")
+    add = Event(
+        "F",
+        "add",
+        at,
+        "巡察办",
+        payload={
+            "inspection": "R1",
+            "title": "t",
+            "kind": "deadline",
+            "owner": {"leader": "L", "department": "D", "person": "P"},
+            "deadline": "2024-03-01",
+        },
+        version=1,
+    )
+    steps = [
+        ("start", {}, ()),
+        ("submit", {}, ("e.pdf",)),
+        ("sign_off", {}, ()),
+        ("recheck", {}, ("r.pdf",)),
+    ]
+    finding = lenient.create(add)
+    events = [add]
+    for n, (name, payload, evidence) in enumerate(steps, start=1):
+        actor = "Q" if name in ("sign_off", "recheck") else "P"
+        event = Event("F", name, at.add(days=n * 3), actor, evidence=evidence, payload=payload)
+        finding = lenient.apply(finding, event)
+        events.append(attrs.evolve(event, version=finding.version))
+    with pytest.raises(RuleViolation) as err:
+        strict.replay(events)
+    assert err.value.rule == "look_back_wait"
+    assert strict.replay(events, check=False) == finding

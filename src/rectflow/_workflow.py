@@ -562,15 +562,36 @@ class Workflow:
                 msg("bad_value", self.lang, field="payload", value=exc), field="payload"
             ) from exc
 
-    def replay(self, events: Iterable[Event]) -> Finding | None:
-        """Rebuild a finding from its history (the rules are checked again).
+    def replay(self, events: Iterable[Event], *, check: bool = True) -> Finding | None:
+        """Rebuild a finding from its history.
+
+        Args:
+            events: The finding's events, oldest first (``add`` first).
+            check: Check every rule again (what :meth:`rectflow.Ledger.verify` does).
+                With False only the edges are followed: history that was valid when
+                written is replayed even if the policy has changed since (what
+                reports "as of" a past day do).
 
         Returns:
             The finding after the last event, or None for an empty history.
+
+        Raises:
+            TransitionNotAllowed: An event is not allowed in the state reached.
+            RuleViolation: With *check*, an event breaks a rule.
         """
         finding: Finding | None = None
         for event in events:
-            finding = self.create(event) if finding is None else self.apply(finding, event)
+            if finding is None:
+                finding = self.create(event)
+            elif check:
+                finding = self.apply(finding, event)
+            else:
+                dest = self.destination(finding.state, event.name)
+                if dest is None:
+                    raise TransitionNotAllowed(
+                        finding.id, event.name, finding.state, self.allowed(finding.state)
+                    )
+                finding = _effect(finding, event, dest, self.policy.timezone)
         return finding
 
 
