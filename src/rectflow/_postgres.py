@@ -11,18 +11,17 @@ becomes :class:`~rectflow.ConcurrencyConflict`. Serialization failures and
 deadlocks (SQLSTATE 40001/40P01) are retried with bounded, jittered backoff.
 
 Point the store at a schema of its own with ``?schema=name`` in the URL (or
-``schema=``); it is created when missing. Schema and migrations:
+``schema=``); it is created when missing. The queries and the append shared
+with SQLite: :mod:`rectflow._sqlstore`. Schema and migrations:
 :mod:`rectflow._migrations`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Final, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -30,32 +29,21 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import errors, sql
 
-from rectflow import _codec
 from rectflow._migrations import (
     POSTGRES_SCHEMA,
-    FindingRow,
+    Migration,
     from_utc_micros,
     load_event,
-    load_finding,
-    pending,
     utc_micros,
 )
-from rectflow._model import Event, Finding, Inspection
-from rectflow._store import (
-    SCHEMA_VERSION,
-    AgendaQuery,
-    ChainEntry,
-    Head,
-    check_append,
-    entry_hash,
-)
-from rectflow.exceptions import ConcurrencyConflict, DuplicateId, RectflowError, StorageError
+from rectflow._model import Event
+from rectflow._sqlstore import EventRow, SqlStore
+from rectflow._store import Head
+from rectflow.exceptions import DuplicateId, StorageError
 
 _T = TypeVar("_T")
 _Conn = psycopg.Connection[tuple[Any, ...]]
 
-_PAGE: Final = 1000
-_EVENT_COLUMNS: Final = "finding_id, version, name, at, data"
 _TABLES: Final = frozenset({"schema_version", "inspections", "findings", "events", "ledger_head"})
 _RETRYABLE: Final = (errors.SerializationFailure, errors.DeadlockDetected)
 
@@ -83,12 +71,7 @@ def _storage_error(where: str, exc: psycopg.Error) -> StorageError:
     return StorageError(f"PostgreSQL 台账读写失败 (PostgreSQL error on the ledger {where}): {exc}")
 
 
-def _event_row(row: tuple[Any, ...]) -> Event:
-    finding_id, version, name, at, data = row
-    return load_event(finding_id, version, name, utc_micros(at), data)
-
-
-class PostgresStore:
+class PostgresStore(SqlStore[_Conn]):
     """A ledger in a PostgreSQL database (a schema of it).
 
     Args:
@@ -121,16 +104,12 @@ class PostgresStore:
         retries: int = 5,
     ) -> None:
         """Connect, then create or migrate the ledger's tables."""
+        super().__init__()
         conninfo, url_schema = split_schema(url)
         self.schema = schema if schema is not None else url_schema
         if self.schema == "":
             self.schema = None
-        self._lock = threading.RLock()
-        self._depth = 0
         self._retries = retries
-        # Test-only switch for the negative control of the contention test: the
-        # UPDATE is last-writer-wins and a duplicate event is silently dropped.
-        self._unsafe_no_version_check = False
         try:
             self._conn: _Conn | None = psycopg.connect(
                 conninfo, autocommit=True, connect_timeout=max(1, int(connect_timeout))
@@ -179,12 +158,7 @@ class PostgresStore:
                     f"(the schema holds tables {sorted(tables & _TABLES)} but no rectflow ledger)"
                 )
             return None
-        rows = conn.execute("SELECT version FROM schema_version").fetchall()
-        if len(rows) != 1:
-            raise StorageError(
-                f"数据结构版本表损坏 (the schema_version table has {len(rows)} rows)"
-            )
-        return int(rows[0][0])
+        return self._recorded_version(conn, "")
 
     def _init_schema(self) -> None:
         with self._using() as conn, conn.transaction():
@@ -201,24 +175,7 @@ class PostgresStore:
                 raise StorageError(
                     "没有可用的模式 (no schema to create the ledger in: check search_path)"
                 )
-            found = self._schema_version(conn)
-            if found is None:
-                for statement in POSTGRES_SCHEMA:
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
-                return
-            for step in pending(found):
-                try:
-                    step.postgres(conn)
-                except (RectflowError, psycopg.Error):
-                    raise
-                except Exception as exc:  # a row the step cannot read: refuse, change nothing
-                    raise StorageError(
-                        f"台账数据结构升级到版本 {step.to_version} 失败, 未做任何修改 "
-                        f"(migrating the ledger to schema version {step.to_version} failed; "
-                        f"nothing was changed): {exc!r}"
-                    ) from exc
-                conn.execute("UPDATE schema_version SET version = %s", (step.to_version,))
+            self._create_or_migrate(conn, self._schema_version(conn), psycopg.Error)
 
     # -- connection and transactions
 
@@ -279,216 +236,77 @@ class PostgresStore:
                         ) from exc
                     time.sleep(min(0.5, 0.01 * 2**attempt) * random.uniform(0.5, 1.5))  # noqa: S311
 
-    def close(self) -> None:
-        """Close the connection (a transaction still open is rolled back)."""
-        with self._lock:
-            if self._conn is not None:
-                try:
-                    self._conn.close()
-                finally:
-                    self._conn = None
+    # -- the dialect
 
-    # -- inspections
-
-    def add_inspection(self, inspection: Inspection) -> None:
-        """Store a new inspection; :class:`~rectflow.DuplicateId` if its id exists."""
-        data = _codec.dumps(_codec.unstructure(inspection))
-
-        def op(conn: _Conn) -> None:
-            cur = conn.execute(
-                "INSERT INTO inspections (id, data) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING",
-                (inspection.id, data),
-            )
-            if cur.rowcount != 1:
-                raise DuplicateId(inspection.id)
-
-        self._write(op)
-
-    def get_inspection(self, inspection_id: str) -> Inspection | None:
-        """The inspection, or None."""
-        with self._using() as conn:
-            row = conn.execute(
-                "SELECT data FROM inspections WHERE id = %s", (inspection_id,)
-            ).fetchone()
-        return None if row is None else _codec.inspection_from(json.loads(row[0]))
-
-    def inspections(self) -> list[Inspection]:
-        """All inspections, in the order they were added."""
-        with self._using() as conn:
-            rows = conn.execute("SELECT data FROM inspections ORDER BY pos").fetchall()
-        return [_codec.inspection_from(json.loads(r[0])) for r in rows]
-
-    # -- findings
-
-    def get(self, finding_id: str) -> Finding | None:
-        """The finding's current row, or None."""
-        with self._using() as conn:
-            row = conn.execute("SELECT data FROM findings WHERE id = %s", (finding_id,)).fetchone()
-        return None if row is None else load_finding(row[0])
-
-    def append(self, event: Event, finding: Finding, expected_version: int) -> None:
-        """Append *event* and store *finding* in one transaction, version-checked.
-
-        Raises:
-            DuplicateId: *expected_version* is 0 and the finding exists.
-            ConcurrencyConflict: The finding is not at *expected_version*.
-            InvalidInput: The arguments do not fit together.
-            StorageError: The database cannot be written.
-        """
-        check_append(event, finding, expected_version)
-        row = FindingRow.of(finding)
-        event_json = _codec.unstructure(event)
-        data = _codec.dumps(event_json)
-        columns = (
-            row.inspection,
-            row.version,
-            row.state,
-            finding.deadline,
-            finding.next_checkpoint,
-            row.completed_at_utc,
-            finding.recurring_due,
-            row.data,
-            row.id,
-        )
-        unsafe = self._unsafe_no_version_check
-        at = _utc(event.at)
-
-        def op(conn: _Conn) -> None:
-            head = conn.execute(
-                "SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE"
-            ).fetchone()
-            if head is None:
-                raise StorageError("ledger_head 行缺失 (the ledger_head row is missing)")
-            if expected_version == 0:
-                cur = conn.execute(
-                    "INSERT INTO findings (inspection, version, state, deadline, next_checkpoint,"
-                    " completed_at, recurring_due, data, id)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (id) DO NOTHING",
-                    columns,
-                )
-                if cur.rowcount != 1:
-                    raise DuplicateId(row.id)
-            else:
-                query = (
-                    "UPDATE findings SET inspection = %s, version = %s, state = %s, deadline = %s,"
-                    " next_checkpoint = %s, completed_at = %s, recurring_due = %s, data = %s"
-                    " WHERE id = %s"
-                )
-                params: tuple[Any, ...] = columns
-                if not unsafe:
-                    query += " AND version = %s"
-                    params = (*columns, expected_version)
-                if conn.execute(query, params).rowcount != 1:
-                    found = conn.execute(
-                        "SELECT version FROM findings WHERE id = %s", (row.id,)
-                    ).fetchone()
-                    raise ConcurrencyConflict(
-                        row.id, expected_version, 0 if found is None else int(found[0])
-                    )
-            seq, prev = int(head[0]) + 1, str(head[1])
-            digest = entry_hash(prev, seq, event)
-            cur = conn.execute(
-                "INSERT INTO events (finding_id, version, seq, name, at, data, prev_hash, hash)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                + (" ON CONFLICT DO NOTHING" if unsafe else ""),
-                (event.finding_id, event.version, seq, event.name, at, data, prev, digest),
-            )
-            if cur.rowcount == 1:
-                conn.execute(
-                    "UPDATE ledger_head SET seq = %s, hash = %s WHERE id = 1", (seq, digest)
-                )
-
-        self._write(op)
-
-    def history(self, finding_id: str) -> tuple[Event, ...]:
-        """The finding's events, oldest first."""
-        with self._using() as conn:
-            rows = conn.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE finding_id = %s ORDER BY version",
-                (finding_id,),
-            ).fetchall()
-        return tuple(_event_row(r) for r in rows)
-
-    def findings(self, inspection: str | None = None) -> Iterator[Finding]:
-        """Current rows, of one inspection or all, in id order."""
-        with self._using() as conn:
-            if inspection is None:
-                rows = conn.execute("SELECT data FROM findings ORDER BY id").fetchall()
-            else:
-                rows = conn.execute(
-                    "SELECT data FROM findings WHERE inspection = %s ORDER BY id", (inspection,)
-                ).fetchall()
-        return (load_finding(r[0]) for r in rows)
+    _PARAM = "%s"
+    _COMPLETED_AT = "completed_at"
+    _EVENT_COLUMNS = "finding_id, version, name, at, data"
+    _SCHEMA = POSTGRES_SCHEMA
 
     @staticmethod
-    def select_sql(query: AgendaQuery) -> tuple[str, tuple[Any, ...]] | None:
-        """The SQL (and parameters) :meth:`select` runs, or None when nothing can match."""
-        where: list[str] = []
-        params: list[Any] = []
-        if query.states is not None:
-            if not query.states:
-                return None
-            where.append("state = ANY(%s)")
-            params.append(sorted(query.states))
-        if query.inspection is not None:
-            where.append("inspection = %s")
-            params.append(query.inspection)
-        if query.deadline_until is not None:
-            where.append("deadline <= %s")
-            params.append(query.deadline_until)
-        if query.checkpoint_before is not None:
-            where.append("state = 'staged_result' AND next_checkpoint < %s")
-            params.append(query.checkpoint_before)
-        if query.completed_until is not None:
-            where.append("state = 'completed' AND completed_at <= %s")
-            params.append(_utc(query.completed_until))
-        if query.recurring_due_until is not None:
-            where.append("recurring_due <= %s")
-            params.append(query.recurring_due_until)
-        text = "SELECT id, data FROM findings"
-        if where:
-            text += " WHERE " + " AND ".join(where)
-        return text, tuple(params)
+    def _day(value: dt.date) -> dt.date:
+        return value
 
-    def select(self, query: AgendaQuery) -> Iterator[Finding]:
-        """Current rows matching *query*, in id order, found through the indexes."""
-        statement = self.select_sql(query)
-        if statement is None:
-            return iter(())
-        with self._using() as conn:
-            rows = conn.execute(*statement).fetchall()
-        rows.sort(key=lambda r: str(r[0]))
-        return (load_finding(r[1]) for r in rows)
+    @staticmethod
+    def _instant(value: dt.datetime) -> dt.datetime:
+        return _utc(value)
 
-    def count(self, inspection: str | None = None) -> int:
-        """Number of findings."""
-        with self._using() as conn:
-            if inspection is None:
-                row = conn.execute("SELECT count(*) FROM findings").fetchone()
-            else:
-                row = conn.execute(
-                    "SELECT count(*) FROM findings WHERE inspection = %s", (inspection,)
-                ).fetchone()
-        return 0 if row is None else int(row[0])
+    @staticmethod
+    def _states_in(states: list[str]) -> tuple[str, list[Any]]:
+        return "state = ANY(%s)", [states]
+
+    @staticmethod
+    def _load_event(columns: Sequence[Any]) -> Event:
+        finding_id, version, name, at, data = columns
+        return load_event(finding_id, version, name, utc_micros(at), data)
+
+    @staticmethod
+    def _run_step(step: Migration, conn: _Conn) -> None:
+        step.postgres(conn)
+
+    # -- writes
+
+    def _insert_unique(
+        self,
+        conn: _Conn,
+        table: str,  # noqa: ARG002 - SQLite looks the id up in it first
+        row_id: str,
+        insert: str,
+        params: tuple[Any, ...],
+    ) -> None:
+        if conn.execute(insert + " ON CONFLICT (id) DO NOTHING", params).rowcount != 1:
+            raise DuplicateId(row_id)
+
+    def _chain_tip(self, conn: _Conn) -> tuple[int, str]:
+        # Locked first: every append takes its locks in the same order.
+        head = conn.execute("SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE").fetchone()
+        if head is None:
+            raise StorageError("ledger_head 行缺失 (the ledger_head row is missing)")
+        return int(head[0]), str(head[1])
+
+    def _insert_event(self, conn: _Conn, row: EventRow) -> None:
+        event = row.event
+        cur = conn.execute(
+            "INSERT INTO events (finding_id, version, seq, name, at, data, prev_hash, hash)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+            + (" ON CONFLICT DO NOTHING" if self._unsafe_no_version_check else ""),
+            (
+                event.finding_id,
+                event.version,
+                row.seq,
+                event.name,
+                from_utc_micros(row.at_us),
+                row.data,
+                row.prev_hash,
+                row.hash,
+            ),
+        )
+        if cur.rowcount == 1:
+            conn.execute(
+                "UPDATE ledger_head SET seq = %s, hash = %s WHERE id = 1", (row.seq, row.hash)
+            )
 
     # -- chain
-
-    def chain(self) -> Iterator[ChainEntry]:
-        """Every stored event with its chain fields, by stored ``seq``, as stored."""
-        after = 0
-        while True:
-            with self._using() as conn:
-                rows = conn.execute(
-                    f"SELECT seq, prev_hash, hash, {_EVENT_COLUMNS} FROM events"
-                    " WHERE seq > %s ORDER BY seq LIMIT %s",
-                    (after, _PAGE),
-                ).fetchall()
-            for seq, prev_hash, hash_, *columns in rows:
-                yield ChainEntry(int(seq), _event_row(tuple(columns)), str(prev_hash), str(hash_))
-            if len(rows) < _PAGE:
-                return
-            after = int(rows[-1][0])
 
     def head(self) -> Head:
         """Count and last hash of the chain, as the ``ledger_head`` row records them."""

@@ -8,42 +8,26 @@ so writers from other processes queue on the busy timeout instead of failing
 half-way, and the version-checked ``UPDATE findings … WHERE id = ? AND version
 = ?`` turns a lost update into :class:`~rectflow.ConcurrencyConflict`.
 
+The queries and the append shared with PostgreSQL: :mod:`rectflow._sqlstore`.
 Schema and migrations: :mod:`rectflow._migrations`.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import os
 import sqlite3
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from typing import Any, Final
+from typing import Any, TypeVar
 
-from rectflow import _codec
-from rectflow._migrations import (
-    SQLITE_SCHEMA,
-    FindingRow,
-    load_event,
-    load_finding,
-    pending,
-    utc_micros,
-)
-from rectflow._model import Event, Finding, Inspection
-from rectflow._store import (
-    GENESIS,
-    SCHEMA_VERSION,
-    AgendaQuery,
-    ChainEntry,
-    Head,
-    check_append,
-    entry_hash,
-)
-from rectflow.exceptions import ConcurrencyConflict, DuplicateId, RectflowError, StorageError
+from rectflow._migrations import SQLITE_SCHEMA, Migration, load_event, pending, utc_micros
+from rectflow._model import Event
+from rectflow._sqlstore import EventRow, SqlStore
+from rectflow._store import GENESIS, SCHEMA_VERSION, Head
+from rectflow.exceptions import DuplicateId, StorageError
 
-_PAGE: Final = 1000
-_EVENT_COLUMNS: Final = "finding_id, version, name, at_us, data"
+_T = TypeVar("_T")
 
 
 def _storage_error(path: str, exc: sqlite3.Error) -> StorageError:
@@ -56,7 +40,7 @@ def _storage_error(path: str, exc: sqlite3.Error) -> StorageError:
     return StorageError(f"台账文件 {path} 读写失败 (SQLite error on the ledger file): {text}")
 
 
-class SqliteStore:
+class SqliteStore(SqlStore[sqlite3.Connection]):
     """A ledger in a SQLite file.
 
     Args:
@@ -75,12 +59,8 @@ class SqliteStore:
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
         """Open (creating or migrating) the ledger file at *path*."""
+        super().__init__()
         self.path = os.fspath(path)
-        self._lock = threading.RLock()
-        self._depth = 0
-        # Test-only switch for the negative control of the contention test: the
-        # UPDATE is last-writer-wins and a duplicate event is silently dropped.
-        self._unsafe_no_version_check = False
         try:
             self._conn: sqlite3.Connection | None = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -123,12 +103,7 @@ class SqliteStore:
                     f"{self.path} 不是 rectflow 台账 (not a rectflow ledger: it has other tables)"
                 )
             return None
-        rows = conn.execute("SELECT version FROM schema_version").fetchall()
-        if len(rows) != 1:
-            raise StorageError(
-                f"{self.path}: 数据结构版本表损坏 (the schema_version table has {len(rows)} rows)"
-            )
-        return int(rows[0][0])
+        return self._recorded_version(conn, f"{self.path}: ")
 
     def _init_schema(self) -> None:
         with self._using() as conn:
@@ -138,24 +113,8 @@ class SqliteStore:
                 if found == SCHEMA_VERSION:
                     return
         with self._tx(), self._using() as conn:
-            found = self._schema_version(conn)  # again, now holding the write lock
-            if found is None:
-                for statement in SQLITE_SCHEMA:
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-                return
-            for step in pending(found):
-                try:
-                    step.sqlite(conn)
-                except (RectflowError, sqlite3.Error):
-                    raise
-                except Exception as exc:  # a row the step cannot read: refuse, change nothing
-                    raise StorageError(
-                        f"台账数据结构升级到版本 {step.to_version} 失败, 未做任何修改 "
-                        f"(migrating the ledger to schema version {step.to_version} failed; "
-                        f"nothing was changed): {exc!r}"
-                    ) from exc
-                conn.execute("UPDATE schema_version SET version = ?", (step.to_version,))
+            # Again, now holding the write lock.
+            self._create_or_migrate(conn, self._schema_version(conn), sqlite3.Error)
 
     # -- connection and transactions
 
@@ -226,208 +185,76 @@ class SqliteStore:
                     raise
                 conn.execute("RELEASE rectflow_op")
 
-    def close(self) -> None:
-        """Close the connection (a transaction still open is rolled back)."""
-        with self._lock:
-            if self._conn is not None:
-                try:
-                    self._conn.close()
-                finally:
-                    self._conn = None
+    # -- the dialect
 
-    # -- inspections
-
-    def add_inspection(self, inspection: Inspection) -> None:
-        """Store a new inspection; :class:`~rectflow.DuplicateId` if its id exists."""
-        data = _codec.dumps(_codec.unstructure(inspection))
-        with self._atomic() as conn:
-            if conn.execute("SELECT 1 FROM inspections WHERE id = ?", (inspection.id,)).fetchone():
-                raise DuplicateId(inspection.id)
-            conn.execute("INSERT INTO inspections (id, data) VALUES (?, ?)", (inspection.id, data))
-
-    def get_inspection(self, inspection_id: str) -> Inspection | None:
-        """The inspection, or None."""
-        with self._using() as conn:
-            row = conn.execute(
-                "SELECT data FROM inspections WHERE id = ?", (inspection_id,)
-            ).fetchone()
-        return None if row is None else _codec.inspection_from(json.loads(row[0]))
-
-    def inspections(self) -> list[Inspection]:
-        """All inspections, in the order they were added."""
-        with self._using() as conn:
-            rows = conn.execute("SELECT data FROM inspections ORDER BY pos").fetchall()
-        return [_codec.inspection_from(json.loads(data)) for (data,) in rows]
-
-    # -- findings
-
-    def get(self, finding_id: str) -> Finding | None:
-        """The finding's current row, or None."""
-        with self._using() as conn:
-            row = conn.execute("SELECT data FROM findings WHERE id = ?", (finding_id,)).fetchone()
-        return None if row is None else load_finding(row[0])
-
-    def append(self, event: Event, finding: Finding, expected_version: int) -> None:
-        """Append *event* and store *finding* in one transaction, version-checked.
-
-        Raises:
-            DuplicateId: *expected_version* is 0 and the finding exists.
-            ConcurrencyConflict: The finding is not at *expected_version*.
-            InvalidInput: The arguments do not fit together.
-            StorageError: The file cannot be written.
-        """
-        check_append(event, finding, expected_version)
-        row = FindingRow.of(finding)
-        event_json = _codec.unstructure(event)
-        data = _codec.dumps(event_json)
-        at_us = utc_micros(event.at)
-        columns = (
-            row.inspection,
-            row.version,
-            row.state,
-            row.deadline,
-            row.next_checkpoint,
-            row.completed_at_us,
-            row.recurring_due,
-            row.data,
-        )
-        unsafe = self._unsafe_no_version_check
-        with self._atomic() as conn:
-            if expected_version == 0:
-                if conn.execute("SELECT 1 FROM findings WHERE id = ?", (row.id,)).fetchone():
-                    raise DuplicateId(row.id)
-                conn.execute(
-                    "INSERT INTO findings (inspection, version, state, deadline, next_checkpoint,"
-                    " completed_at_us, recurring_due, data, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*columns, row.id),
-                )
-            else:
-                sql = (
-                    "UPDATE findings SET inspection = ?, version = ?, state = ?, deadline = ?,"
-                    " next_checkpoint = ?, completed_at_us = ?, recurring_due = ?, data = ?"
-                    " WHERE id = ?"
-                )
-                params: tuple[Any, ...] = (*columns, row.id)
-                if not unsafe:
-                    sql += " AND version = ?"
-                    params = (*params, expected_version)
-                if conn.execute(sql, params).rowcount != 1:
-                    found = conn.execute(
-                        "SELECT version FROM findings WHERE id = ?", (row.id,)
-                    ).fetchone()
-                    raise ConcurrencyConflict(
-                        row.id, expected_version, 0 if found is None else int(found[0])
-                    )
-            last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
-            verb = "INSERT OR IGNORE" if unsafe else "INSERT"
-            conn.execute(
-                f"{verb} INTO events (finding_id, version, seq, name, at, at_us, data,"
-                " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    event.finding_id,
-                    event.version,
-                    seq,
-                    event.name,
-                    event_json["at"],
-                    at_us,
-                    data,
-                    prev,
-                    entry_hash(prev, seq, event),
-                ),
-            )
-
-    def history(self, finding_id: str) -> tuple[Event, ...]:
-        """The finding's events, oldest first."""
-        with self._using() as conn:
-            rows = conn.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE finding_id = ? ORDER BY version",
-                (finding_id,),
-            ).fetchall()
-        return tuple(load_event(*r) for r in rows)
-
-    def findings(self, inspection: str | None = None) -> Iterator[Finding]:
-        """Current rows, of one inspection or all, in id order."""
-        with self._using() as conn:
-            if inspection is None:
-                rows = conn.execute("SELECT data FROM findings ORDER BY id").fetchall()
-            else:
-                rows = conn.execute(
-                    "SELECT data FROM findings WHERE inspection = ? ORDER BY id", (inspection,)
-                ).fetchall()
-        return (load_finding(data) for (data,) in rows)
+    _PARAM = "?"
+    _COMPLETED_AT = "completed_at_us"
+    _EVENT_COLUMNS = "finding_id, version, name, at_us, data"
+    _SCHEMA = SQLITE_SCHEMA
 
     @staticmethod
-    def select_sql(query: AgendaQuery) -> tuple[str, tuple[Any, ...]] | None:
-        """The SQL (and parameters) :meth:`select` runs, or None when nothing can match."""
-        where: list[str] = []
-        params: list[Any] = []
-        if query.states is not None:
-            if not query.states:
-                return None
-            states = sorted(query.states)
-            where.append(f"state IN ({', '.join('?' * len(states))})")
-            params.extend(states)
-        if query.inspection is not None:
-            where.append("inspection = ?")
-            params.append(query.inspection)
-        if query.deadline_until is not None:
-            where.append("deadline <= ?")
-            params.append(query.deadline_until.isoformat())
-        if query.checkpoint_before is not None:
-            where.append("state = 'staged_result' AND next_checkpoint < ?")
-            params.append(query.checkpoint_before.isoformat())
-        if query.completed_until is not None:
-            where.append("state = 'completed' AND completed_at_us <= ?")
-            params.append(utc_micros(query.completed_until))
-        if query.recurring_due_until is not None:
-            where.append("recurring_due <= ?")
-            params.append(query.recurring_due_until.isoformat())
-        sql = "SELECT id, data FROM findings"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return sql, tuple(params)
+    def _day(value: dt.date) -> str:
+        return value.isoformat()
 
-    def select(self, query: AgendaQuery) -> Iterator[Finding]:
-        """Current rows matching *query*, in id order, found through the indexes."""
-        statement = self.select_sql(query)
-        if statement is None:
-            return iter(())
-        with self._using() as conn:
-            rows = conn.execute(*statement).fetchall()
-        # Sorted here rather than ORDER BY id, which could tempt the planner
-        # into walking the primary key instead of the index the WHERE needs.
-        rows.sort(key=lambda r: str(r[0]))
-        return (load_finding(data) for _, data in rows)
+    @staticmethod
+    def _instant(value: dt.datetime) -> int:
+        return utc_micros(value)
 
-    def count(self, inspection: str | None = None) -> int:
-        """Number of findings."""
-        with self._using() as conn:
-            if inspection is None:
-                row = conn.execute("SELECT COUNT(*) FROM findings").fetchone()
-            else:
-                row = conn.execute(
-                    "SELECT COUNT(*) FROM findings WHERE inspection = ?", (inspection,)
-                ).fetchone()
-        return int(row[0])
+    @staticmethod
+    def _states_in(states: list[str]) -> tuple[str, list[Any]]:
+        return f"state IN ({', '.join('?' * len(states))})", states
+
+    @staticmethod
+    def _load_event(columns: Sequence[Any]) -> Event:
+        return load_event(*columns)
+
+    @staticmethod
+    def _run_step(step: Migration, conn: sqlite3.Connection) -> None:
+        step.sqlite(conn)
+
+    # -- writes
+
+    def _write(self, op: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run one write operation in :meth:`_atomic`."""
+        with self._atomic() as conn:
+            return op(conn)
+
+    def _insert_unique(
+        self,
+        conn: sqlite3.Connection,
+        table: str,
+        row_id: str,
+        insert: str,
+        params: tuple[Any, ...],
+    ) -> None:
+        # Looked up first: the write lock (BEGIN IMMEDIATE) is held.
+        if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (row_id,)).fetchone():
+            raise DuplicateId(row_id)
+        conn.execute(insert, params)
+
+    def _chain_tip(self, conn: sqlite3.Connection) -> tuple[int, str]:
+        last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return (0, GENESIS) if last is None else (int(last[0]), str(last[1]))
+
+    def _insert_event(self, conn: sqlite3.Connection, row: EventRow) -> None:
+        verb = "INSERT OR IGNORE" if self._unsafe_no_version_check else "INSERT"
+        conn.execute(
+            f"{verb} INTO events (finding_id, version, seq, name, at, at_us, data,"
+            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.event.finding_id,
+                row.event.version,
+                row.seq,
+                row.event.name,
+                row.at_text,
+                row.at_us,
+                row.data,
+                row.prev_hash,
+                row.hash,
+            ),
+        )
 
     # -- chain
-
-    def chain(self) -> Iterator[ChainEntry]:
-        """Every stored event with its chain fields, by stored ``seq``, as stored."""
-        after = 0
-        while True:
-            with self._using() as conn:
-                rows = conn.execute(
-                    f"SELECT seq, prev_hash, hash, {_EVENT_COLUMNS} FROM events"
-                    " WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (after, _PAGE),
-                ).fetchall()
-            for seq, prev_hash, hash_, *columns in rows:
-                yield ChainEntry(int(seq), load_event(*columns), str(prev_hash), str(hash_))
-            if len(rows) < _PAGE:
-                return
-            after = int(rows[-1][0])
 
     def head(self) -> Head:
         """Count and last hash of the chain."""

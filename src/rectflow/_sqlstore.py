@@ -1,0 +1,409 @@
+"""What the SQL backends share: the queries, the append, the readers.
+
+:class:`SqlStore` holds the logic that is the same on SQLite and PostgreSQL:
+the tables and the statements are the same, only the dialect differs. Each
+backend (:mod:`rectflow._sqlite`, :mod:`rectflow._postgres`) keeps its own
+connection and transaction handling and tells this class its dialect:
+
+- ``_PARAM``: the parameter placeholder (``?`` or ``%s``);
+- ``_COMPLETED_AT``: the indexed completion column (SQLite keeps integer UTC
+  microseconds, PostgreSQL ``timestamptz``);
+- ``_day``/``_instant``: how a date and a time are passed to the driver;
+- ``_states_in``: how a set of states is matched;
+- ``_EVENT_COLUMNS``/``_load_event``: how an event's time is read back;
+- ``_chain_tip``/``_insert_event``: where the chain's last ``(seq, hash)`` is
+  read (and locked) and how an event is written after it;
+- ``_insert_unique``: how an INSERT refuses an existing id
+  (:class:`~rectflow.DuplicateId`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
+
+import attrs
+
+from rectflow import _codec
+from rectflow._migrations import FindingRow, Migration, load_finding, pending, utc_micros
+from rectflow._model import Event, Finding, Inspection
+from rectflow._store import SCHEMA_VERSION, AgendaQuery, ChainEntry, check_append, entry_hash
+from rectflow.exceptions import ConcurrencyConflict, RectflowError, StorageError
+
+_PAGE: Final = 1000
+_T = TypeVar("_T")
+
+
+class Cursor(Protocol):
+    """What the stores use of a DB-API cursor."""
+
+    @property
+    def rowcount(self) -> int:
+        """Rows the statement changed."""
+
+    def fetchone(self) -> Any:
+        """The next row, or None."""
+
+    def fetchall(self) -> list[Any]:
+        """The remaining rows."""
+
+
+class Connection(Protocol):
+    """What the stores use of a DB-API connection (sqlite3 or psycopg)."""
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ..., /) -> Cursor:
+        """Run one statement."""
+
+    def close(self) -> None:
+        """Close the connection."""
+
+
+_C = TypeVar("_C", bound=Connection)
+
+
+@attrs.frozen
+class EventRow:
+    """An event as it is appended to the ``events`` table.
+
+    Attributes:
+        event: The event.
+        at_text: Its time as ISO text with its offset (as in its JSON).
+        at_us: Its time in UTC microseconds.
+        data: The event as canonical JSON.
+        seq: Its place in the chain.
+        prev_hash: The hash of the entry before.
+        hash: Its hash.
+    """
+
+    event: Event
+    at_text: str
+    at_us: int
+    data: str
+    seq: int
+    prev_hash: str
+    hash: str
+
+
+class SqlStore(ABC, Generic[_C]):
+    """The queries common to the SQL stores; a backend supplies its dialect and connection."""
+
+    _PARAM: ClassVar[str]
+    _COMPLETED_AT: ClassVar[str]
+    _EVENT_COLUMNS: ClassVar[str]
+    _SCHEMA: ClassVar[tuple[str, ...]]
+
+    _conn: _C | None
+
+    def __init__(self) -> None:
+        """Set up the lock and the switches (the backend connects afterwards)."""
+        self._lock = threading.RLock()
+        self._depth = 0
+        # Test-only switch for the negative control of the contention test: the
+        # UPDATE is last-writer-wins and a duplicate event is silently dropped.
+        self._unsafe_no_version_check = False
+
+    # -- the dialect
+
+    @staticmethod
+    @abstractmethod
+    def _day(value: dt.date) -> Any:
+        """A date as the driver gets it."""
+
+    @staticmethod
+    @abstractmethod
+    def _instant(value: dt.datetime) -> Any:
+        """An aware time as the driver gets it."""
+
+    @classmethod
+    def _optional_day(cls, value: dt.date | None) -> Any:
+        """A date or None as the driver gets it."""
+        return None if value is None else cls._day(value)
+
+    @staticmethod
+    @abstractmethod
+    def _states_in(states: list[str]) -> tuple[str, list[Any]]:
+        """The condition (and its parameters) matching a state among *states*."""
+
+    @staticmethod
+    @abstractmethod
+    def _load_event(columns: Sequence[Any]) -> Event:
+        """An event from the ``_EVENT_COLUMNS`` of its row."""
+
+    @staticmethod
+    @abstractmethod
+    def _run_step(step: Migration, conn: _C) -> None:
+        """Run a migration step's version for this backend."""
+
+    # -- the backend's connection and writes
+
+    @abstractmethod
+    def _using(self) -> AbstractContextManager[_C]:
+        """The connection, under the lock, with driver errors as StorageError."""
+
+    @abstractmethod
+    def _write(self, op: Callable[[_C], _T]) -> _T:
+        """Run *op* as one atomic write operation."""
+
+    @abstractmethod
+    def _insert_unique(
+        self, conn: _C, table: str, row_id: str, insert: str, params: tuple[Any, ...]
+    ) -> None:
+        """Run *insert* of the row *row_id* into *table*; DuplicateId if the id is taken."""
+
+    @abstractmethod
+    def _chain_tip(self, conn: _C) -> tuple[int, str]:
+        """The chain's last ``(seq, hash)`` (``(0, GENESIS)`` when empty), for an append."""
+
+    @abstractmethod
+    def _insert_event(self, conn: _C, row: EventRow) -> None:
+        """Append *row* to the chain."""
+
+    def close(self) -> None:
+        """Close the connection (a transaction still open is rolled back)."""
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                finally:
+                    self._conn = None
+
+    # -- schema
+
+    @staticmethod
+    def _recorded_version(conn: Connection, where: str) -> int:
+        """The version the one-row ``schema_version`` table records (*where* starts the error)."""
+        rows = conn.execute("SELECT version FROM schema_version").fetchall()
+        if len(rows) != 1:
+            raise StorageError(
+                f"{where}数据结构版本表损坏 (the schema_version table has {len(rows)} rows)"
+            )
+        return int(rows[0][0])
+
+    def _create_or_migrate(
+        self, conn: _C, found: int | None, driver_error: type[Exception]
+    ) -> None:
+        """Create the schema in an empty database (*found* None) or migrate it from *found*.
+
+        Runs inside the caller's transaction, holding the backend's schema lock.
+        """
+        p = self._PARAM
+        if found is None:
+            for statement in self._SCHEMA:
+                conn.execute(statement)
+            conn.execute(f"INSERT INTO schema_version (version) VALUES ({p})", (SCHEMA_VERSION,))
+            return
+        for step in pending(found):
+            try:
+                self._run_step(step, conn)
+            except (RectflowError, driver_error):
+                raise
+            except Exception as exc:  # a row the step cannot read: refuse, change nothing
+                raise StorageError(
+                    f"台账数据结构升级到版本 {step.to_version} 失败, 未做任何修改 "
+                    f"(migrating the ledger to schema version {step.to_version} failed; "
+                    f"nothing was changed): {exc!r}"
+                ) from exc
+            conn.execute(f"UPDATE schema_version SET version = {p}", (step.to_version,))
+
+    # -- inspections
+
+    def add_inspection(self, inspection: Inspection) -> None:
+        """Store a new inspection; :class:`~rectflow.DuplicateId` if its id exists."""
+        data = _codec.dumps(_codec.unstructure(inspection))
+        p = self._PARAM
+        insert = f"INSERT INTO inspections (id, data) VALUES ({p}, {p})"
+        self._write(
+            lambda conn: self._insert_unique(
+                conn, "inspections", inspection.id, insert, (inspection.id, data)
+            )
+        )
+
+    def get_inspection(self, inspection_id: str) -> Inspection | None:
+        """The inspection, or None."""
+        with self._using() as conn:
+            row = conn.execute(
+                f"SELECT data FROM inspections WHERE id = {self._PARAM}", (inspection_id,)
+            ).fetchone()
+        return None if row is None else _codec.inspection_from(json.loads(row[0]))
+
+    def inspections(self) -> list[Inspection]:
+        """All inspections, in the order they were added."""
+        with self._using() as conn:
+            rows = conn.execute("SELECT data FROM inspections ORDER BY pos").fetchall()
+        return [_codec.inspection_from(json.loads(r[0])) for r in rows]
+
+    # -- findings
+
+    def get(self, finding_id: str) -> Finding | None:
+        """The finding's current row, or None."""
+        with self._using() as conn:
+            row = conn.execute(
+                f"SELECT data FROM findings WHERE id = {self._PARAM}", (finding_id,)
+            ).fetchone()
+        return None if row is None else load_finding(row[0])
+
+    def append(self, event: Event, finding: Finding, expected_version: int) -> None:
+        """Append *event* and store *finding* in one transaction, version-checked.
+
+        The chain's tip is read first (PostgreSQL locks it there: every append
+        takes its locks in the same order), then the finding's row is inserted
+        or moved, then the event is appended.
+
+        Raises:
+            DuplicateId: *expected_version* is 0 and the finding exists.
+            ConcurrencyConflict: The finding is not at *expected_version*.
+            InvalidInput: The arguments do not fit together.
+            StorageError: The ledger cannot be written.
+        """
+        check_append(event, finding, expected_version)
+        row = FindingRow.of(finding)
+        event_json = _codec.unstructure(event)
+        at_text, at_us, data = event_json["at"], utc_micros(event.at), _codec.dumps(event_json)
+        completed = None if finding.completed_at is None else self._instant(finding.completed_at)
+        columns = (
+            row.inspection,
+            row.version,
+            row.state,
+            self._day(finding.deadline),
+            self._optional_day(finding.next_checkpoint),
+            completed,
+            self._optional_day(finding.recurring_due),
+            row.data,
+            row.id,
+        )
+        p = self._PARAM
+        unsafe = self._unsafe_no_version_check
+
+        def op(conn: _C) -> None:
+            last_seq, prev = self._chain_tip(conn)
+            if expected_version == 0:
+                insert = (
+                    "INSERT INTO findings (inspection, version, state, deadline, next_checkpoint,"
+                    f" {self._COMPLETED_AT}, recurring_due, data, id)"
+                    f" VALUES ({', '.join([p] * len(columns))})"
+                )
+                self._insert_unique(conn, "findings", row.id, insert, columns)
+            else:
+                update = (
+                    f"UPDATE findings SET inspection = {p}, version = {p}, state = {p},"
+                    f" deadline = {p}, next_checkpoint = {p}, {self._COMPLETED_AT} = {p},"
+                    f" recurring_due = {p}, data = {p} WHERE id = {p}"
+                )
+                params: tuple[Any, ...] = columns
+                if not unsafe:
+                    update += f" AND version = {p}"
+                    params = (*columns, expected_version)
+                if conn.execute(update, params).rowcount != 1:
+                    found = conn.execute(
+                        f"SELECT version FROM findings WHERE id = {p}", (row.id,)
+                    ).fetchone()
+                    raise ConcurrencyConflict(
+                        row.id, expected_version, 0 if found is None else int(found[0])
+                    )
+            seq = last_seq + 1
+            digest = entry_hash(prev, seq, event)
+            self._insert_event(conn, EventRow(event, at_text, at_us, data, seq, prev, digest))
+
+        self._write(op)
+
+    def history(self, finding_id: str) -> tuple[Event, ...]:
+        """The finding's events, oldest first."""
+        with self._using() as conn:
+            rows = conn.execute(
+                f"SELECT {self._EVENT_COLUMNS} FROM events"
+                f" WHERE finding_id = {self._PARAM} ORDER BY version",
+                (finding_id,),
+            ).fetchall()
+        return tuple(self._load_event(r) for r in rows)
+
+    def findings(self, inspection: str | None = None) -> Iterator[Finding]:
+        """Current rows, of one inspection or all, in id order."""
+        with self._using() as conn:
+            if inspection is None:
+                rows = conn.execute("SELECT data FROM findings ORDER BY id").fetchall()
+            else:
+                rows = conn.execute(
+                    f"SELECT data FROM findings WHERE inspection = {self._PARAM} ORDER BY id",
+                    (inspection,),
+                ).fetchall()
+        return (load_finding(r[0]) for r in rows)
+
+    @classmethod
+    def select_sql(cls, query: AgendaQuery) -> tuple[str, tuple[Any, ...]] | None:
+        """The SQL (and parameters) :meth:`select` runs, or None when nothing can match."""
+        p = cls._PARAM
+        where: list[str] = []
+        params: list[Any] = []
+        if query.states is not None:
+            if not query.states:
+                return None
+            condition, values = cls._states_in(sorted(query.states))
+            where.append(condition)
+            params.extend(values)
+        if query.inspection is not None:
+            where.append(f"inspection = {p}")
+            params.append(query.inspection)
+        if query.deadline_until is not None:
+            where.append(f"deadline <= {p}")
+            params.append(cls._day(query.deadline_until))
+        if query.checkpoint_before is not None:
+            where.append(f"state = 'staged_result' AND next_checkpoint < {p}")
+            params.append(cls._day(query.checkpoint_before))
+        if query.completed_until is not None:
+            where.append(f"state = 'completed' AND {cls._COMPLETED_AT} <= {p}")
+            params.append(cls._instant(query.completed_until))
+        if query.recurring_due_until is not None:
+            where.append(f"recurring_due <= {p}")
+            params.append(cls._day(query.recurring_due_until))
+        text = "SELECT id, data FROM findings"
+        if where:
+            text += " WHERE " + " AND ".join(where)
+        return text, tuple(params)
+
+    def select(self, query: AgendaQuery) -> Iterator[Finding]:
+        """Current rows matching *query*, in id order, found through the indexes."""
+        statement = self.select_sql(query)
+        if statement is None:
+            return iter(())
+        with self._using() as conn:
+            rows = conn.execute(*statement).fetchall()
+        # Sorted here rather than ORDER BY id, which could tempt the planner
+        # into walking the primary key instead of the index the WHERE needs.
+        rows.sort(key=lambda r: str(r[0]))
+        return (load_finding(r[1]) for r in rows)
+
+    def count(self, inspection: str | None = None) -> int:
+        """Number of findings."""
+        with self._using() as conn:
+            if inspection is None:
+                row = conn.execute("SELECT count(*) FROM findings").fetchone()
+            else:
+                row = conn.execute(
+                    f"SELECT count(*) FROM findings WHERE inspection = {self._PARAM}",
+                    (inspection,),
+                ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    # -- chain
+
+    def chain(self) -> Iterator[ChainEntry]:
+        """Every stored event with its chain fields, by stored ``seq``, as stored."""
+        p = self._PARAM
+        after = 0
+        while True:
+            with self._using() as conn:
+                rows = conn.execute(
+                    f"SELECT seq, prev_hash, hash, {self._EVENT_COLUMNS} FROM events"
+                    f" WHERE seq > {p} ORDER BY seq LIMIT {p}",
+                    (after, _PAGE),
+                ).fetchall()
+            for seq, prev_hash, hash_, *columns in rows:
+                yield ChainEntry(int(seq), self._load_event(columns), str(prev_hash), str(hash_))
+            if len(rows) < _PAGE:
+                return
+            after = int(rows[-1][0])
