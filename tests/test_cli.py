@@ -211,4 +211,4 @@ def test_init_fire_show_list_report_on_a_file(
         capsys, "--ledger", db, "--lang", "en", "report", "R1", "--as-of", "2024-03-03"
     )
     assert code == 0
-    assert "Of the 1 problems" in out
+    assert "Of the 1 problem in the feedback: 0 completed; 1 in rectification." in out

@@ -44,6 +44,17 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "bad_value": ("{field}: 无效的值 {value!r}", "{field}: invalid value {value!r}"),
     "duplicate_measure": ("措施编号 {value!r} 重复", "measure id {value!r} is duplicated"),
+    "measure_progress": (
+        "措施 {value!r}: 新增时不能带完成情况(done_at/established/occurrences); 请用 record_measure 事件记录",
+        (
+            "measure {value!r}: a new measure carries no progress "
+            "(done_at/established/occurrences); record it with record_measure events"
+        ),
+    ),
+    "bad_evidence": (
+        "evidence 应为非空字符串的列表: {value!r}",
+        "evidence must be a list of non-empty strings: {value!r}",
+    ),
     "bad_deadline_spec": (
         "{field}: 无法理解的期限 {value!r}(可写日期 2024-01-31, 或 '10 working days'、'2 months'、'10个工作日'、'2个月')",
         "{field}: cannot read deadline {value!r} (use a date like 2024-01-31, or '10 working days', '2 months')",

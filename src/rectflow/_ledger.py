@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from rectflow._report import Report, build_report
 from rectflow._store import AgendaQuery, Head, MemoryStore, Store
 from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
 from rectflow._verify import Verification, verify_chain
-from rectflow._workflow import Workflow, validate_definition
+from rectflow._workflow import Workflow, normalize_name, validate_definition
 from rectflow.exceptions import (
     ConcurrencyConflict,
     DuplicateId,
@@ -33,6 +34,7 @@ from rectflow.exceptions import (
 )
 
 _DATE_ARGS = frozenset({"next_checkpoint", "deadline", "until"})
+_DATE_TEXT = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
 @attrs.frozen
@@ -237,7 +239,7 @@ class Ledger:
         """
         if isinstance(spec, Period):
             return spec.after(inspection.feedback_at, self.workflow.calendar)
-        if isinstance(spec, str) and not spec.strip()[:4].isdigit():
+        if isinstance(spec, str) and not _DATE_TEXT.match(spec.strip()):
             try:
                 period = Period.parse(spec)
             except InvalidInput as exc:
@@ -290,10 +292,14 @@ class Ledger:
         self._require_text(finding_id, "finding_id")
         self._require_text(title, "title")
         self._require_text(actor, "actor")
-        if not isinstance(owner, Owner):
+        if not isinstance(owner, Owner) or not all(
+            isinstance(v, str) for v in (owner.leader, owner.department, owner.person)
+        ):
             raise InvalidInput(
                 msg("bad_value", self.lang, field="owner", value=owner), field="owner"
             )
+        owner = Owner(*(normalize_name(v) for v in (owner.leader, owner.department, owner.person)))
+        actor = normalize_name(actor)
         measures = tuple(measures)
         validate_definition(kind=kind, measures=measures, lang=self.lang)
         insp = self.inspection(inspection)
@@ -412,6 +418,21 @@ class Ledger:
             evidence = ()
         elif isinstance(evidence, str):
             evidence = (evidence,)
+        try:
+            evidence = tuple(evidence)
+        except TypeError:
+            raise InvalidInput(
+                msg("bad_evidence", self.lang, value=evidence), field="evidence"
+            ) from None
+        if not all(isinstance(e, str) for e in evidence):  # blanks: evidence_required
+            raise InvalidInput(msg("bad_evidence", self.lang, value=evidence), field="evidence")
+        if expected_version is not None and (
+            not isinstance(expected_version, int) or isinstance(expected_version, bool)
+        ):
+            raise InvalidInput(
+                msg("bad_value", self.lang, field="expected_version", value=expected_version),
+                field="expected_version",
+            )
         if note is not None and not isinstance(note, str):
             raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
         payload: dict[str, Any] = {}
@@ -426,15 +447,17 @@ class Ledger:
                         msg("bad_value", self.lang, field=key, value=value), field=key
                     )
                 payload[key] = value
+            elif key == "requested_by" and isinstance(value, str):
+                payload[key] = normalize_name(value)
             else:
                 payload[key] = str(value)
         new_event = Event(
             finding_id,
             str(event),
             self._at(at),
-            actor if isinstance(actor, str) else "",
+            normalize_name(actor) if isinstance(actor, str) else "",
             note,
-            tuple(str(e) for e in evidence),
+            tuple(evidence),
             payload,
         )
         self.workflow.check_event(new_event)
@@ -503,6 +526,8 @@ class Ledger:
         Returns:
             A :class:`~rectflow.Report`.
         """
+        if lang is not None and lang not in LANGS:
+            raise InvalidInput(msg("unknown_lang", self.lang, value=lang), field="lang", value=lang)
         insp = self.inspection(inspection)
         cutoff = (
             self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
@@ -592,7 +617,10 @@ class Ledger:
         Returns:
             A :class:`~rectflow.Verification`; truthy when everything checks.
         """
-        return verify_chain(self.store.chain(), self.store.findings(), self.workflow, anchor)
+        with self.store.transaction():  # one snapshot: writers wait, no false alarms
+            entries = list(self.store.chain())
+            rows = list(self.store.findings())
+        return verify_chain(entries, rows, self.workflow, anchor)
 
     # -- helpers
 

@@ -62,14 +62,14 @@ class Report:
         return _markdown(self.data, lang or self.lang)
 
 
-def _counts(findings: list[Finding], day: dt.date) -> dict[str, Any]:
+def _counts(findings: list[Finding], overdue: set[str]) -> dict[str, Any]:
     live = [f for f in findings if f.state != "cancelled"]
     return {
         "total": len(live),
         "completed": sum(f.state in DONE_STATES for f in live),
         "staged": sum(f.state == "staged_result" for f in live),
         "open": sum(f.state in OPEN_STATES for f in live),
-        "overdue": sum(f.state in OPEN_STATES and day > f.deadline for f in live),
+        "overdue": sum(f.id in overdue for f in live),
     }
 
 
@@ -90,11 +90,16 @@ def build_report(
     for f in findings:
         by_state[f.state] += 1
     completed = [f for f in live if f.state in DONE_STATES]
+    # A deadline on a rest day runs to the next working day (民法典 art. 203).
+    overdue = [
+        f.id for f in live if f.state in OPEN_STATES and day > calendar.next_workday(f.deadline)
+    ]
+    overdue_set = set(overdue)
     late = [
         f
         for f in completed
         if f.first_completed_at is not None
-        and local_date(f.first_completed_at, tz) > f.original_deadline
+        and local_date(f.first_completed_at, tz) > calendar.next_workday(f.original_deadline)
     ]
     aspects: dict[str, dict[str, Any]] = {}
     for f in live:
@@ -106,9 +111,9 @@ def build_report(
     by_aspect = [
         {
             "aspect": name,
-            **_counts(a["findings"], day),
+            **_counts(a["findings"], overdue_set),
             "categories": [
-                {"category": c, **_counts(fs, day)} for c, fs in a["categories"].items()
+                {"category": c, **_counts(fs, overdue_set)} for c, fs in a["categories"].items()
             ],
         }
         for name, a in aspects.items()
@@ -150,8 +155,8 @@ def build_report(
         "completed": len(completed),
         "staged": by_state["staged_result"],
         "open": sum(f.state in OPEN_STATES for f in live),
-        "overdue": sum(f.state in OPEN_STATES and day > f.deadline for f in live),
-        "overdue_findings": [f.id for f in live if f.state in OPEN_STATES and day > f.deadline],
+        "overdue": len(overdue),
+        "overdue_findings": overdue,
         "cancelled": by_state["cancelled"],
         "completion_rate": _rate(len(completed), len(live)),
         "on_time": len(completed) - len(late),
@@ -184,7 +189,8 @@ def _zh_summary(d: dict[str, Any]) -> str:
     Returns:
         The sentence for these figures.
     """
-    rest = d["total"] - d["completed"]
+    missing = max(d["declared"] - d["total"], 0)
+    rest = d["total"] - d["completed"] + missing
     text = f"对巡察反馈的{d['declared']}个问题,已完成整改{d['completed']}项"
     if rest == 0:
         return text + "。"
@@ -193,9 +199,11 @@ def _zh_summary(d: dict[str, Any]) -> str:
     parts = []
     if d["staged"]:
         parts.append(f"{d['staged']}项已取得阶段性成效")
-    others = rest - d["staged"]
+    others = d["total"] - d["completed"] - d["staged"]
     if others:
         parts.append(f"{others}项正在整改")
+    if missing:
+        parts.append(f"{missing}项尚未录入台账")
     return text + f",其余{rest}项中" + "、".join(parts) + "。"
 
 
@@ -265,6 +273,21 @@ def _markdown(d: dict[str, Any], lang: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _en_summary(d: dict[str, Any]) -> str:
+    """The seed's sentence in English, counted against the declared number."""
+    missing = max(d["declared"] - d["total"], 0)
+    others = d["total"] - d["completed"] - d["staged"]
+    parts = [f"{d['completed']} completed"]
+    if d["staged"]:
+        parts.append(f"{d['staged']} with staged results, kept up over the long term")
+    if others:
+        parts.append(f"{others} in rectification")
+    if missing:
+        parts.append(f"{missing} not on the ledger yet")
+    noun = "problem" if d["declared"] == 1 else "problems"
+    return f"Of the {d['declared']} {noun} in the feedback: " + "; ".join(parts) + "."
+
+
 def _markdown_en(d: dict[str, Any]) -> str:
     rec = d["recurring_measures"]
     lines = [
@@ -277,11 +300,7 @@ def _markdown_en(d: dict[str, Any]) -> str:
             + ")."
         ),
         "",
-        (
-            f"Of the {d['declared']} problems in the feedback, {d['completed']} are completed; "
-            f"of the other {d['total'] - d['completed']}, {d['staged']} have staged results and "
-            "are being kept up over the long term, the rest are in rectification."
-        ),
+        _en_summary(d),
     ]
     if d["not_itemized"]:
         lines.append(f"{d['not_itemized']} problems are counted but not itemized.")

@@ -8,6 +8,7 @@ ledger) decides whether to make it real.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -165,7 +166,7 @@ def _checkpoint(ctx: Context) -> None:
         raise ctx.fail("checkpoint_required")
     if checkpoint <= ctx.day:
         raise ctx.fail("checkpoint_after_event", checkpoint=checkpoint, day=ctx.day)
-    limit = ctx.policy.checkpoint_interval.plain_after(ctx.day)
+    limit = ctx.policy.checkpoint_interval.after(ctx.day, ctx.calendar)
     if checkpoint > limit:
         raise ctx.fail(
             "checkpoint_within_interval",
@@ -181,15 +182,31 @@ def _measures_done(ctx: Context) -> None:
         raise ctx.fail("measures_done", pending=", ".join(pending))
 
 
+def same_person(a: str | None, b: str | None) -> bool:
+    """Whether two names denote the same person (NFKC, case and spacing folded).
+
+    Separation-of-duty rules compare names this way, so "王老师 " or a
+    full-width variant cannot pass for someone else.
+    """
+    if a is None or b is None:
+        return False
+    return normalize_name(a).casefold() == normalize_name(b).casefold()
+
+
+def normalize_name(name: str) -> str:
+    """*name* in NFKC with surrounding space removed and inner runs collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).split())
+
+
 def _signer(ctx: Context) -> None:
-    if ctx.event.actor == ctx.finding.submitter:
+    if same_person(ctx.event.actor, ctx.finding.submitter):
         raise ctx.fail("signer_not_submitter")
-    if ctx.event.actor == ctx.finding.owner.person:
+    if same_person(ctx.event.actor, ctx.finding.owner.person):
         raise ctx.fail("signer_not_responsible")
 
 
 def _rejecter(ctx: Context) -> None:
-    if ctx.event.actor == ctx.finding.submitter:
+    if same_person(ctx.event.actor, ctx.finding.submitter):
         raise ctx.fail("rejecter_not_submitter")
 
 
@@ -203,7 +220,7 @@ def _look_back(ctx: Context) -> None:
         raise ctx.fail(
             "look_back_wait", period=ctx.period(ctx.policy.look_back_wait), earliest=earliest
         )
-    if ctx.event.actor == ctx.finding.submitter:
+    if same_person(ctx.event.actor, ctx.finding.submitter):
         raise ctx.fail("rechecker_not_submitter")
 
 
@@ -225,9 +242,9 @@ def _extension(ctx: Context) -> None:
     until = ctx.payload_date("until")
     if until is None:
         raise ctx.fail("deadline_required")
-    if ctx.day > finding.deadline:
+    if ctx.day > ctx.calendar.next_workday(finding.deadline):  # art. 203
         raise ctx.fail("extension_filed_in_time", day=ctx.day, deadline=finding.deadline)
-    if ctx.event.actor == requester:
+    if same_person(ctx.event.actor, requester):
         raise ctx.fail("approver_not_requester")
     if finding.extensions >= ctx.policy.max_extensions:
         raise ctx.fail("max_extensions", count=finding.extensions, limit=ctx.policy.max_extensions)
@@ -241,7 +258,7 @@ def _seed(ctx: Context) -> None:
 
 
 def _canceller(ctx: Context) -> None:
-    if ctx.event.actor == ctx.finding.owner.person:
+    if same_person(ctx.event.actor, ctx.finding.owner.person):
         raise ctx.fail("canceller_not_responsible")
 
 
@@ -642,6 +659,8 @@ def validate_definition(
             )
         if m.id in seen or not m.id:
             raise InvalidInput(msg("duplicate_measure", lang, value=m.id), field="measures")
+        if m.done_at is not None or m.established is not None or m.occurrences:
+            raise InvalidInput(msg("measure_progress", lang, value=m.id), field="measures")
         seen.add(m.id)
 
 
