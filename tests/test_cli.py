@@ -212,3 +212,59 @@ def test_init_fire_show_list_report_on_a_file(
     )
     assert code == 0
     assert "Of the 1 problem in the feedback: 0 completed; 1 in rectification." in out
+
+
+def test_commands_do_not_create_a_missing_ledger(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A typo in --ledger is an error (exit 2), not a new empty ledger that verifies."""
+    missing = tmp_path / "typo.db"
+    code, _, err = run(capsys, "--ledger", str(missing), "verify")
+    assert code == 2
+    assert "rectflow init" in err
+    assert not missing.exists()
+
+
+def test_demo_refuses_a_ledger_with_data(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The demo never writes its fake school into a ledger that already holds data."""
+    db = str(tmp_path / "real.db")
+    with Ledger.open(db) as ledger:
+        ledger.add_inspection(
+            "2024-XC-1", title="真实巡察", feedback_at="2024-03-01", at="2024-03-01T09:00:00+08:00"
+        )
+    code, _, err = run(capsys, "--ledger", db, "demo")
+    assert code == 2
+    assert "--fresh" in err
+    with Ledger.open(db) as ledger:
+        assert [i.id for i in ledger.inspections()] == ["2024-XC-1"]
+        assert ledger.head().count == 0
+
+
+def test_fire_rejects_arguments_the_event_does_not_take(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--arg actor=… cannot smuggle a second actor in: exit 2, no traceback."""
+    db = str(tmp_path / "d.db")
+    assert run(capsys, "--ledger", db, "demo")[0] == 0
+    code, _, err = run(
+        capsys, "--ledger", db, "fire", "1.4.1", "stage", "--actor", "a", "--arg", "actor=x"
+    )
+    assert code == 2
+    assert "Traceback" not in err
+    assert "actor" in err
+
+
+def test_unreadable_policy_file_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A policy file that is not UTF-8 TOML, or whose [policy] is not a table, exits 2."""
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xff\xfe policy")
+    assert run(capsys, "--ledger", ":memory:", "--policy", str(bad), "head")[0] == 2
+    bad.write_text("policy = 5\n", encoding="utf-8")
+    code, _, err = run(capsys, "--ledger", ":memory:", "--policy", str(bad), "head")
+    assert code == 2
+    assert "table" in err
+    assert run(capsys, "--ledger", ":memory:", "--policy", str(tmp_path), "head")[0] == 2

@@ -831,3 +831,90 @@ def test_seed_events_are_aware_and_ordered(demo):
         assert all(t.utcoffset() is not None for t in times)
         assert times == sorted(times)
         assert parse_time(times[0]) == finding.created_at
+
+
+# ---------------------------------------------------------------- review fixes
+
+
+@pytest.mark.parametrize(
+    "disguise", ["王老师 ", " 王老师", "王老师\u3000", "王  老师"[:1] + "老师"]
+)
+def test_separation_of_duty_sees_through_spacing(disguise: str) -> None:
+    """A trailing or full-width space does not make the responsible person someone else."""
+    ledger = make_ledger()
+    bring(ledger, "F1", "pending_signoff")
+    with refused(ledger, RuleViolation) as err:
+        ledger.fire("F1", "sign_off", actor=disguise, at=at("2024-01-15"))
+    assert err.value.rule in ("signer_not_submitter", "signer_not_responsible")
+
+
+def test_actor_names_are_stored_normalised() -> None:
+    """Actors are kept in NFKC with surrounding space removed."""
+    ledger = make_ledger()
+    ledger.fire("F1", "start", actor=" 王老师\u3000", at=at("2023-12-01"))
+    assert ledger.history("F1")[-1].actor == PERSON
+
+
+def test_new_measures_carry_no_progress() -> None:
+    """A measure cannot be added already done: progress comes only from record_measure."""
+    ledger = make_ledger()
+    done = Measure("F2-1", "维修", kind="one_off", done_at=dt.date(2030, 1, 1))
+    kept = Measure(
+        "F2-2", "每月排查", kind="recurring", cadence="monthly", established=dt.date(2020, 1, 1)
+    )
+    for measure in (done, kept):
+        with refused(ledger, InvalidInput) as err:
+            add(ledger, "F2", measures=[measure])
+        assert err.value.field == "measures"
+
+
+def test_rest_day_deadline_is_not_overdue_before_the_next_working_day() -> None:
+    """Report and agenda agree: a Saturday deadline runs to Monday (民法典 art. 203)."""
+    ledger = make_ledger()
+    add(ledger, "F2", deadline="2024-03-02")  # a Saturday
+    report = ledger.report("R1", as_of="2024-03-04").to_dict()
+    assert "F2" not in report["overdue_findings"]
+    assert "F2" in ledger.report("R1", as_of="2024-03-05").to_dict()["overdue_findings"]
+    ledger.fire("F2", "start", actor=PERSON, at=at("2024-03-04"))
+    ledger.fire(
+        "F2",
+        "extend",
+        actor=SIGNER,
+        at=at("2024-03-04"),
+        requested_by=PERSON,
+        until="2024-04-01",
+        reason="资金未到位",
+    )
+    assert ledger.get("F2").deadline == dt.date(2024, 4, 1)
+
+
+@pytest.mark.parametrize("evidence", [123, [None], ["a.pdf", 7]])
+def test_evidence_must_be_strings(evidence: Any) -> None:
+    """Evidence that is not a list of strings is InvalidInput, never stored as 'None'."""
+    ledger = make_ledger()
+    bring(ledger, "F1", "in_progress")
+    with refused(ledger, InvalidInput):
+        ledger.fire("F1", "submit", actor=PERSON, at=at("2024-01-10"), evidence=evidence)
+
+
+def test_expected_version_must_be_an_int() -> None:
+    """expected_version='1' is a typing mistake, not a phantom conflict."""
+    ledger = make_ledger()
+    with refused(ledger, InvalidInput):
+        ledger.fire("F1", "start", actor=PERSON, at=at("2023-12-01"), expected_version="1")
+
+
+def test_head_is_a_count_hash_tuple() -> None:
+    """head() equals the (count, hash) tuple a user keeps, and indexes like one."""
+    ledger = make_ledger()
+    head = ledger.head()
+    assert head == (head.count, head.hash)
+    assert head[0] == 1
+    assert ledger.verify(anchor=(head[0], head[1])).ok
+
+
+def test_report_sentence_counts_problems_not_on_the_ledger() -> None:
+    """Declared 28 with 1 on the ledger: the sentence accounts for all 28."""
+    ledger = make_ledger()
+    text = ledger.report("R1", as_of="2023-12-01").to_markdown()
+    assert "对巡察反馈的28个问题,已完成整改0项,其余28项中1项正在整改、27项尚未录入台账。" in text

@@ -249,7 +249,10 @@ def policy_from_mapping(data: dict[str, Any], *, origin: str = "policy") -> Poli
     Raises:
         PolicyError: For unknown keys or invalid values, naming them.
     """
-    body = dict(data.get("policy", data))
+    body = data.get("policy", data)
+    if not isinstance(body, dict):
+        raise PolicyError(f"{origin}: [policy] must be a table of settings")
+    body = dict(body)
     unknown = sorted(set(body) - _FIELDS)
     if unknown:
         raise PolicyError(
@@ -276,6 +279,8 @@ def load_policy(source: str | Path) -> Policy:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise PolicyError(f"policy file not found: {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{path}: cannot read the policy file: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path}: not valid TOML: {exc}") from exc
     return policy_from_mapping(data, origin=str(path))

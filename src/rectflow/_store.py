@@ -15,7 +15,7 @@ import hashlib
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
@@ -36,21 +36,18 @@ events their UTC time, and the event table refuses updates and deletes (see
 """
 
 
-@attrs.frozen
-class Head:
-    """The head of a ledger's chain: keep it elsewhere to detect truncation later.
+class Head(NamedTuple):
+    """The head of a ledger's chain, ``(count, hash)``: keep it elsewhere.
+
+    A plain tuple too, so a stored ``(count, hash)`` compares equal to it.
 
     Attributes:
         count: Number of entries in the chain.
         hash: The last entry's hash (``GENESIS`` for an empty chain).
     """
 
-    count: int
+    count: int  # type: ignore[assignment]  # the field deliberately shadows tuple.count
     hash: str
-
-    def __iter__(self) -> Iterator[Any]:
-        """Unpack as ``count, hash = ledger.head()``."""
-        return iter((self.count, self.hash))
 
 
 @attrs.frozen

@@ -187,8 +187,7 @@ def _chain_problems(
             )
 
     if anchor is not None:
-        a_count, a_hash = tuple(anchor)
-        a_count = int(a_count)
+        a_count, a_hash = int(anchor[0]), str(anchor[1])
         if last < a_count:
             problems.extend(
                 Problem(

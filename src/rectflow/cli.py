@@ -20,7 +20,7 @@ from rectflow._codec import unstructure
 from rectflow._ledger import Ledger
 from rectflow._policy import PACKS, load_policy
 from rectflow._store import Head
-from rectflow._workflow import state_label
+from rectflow._workflow import PAYLOAD_KEYS, state_label
 from rectflow.exceptions import RectflowError
 
 __all__ = ["main"]
@@ -48,12 +48,27 @@ _T = {
     "check": ("与报告原文核对", "checked against the report's own figures"),
     "agenda_title": ("待办事项(截至 {as_of})", "Agenda as of {as_of}"),
     "agenda_empty": ("无待办事项", "nothing on the agenda"),
+    "no_ledger": (
+        "台账 {target} 不存在; 用 rectflow init 创建, 或用 --ledger 指定已有的台账",
+        "no ledger at {target}; create one with `rectflow init` or use an existing --ledger",
+    ),
+    "demo_not_empty": (
+        "台账 {target} 中已有数据, 演示数据不写入正式台账; 加 --fresh 重建, 或换一个 --ledger",
+        (
+            "the ledger {target} already holds data and the demo will not write into it; "
+            "pass --fresh to rebuild the file, or choose another --ledger"
+        ),
+    ),
+    "arg_unknown": (
+        "事件 {event} 没有参数 {name!r}(可用: {known})",
+        "event {event} takes no argument {name!r} (known: {known})",
+    ),
     "anchor_bad": ("--anchor 应写作 COUNT:HASH", "--anchor must be COUNT:HASH"),
     "arg_bad": ("--arg 应写作 KEY=VALUE: {value!r}", "--arg must be KEY=VALUE: {value!r}"),
 }
 
 
-def _t(key: str, lang: str, **fields: Any) -> str:
+def _t(key: str, lang: str, /, **fields: Any) -> str:
     zh, en = _T[key]
     return (en if lang == "en" else zh).format(**fields)
 
@@ -148,7 +163,14 @@ def _out(args: argparse.Namespace, data: Any, text: str) -> None:
         print(text)
 
 
-def _open(args: argparse.Namespace) -> Ledger:
+def _is_file(target: str) -> bool:
+    return target != ":memory:" and "://" not in target
+
+
+def _open(args: argparse.Namespace, *, create: bool = False) -> Ledger:
+    """Open the ledger; only ``init`` and ``demo`` may create a file that is not there."""
+    if not create and _is_file(args.ledger) and not Path(args.ledger).exists():
+        raise _UsageError(_t("no_ledger", args.lang, target=args.ledger))
     policy = load_policy(args.policy) if args.policy else None
     return Ledger.open(args.ledger, policy=policy, lang=args.lang)
 
@@ -159,14 +181,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     lang = args.lang
     target = args.ledger
     if args.fresh:
-        if target == ":memory:" or "://" in target:
+        if not _is_file(target):
             raise _UsageError(_t("fresh_url", lang, target=target))
         for suffix in ("", "-wal", "-shm"):
             Path(target + suffix).unlink(missing_ok=True)
     inspection_id = seed_data()["inspection"]["id"]
-    with _open(args) as ledger:
+    with _open(args, create=True) as ledger:
         if any(i.id == inspection_id for i in ledger.inspections()):
             raise _UsageError(_t("demo_exists", lang, target=target, id=inspection_id))
+        if ledger.head().count or ledger.inspections():
+            raise _UsageError(_t("demo_not_empty", lang, target=target))
         seed = load_seed(ledger)
         report = ledger.report(seed.inspection, as_of=seed.report_as_of, lang=lang)
         figures = report.to_dict()
@@ -236,6 +260,17 @@ def _cmd_fire(args: argparse.Namespace) -> int:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise _UsageError(_t("arg_bad", args.lang, value=item))
+        known = PAYLOAD_KEYS.get(args.event)
+        if known is not None and key not in known:
+            raise _UsageError(
+                _t(
+                    "arg_unknown",
+                    args.lang,
+                    event=args.event,
+                    name=key,
+                    known=", ".join(sorted(known)) or "-",
+                )
+            )
         extra[key] = int(value) if key == "seed" and value.lstrip("-").isdigit() else value
     with _open(args) as ledger:
         finding = ledger.fire(
@@ -295,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = args.lang
     try:
         if args.command == "init":
-            with _open(args) as ledger:
+            with _open(args, create=True) as ledger:
                 head = ledger.head()
             _out(
                 args,
