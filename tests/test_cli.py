@@ -268,3 +268,15 @@ def test_unreadable_policy_file_is_a_usage_error(
     assert code == 2
     assert "table" in err
     assert run(capsys, "--ledger", ":memory:", "--policy", str(tmp_path), "head")[0] == 2
+
+
+def test_a_laxer_policy_cannot_be_chosen_per_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--policy capa on a xuncha ledger is refused (exit 2); verify judges by the recorded one."""
+    db = str(tmp_path / "d.db")
+    assert run(capsys, "--ledger", db, "demo")[0] == 0
+    code, _, err = run(capsys, "--ledger", db, "--policy", "capa", "verify")
+    assert code == 2
+    assert "xuncha" in err
+    assert run(capsys, "--ledger", db, "verify")[0] == 0

@@ -25,8 +25,10 @@ from rectflow import (
     MemoryStore,
     Owner,
     Policy,
+    PolicyError,
     RectflowError,
     RuleViolation,
+    policy_pack,
 )
 from rectflow._demo import Seed, load_seed
 from rectflow._time import parse_time
@@ -916,3 +918,17 @@ def test_report_sentence_counts_problems_not_on_the_ledger() -> None:
     ledger = make_ledger()
     text = ledger.report("R1", as_of="2023-12-01").to_markdown()
     assert "对巡察反馈的28个问题,已完成整改0项,其余28项中1项正在整改、27项尚未录入台账。" in text
+
+
+def test_ledger_keeps_the_policy_it_was_created_under(tmp_path: Any) -> None:
+    """A ledger file remembers its policy; another one is refused, none means the recorded one."""
+    path = str(tmp_path / "p.db")
+    capa = policy_pack("capa")
+    with Ledger.open(path, policy=capa) as ledger:
+        assert ledger.policy == capa
+    with pytest.raises(PolicyError) as err, Ledger.open(path, policy=Policy()):
+        pass
+    assert "capa" in str(err.value)
+    with Ledger.open(path) as ledger:
+        assert ledger.policy == capa
+        assert ledger.workflow.policy == capa

@@ -51,6 +51,13 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
             "(done_at/established/occurrences); record it with record_measure events"
         ),
     ),
+    "policy_mismatch": (
+        "本台账按政策 {name!r} 建立, 不能换用另一政策打开(规则是台账记录的一部分); 打开时不指定政策即可",
+        (
+            "this ledger was created under policy {name!r} and cannot be opened under another "
+            "one (its rules are part of the record); open it without a policy"
+        ),
+    ),
     "bad_evidence": (
         "evidence 应为非空字符串的列表: {value!r}",
         "evidence must be a list of non-empty strings: {value!r}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
 import secrets
@@ -17,7 +18,7 @@ from rectflow import _codec
 from rectflow._agenda import Agenda, build_agenda
 from rectflow._i18n import LANGS, msg
 from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
-from rectflow._policy import Period, Policy
+from rectflow._policy import Period, Policy, policy_from_mapping, policy_to_mapping
 from rectflow._report import Report, build_report
 from rectflow._store import AgendaQuery, Head, MemoryStore, Store
 from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
@@ -29,6 +30,7 @@ from rectflow.exceptions import (
     FindingNotFound,
     InspectionNotFound,
     InvalidInput,
+    PolicyError,
     RuleViolation,
     StorageError,
 )
@@ -59,6 +61,29 @@ class SpotCheckDraw:
     as_of: dt.date
     population: tuple[str, ...]
     findings: tuple[str, ...]
+
+
+def _recorded_policy(store: Store, asked: Policy | None, lang: str) -> Policy:
+    """The policy a ledger runs under: recorded at its first opening, then enforced.
+
+    A ledger's rules (look-back wait, extensions, checkpoints, time zone) are part
+    of the record: opening it with another policy would let a caller choose laxer
+    rules, and ``verify`` would judge history by them.
+    """
+    stored = store.get_meta("policy")
+    if stored is None:
+        chosen = asked or Policy()
+        try:
+            store.put_meta("policy", _codec.dumps(policy_to_mapping(chosen)))
+        except DuplicateId:  # another process recorded it first
+            stored = store.get_meta("policy")
+        else:
+            return chosen
+    assert stored is not None  # noqa: S101
+    recorded = policy_from_mapping(json.loads(stored), origin="ledger")
+    if asked is not None and asked != recorded:
+        raise PolicyError(msg("policy_mismatch", lang, name=recorded.name), field="policy")
+    return recorded
 
 
 def _open_store(target: str) -> Store:
@@ -109,7 +134,10 @@ class Ledger:
             raise InvalidInput(
                 msg("bad_value", lang, field="policy", value="≠ workflow.policy"), field="policy"
             )
-        self.policy = policy or (workflow.policy if workflow else Policy())
+        policy = _recorded_policy(store, policy or (workflow.policy if workflow else None), lang)
+        if workflow is not None and workflow.policy != policy:
+            raise PolicyError(msg("policy_mismatch", lang, name=policy.name), field="policy")
+        self.policy = policy
         self.workflow = workflow or Workflow(self.policy, lang=lang)
         self.store = store
         self.lang = lang

@@ -228,8 +228,12 @@ SQLITE_V1: Final[tuple[str, ...]] = (
 )
 """The version 1 schema (kept to test the migration from it)."""
 
+_SQLITE_META: Final = "CREATE TABLE ledger_meta (id TEXT PRIMARY KEY, value TEXT NOT NULL)"
+_PG_META: Final = 'CREATE TABLE ledger_meta (id text COLLATE "C" PRIMARY KEY, value text NOT NULL)'
+
 SQLITE_SCHEMA: Final[tuple[str, ...]] = (
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    _SQLITE_META,
     (
         "CREATE TABLE inspections ("
         " pos INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL)"
@@ -353,7 +357,12 @@ _PG_V2_AFTER: Final = (
     ),
 )
 
-POSTGRES_SCHEMA: Final[tuple[str, ...]] = (*_PG_V1_TABLES, _PG_V2_COLUMNS, *_PG_V2_AFTER)
+POSTGRES_SCHEMA: Final[tuple[str, ...]] = (
+    *_PG_V1_TABLES,
+    _PG_V2_COLUMNS,
+    *_PG_V2_AFTER,
+    _PG_META,
+)
 """The current schema, created in an empty PostgreSQL schema.
 
 Version 2 only adds to version 1 (columns, indexes, triggers), so the fresh
@@ -372,6 +381,14 @@ def _postgres_1_to_2(conn: Any) -> None:
         )
     for statement in _PG_V2_AFTER:
         conn.execute(statement)
+
+
+def _sqlite_2_to_3(conn: sqlite3.Connection) -> None:
+    conn.execute(_SQLITE_META)
+
+
+def _postgres_2_to_3(conn: Any) -> None:
+    conn.execute(_PG_META)
 
 
 # ---------------------------------------------------------------- migrations
@@ -400,6 +417,12 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         "indexed agenda columns on findings, UTC microseconds on events, append-only triggers",
         _sqlite_1_to_2,
         _postgres_1_to_2,
+    ),
+    Migration(
+        3,
+        "ledger_meta: the policy the ledger was created under",
+        _sqlite_2_to_3,
+        _postgres_2_to_3,
     ),
 )
 """Every migration step, oldest first; the last one produces SCHEMA_VERSION."""

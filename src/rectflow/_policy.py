@@ -243,6 +243,24 @@ class Policy:
 _FIELDS: Final = {a.name for a in attrs.fields(Policy)}
 
 
+def policy_to_mapping(policy: Policy) -> dict[str, Any]:
+    """A policy as TOML/JSON-native data that :func:`policy_from_mapping` reads back."""
+    return {
+        "name": policy.name,
+        "timezone": policy.timezone,
+        "calendar": policy.calendar,
+        "report_period": str(policy.report_period),
+        "look_back_wait": str(policy.look_back_wait),
+        "checkpoint_interval": str(policy.checkpoint_interval),
+        "reminder_window": str(policy.reminder_window),
+        "max_extensions": policy.max_extensions,
+        "spot_check_sample": policy.spot_check_sample,
+        "escalation": [{"after_workdays": d, "level": lv} for d, lv in policy.escalation],
+        "effectiveness_checks": [str(p) for p in policy.effectiveness_checks],
+        "source": policy.source,
+    }
+
+
 def policy_from_mapping(data: dict[str, Any], *, origin: str = "policy") -> Policy:
     """Build a :class:`Policy` from a mapping (as read from TOML).
 

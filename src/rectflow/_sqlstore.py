@@ -210,6 +210,24 @@ class SqlStore(ABC, Generic[_C]):
                 ) from exc
             conn.execute(f"UPDATE schema_version SET version = {p}", (step.to_version,))
 
+    # -- settings
+
+    def get_meta(self, key: str) -> str | None:
+        """A ledger-level setting, or None."""
+        with self._using() as conn:
+            row = conn.execute(
+                f"SELECT value FROM ledger_meta WHERE id = {self._PARAM}", (key,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Record a ledger-level setting once (never overwritten)."""
+        p = self._PARAM
+        insert = f"INSERT INTO ledger_meta (id, value) VALUES ({p}, {p})"
+        self._write(
+            lambda conn: self._insert_unique(conn, "ledger_meta", key, insert, (key, value))
+        )
+
     # -- inspections
 
     def add_inspection(self, inspection: Inspection) -> None:

@@ -26,7 +26,7 @@ from rectflow.exceptions import ConcurrencyConflict, DuplicateId, InvalidInput
 GENESIS: Final = "0" * 64
 """The ``prev_hash`` of the first entry."""
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 """The schema version of durable stores written by this rectflow.
 
 1: events, current rows, inspections. 2: the current rows carry the agenda's
@@ -217,6 +217,16 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all; nests (joins the outer one)."""
 
+    def get_meta(self, key: str) -> str | None:
+        """A ledger-level setting (e.g. ``"policy"``), or None."""
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Record a ledger-level setting once; it is never overwritten.
+
+        Raises:
+            DuplicateId: When *key* is already recorded.
+        """
+
     def close(self) -> None:
         """Release connections and files."""
 
@@ -241,6 +251,7 @@ class MemoryStore:
         self._by_checkpoint: list[tuple[dt.date, str]] = []
         self._by_completed: list[tuple[dt.datetime, str]] = []
         self._by_recurring: list[tuple[dt.date, str]] = []
+        self._meta: dict[str, str] = {}
 
     # -- transactions
 
@@ -403,6 +414,19 @@ class MemoryStore:
                 ids = collected
             found = [self._findings[i] for i in ids]
         return iter(sorted((f for f in found if query.matches(f)), key=lambda f: f.id))
+
+    # -- settings
+
+    def get_meta(self, key: str) -> str | None:
+        """A ledger-level setting, or None."""
+        return self._meta.get(key)
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Record a ledger-level setting once."""
+        with self._lock:
+            if key in self._meta:
+                raise DuplicateId(key)
+            self._meta[key] = value
 
     # -- chain
 
