@@ -932,3 +932,22 @@ def test_ledger_keeps_the_policy_it_was_created_under(tmp_path: Any) -> None:
     with Ledger.open(path) as ledger:
         assert ledger.policy == capa
         assert ledger.workflow.policy == capa
+
+
+def test_spot_check_naming_its_draw_must_have_been_drawn() -> None:
+    """spot_check with seed, k and drawn_on is redone from the record; a finding not drawn is refused."""
+    ledger = make_ledger()
+    for fid in ("F2", "F3", "F4"):
+        add(ledger, fid)
+    for fid in ("F1", "F2", "F3", "F4"):
+        bring(ledger, fid, "completed")
+    draw = ledger.draw_spot_checks("R1", k=2, seed=7, as_of="2024-02-01")
+    picked, skipped = draw.findings[0], min(set(draw.population) - set(draw.findings))
+    args = {"seed": draw.seed, "k": draw.k, "drawn_on": draw.as_of}
+    ledger.fire(picked, "spot_check", actor=CHECKER, at=at("2024-02-02"), **args)
+    assert dict(ledger.history(picked)[-1].payload) == {"seed": 7, "k": 2, "drawn_on": "2024-02-01"}
+    with refused(ledger, RuleViolation) as err:
+        ledger.fire(skipped, "spot_check", actor=CHECKER, at=at("2024-02-02"), **args)
+    assert err.value.rule == "spot_check_draw"
+    with refused(ledger, RuleViolation):
+        ledger.fire(picked, "spot_check", actor=CHECKER, at=at("2024-02-02"), seed=7, k=2)

@@ -181,6 +181,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "问题 {finding}: 抽查需要记录抽样种子(seed)",
         "finding {finding}: a spot check must record the seed of its draw",
     ),
+    "rule.spot_check_draw": (
+        "问题 {finding}: 种子 {seed} 的抽样(k、drawn_on)没有抽中该问题",
+        "finding {finding}: the draw with seed {seed} (k, drawn_on) did not pick it",
+    ),
     "rule.canceller_not_responsible": (
         "问题 {finding}: 责任人 {actor} 不能撤销自己负责的问题",
         "finding {finding}: {actor} is the responsible person and cannot cancel it",

@@ -35,7 +35,7 @@ from rectflow.exceptions import (
     StorageError,
 )
 
-_DATE_ARGS = frozenset({"next_checkpoint", "deadline", "until"})
+_DATE_ARGS = frozenset({"next_checkpoint", "deadline", "until", "drawn_on"})
 _DATE_TEXT = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
@@ -469,8 +469,12 @@ class Ledger:
                 continue
             if key in _DATE_ARGS:
                 payload[key] = parse_date(value, key, self.lang).isoformat()
-            elif key == "seed":
-                if not isinstance(value, (int, str)) or isinstance(value, bool):
+            elif key in ("seed", "k"):
+                if (
+                    not isinstance(value, (int, str))
+                    or isinstance(value, bool)
+                    or (key == "k" and not isinstance(value, int))
+                ):
                     raise InvalidInput(
                         msg("bad_value", self.lang, field=key, value=value), field=key
                     )
@@ -504,6 +508,8 @@ class Ledger:
                 ),
             )
         after = self.workflow.apply(current, new_event, now=self.now())
+        if new_event.name == "spot_check":
+            self._check_draw(current, new_event)
         stored = attrs.evolve(new_event, version=after.version)
         if self._before_write is not None:
             self._before_write()
@@ -651,6 +657,32 @@ class Ledger:
         return verify_chain(entries, rows, self.workflow, anchor)
 
     # -- helpers
+
+    def _check_draw(self, finding: Finding, event: Event) -> None:
+        """A spot check that names its draw (``k`` and ``drawn_on``) must be one it drew.
+
+        With both given the draw is redone from the record, as an auditor would; a
+        check naming only its seed is accepted as recorded.
+        """
+        seed, k, drawn_on = (event.payload.get(key) for key in ("seed", "k", "drawn_on"))
+        if k is None and drawn_on is None:
+            return
+        picked = (
+            isinstance(seed, int)
+            and isinstance(k, int)
+            and drawn_on is not None
+            and finding.id
+            in self.draw_spot_checks(
+                finding.inspection, k=k, seed=seed, as_of=str(drawn_on)
+            ).findings
+        )
+        if not picked:
+            raise RuleViolation(
+                "spot_check_draw",
+                msg("rule.spot_check_draw", self.lang, finding=finding.id, seed=seed),
+                finding_id=finding.id,
+                event="spot_check",
+            )
 
     def _not_in_future(self, when: dt.datetime, subject: str, event: str) -> None:
         now = self.now()

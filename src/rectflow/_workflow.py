@@ -78,7 +78,7 @@ PAYLOAD_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "recheck": frozenset(),
     "rebound": frozenset({"deadline"}),
     "extend": frozenset({"requested_by", "until", "reason"}),
-    "spot_check": frozenset({"seed"}),
+    "spot_check": frozenset({"seed", "k", "drawn_on"}),
     "cancel": frozenset({"reason"}),
     "record_measure": frozenset({"measure"}),
 }
