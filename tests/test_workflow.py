@@ -496,31 +496,9 @@ def test_rules_table_covers_every_event():
     assert set(_workflow.PAYLOAD_KEYS) == set(EVENT_NAMES)
 
 
-def test_add_before_feedback_is_refused():
-    """A finding cannot be put on the ledger before the inspection's feedback day."""
-    ledger = make_ledger()
-    head = ledger.head()
-    with pytest.raises(RuleViolation) as info:
-        ledger.add_finding(
-            "F2",
-            inspection="R1",
-            title="t",
-            kind="deadline",
-            owner=OWNER,
-            deadline="2024-01-31",
-            actor=ADDER,
-            at=at("2023-11-22", 23),
-        )
-    assert info.value.rule == "before_feedback"
-    assert info.value.event == "add"
-    assert "F2" not in ledger
-    assert ledger.head() == head
-
-
-def test_add_on_feedback_day_in_beijing_is_allowed():
-    """The feedback-day check uses the policy's zone: 20:00 in New York is next day in Beijing."""
-    ledger = make_ledger()
-    finding = ledger.add_finding(
+def add_f2(ledger: Ledger, when: str) -> Any:
+    """Add finding F2 to R1 at *when*."""
+    return ledger.add_finding(
         "F2",
         inspection="R1",
         title="t",
@@ -528,29 +506,29 @@ def test_add_on_feedback_day_in_beijing_is_allowed():
         owner=OWNER,
         deadline="2024-01-31",
         actor=ADDER,
-        at="2023-11-22T20:00:00-05:00",
+        at=when,
     )
-    assert finding.state == "assigned"
 
 
-def test_add_in_the_future_is_refused():
-    """A finding cannot be added later than the ledger clock."""
+@pytest.mark.parametrize(
+    ("when", "rule"),
+    [(at("2023-11-22", 23), "before_feedback"), ("2026-01-01T00:00:01+08:00", "not_in_future")],
+)
+def test_add_out_of_time_is_refused(when: str, rule: str):
+    """A finding cannot be added before the feedback day, nor later than the ledger clock."""
     ledger = make_ledger()
     head = ledger.head()
     with pytest.raises(RuleViolation) as info:
-        ledger.add_finding(
-            "F2",
-            inspection="R1",
-            title="t",
-            kind="deadline",
-            owner=OWNER,
-            deadline="2024-01-31",
-            actor=ADDER,
-            at="2026-01-01T00:00:01+08:00",
-        )
-    assert info.value.rule == "not_in_future"
+        add_f2(ledger, when)
+    assert info.value.rule == rule
+    assert info.value.event == "add"
     assert "F2" not in ledger
     assert ledger.head() == head
+
+
+def test_add_on_feedback_day_in_beijing_is_allowed():
+    """The feedback-day check uses the policy's zone: 20:00 in New York is next day in Beijing."""
+    assert add_f2(make_ledger(), "2023-11-22T20:00:00-05:00").state == "assigned"
 
 
 def test_event_at_the_same_instant_as_the_last_is_allowed():
