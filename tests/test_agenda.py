@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from rectflow import (
+    EVENT_NAMES,
     Agenda,
     InspectionNotFound,
     InvalidInput,
@@ -1087,19 +1088,7 @@ PROP_MEASURES = (
     Measure(id="M2", text="制定制度", kind="institutional", owner="总务处", document="《制度》"),
     Measure(id="M3", text="每周巡查", kind="recurring", owner="总务处", cadence="weekly"),
 )
-EVENTS = ("next",) * 12 + (
-    "start",
-    "stage",
-    "submit",
-    "sign_off",
-    "reject",
-    "recheck",
-    "rebound",
-    "extend",
-    "spot_check",
-    "cancel",
-    "record_measure",
-)
+EVENTS = ("next",) * 12 + EVENT_NAMES
 """Mostly "next" (a plausible event for the state), so findings get far; the rest at random."""
 
 finding_specs = st.lists(
