@@ -303,7 +303,8 @@ def _markdown_en(d: dict[str, Any]) -> str:
         _en_summary(d),
     ]
     if d["not_itemized"]:
-        lines.append(f"{d['not_itemized']} problems are counted but not itemized.")
+        n = d["not_itemized"]
+        lines.append(f"{n} {'problem is' if n == 1 else 'problems are'} counted but not itemized.")
     if d["undeclared_gap"] > 0:
         lines.append(f"{d['undeclared_gap']} declared problems are not on the ledger yet.")
     elif d["undeclared_gap"] < 0:
@@ -311,8 +312,10 @@ def _markdown_en(d: dict[str, Any]) -> str:
             f"The ledger holds {-d['undeclared_gap']} more problems than declared; check it."
         )
     if d["rules_adopted"] or d["plans_adopted"]:
+        rules, plans = d["rules_adopted"], d["plans_adopted"]
         lines.append(
-            f"{d['rules_adopted']} rules or schemes and {d['plans_adopted']} plans were adopted."
+            f"Adopted: {rules} {'rule or scheme' if rules == 1 else 'rules or schemes'} and "
+            f"{plans} {'plan' if plans == 1 else 'plans'}."
         )
     lines += [
         "",

@@ -204,7 +204,9 @@ class SchemaVersionError(StorageError):
 
     def __init__(self, found: int, supported: int) -> None:
         super().__init__(
-            f"台账的数据结构版本为 {found}, 本版本 rectflow 只支持到 {supported}; 请升级 rectflow"
+            f"台账的数据结构版本为 {found}, 本版本 rectflow 只支持到 {supported}; 请升级 rectflow "
+            f"(the ledger has schema version {found}; this rectflow reads up to {supported}: "
+            "upgrade rectflow)"
         )
         self.found = found
         self.supported = supported
