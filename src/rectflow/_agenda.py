@@ -220,17 +220,6 @@ def _days_text(kind: str, workdays: int, en: bool) -> str:
     return f"{workdays} working days late" if en else f"逾期{workdays}个工作日"
 
 
-def effective_deadline(finding: Finding, calendar: Any) -> dt.date:
-    """The deadline, moved to the next working day if it is a rest day (民法典 art. 203)."""
-    day: dt.date = calendar.next_workday(finding.deadline)
-    return day
-
-
-def is_overdue(finding: Finding, day: dt.date, calendar: Any) -> bool:
-    """Open, and *day* is past its (effective) deadline."""
-    return finding.state in OPEN_STATES and day > effective_deadline(finding, calendar)
-
-
 class _Builder:
     """Builds items; shared by the indexed path and the replay path.
 
@@ -430,7 +419,7 @@ def _upcoming(findings: Iterable[Finding], b: _Builder, limit: int) -> tuple[Age
     out: list[AgendaItem] = []
     for f in findings:
         owner = f"{f.owner.department} {f.owner.person}"
-        if f.state in OPEN_STATES and effective_deadline(f, b.calendar) > b.horizon:
+        if f.state in OPEN_STATES and b.due(f.deadline) > b.horizon:
             out.append(
                 AgendaItem("next_deadline", f.inspection, f.id, f.title, f.deadline, owner=owner)
             )

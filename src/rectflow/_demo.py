@@ -99,18 +99,7 @@ def load_seed(ledger: Ledger) -> Seed:
             at=ADDED_AT,
         )
         for item in data["findings"]:
-            measures = tuple(
-                Measure(
-                    id=m["id"],
-                    text=m["text"],
-                    kind=m["kind"],
-                    owner=m.get("owner", ""),
-                    cadence=m.get("cadence"),
-                    document=m.get("document"),
-                    document_type=m.get("document_type"),
-                )
-                for m in item.get("measures", ())
-            )
+            measures = tuple(_measure(m) for m in item.get("measures", ()))
             ledger.add_finding(
                 item["id"],
                 inspection=insp["id"],
@@ -128,13 +117,9 @@ def load_seed(ledger: Ledger) -> Seed:
             events = [dict(e, at=pendulum.parse(e["at"])) for e in item.get("events", ())]
             start_at = next((e["at"] for e in events if e["name"] == "start"), None)
             if start_at is not None:
-                for m in item.get("measures", ()):
-                    planned = Measure(
-                        id=m["id"],
-                        text=m["text"],
-                        kind=m["kind"],
-                        owner=m.get("owner", ""),
-                        cadence=m.get("cadence"),
+                for m, measure in zip(item.get("measures", ()), measures, strict=True):
+                    planned = attrs.evolve(
+                        measure,
                         done_at=_date(m.get("done_at")),
                         established=_date(m.get("established")),
                     )
@@ -144,6 +129,19 @@ def load_seed(ledger: Ledger) -> Seed:
                 args = {k: v for k, v in e.items() if k not in ("name", "at", "actor")}
                 ledger.fire(item["id"], e["name"], actor=e["actor"], at=e["at"], **args)
     return Seed(insp["id"], until, dict(data.get("summary", {})))
+
+
+def _measure(data: dict[str, Any]) -> Measure:
+    """A measure as the file defines it, without its progress (that comes as events)."""
+    return Measure(
+        id=data["id"],
+        text=data["text"],
+        kind=data["kind"],
+        owner=data.get("owner", ""),
+        cadence=data.get("cadence"),
+        document=data.get("document"),
+        document_type=data.get("document_type"),
+    )
 
 
 def _date(value: str | None) -> dt.date | None:

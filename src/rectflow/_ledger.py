@@ -7,7 +7,7 @@ import json
 import random
 import re
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -717,9 +717,3 @@ class Ledger:
     def _require_text(self, value: object, field: str) -> None:
         if not isinstance(value, str) or not value.strip():
             raise InvalidInput(msg("empty", self.lang, field=field), field=field, value=value)
-
-
-def as_mapping(finding: Finding) -> Mapping[str, Any]:
-    """A finding as JSON-native data."""
-    data: Mapping[str, Any] = _codec.unstructure(finding)
-    return data

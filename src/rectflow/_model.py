@@ -225,10 +225,6 @@ class Event:
     payload: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map, eq=False)
     version: int = 0
 
-    @property
-    def _payload_items(self) -> tuple[tuple[str, Any], ...]:
-        return tuple(sorted(self.payload.items()))
-
     def __eq__(self, other: object) -> bool:
         """Events are equal when every field, payload included, is equal."""
         if not isinstance(other, Event):

@@ -191,21 +191,9 @@ class PostgresStore(SqlStore[_Conn]):
                 raise _storage_error("database", exc) from exc
 
     @contextmanager
-    def _tx(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth > 0:  # join the outer transaction
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            with self._using() as conn, conn.transaction():
-                self._depth = 1
-                try:
-                    yield
-                finally:
-                    self._depth = 0
+    def _outermost(self) -> Iterator[None]:
+        with self._using() as conn, conn.transaction():
+            yield
 
     def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all; a nested one joins the outer one.

@@ -135,30 +135,19 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
                 conn.execute("ROLLBACK")
 
     @contextmanager
-    def _tx(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth > 0:  # join the outer transaction
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            with self._using() as conn:
-                conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self._depth = 0
-                self._rollback(conn)
-                raise
-            self._depth = 0
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback(conn)
-                raise _storage_error(self.path, exc) from exc
+    def _outermost(self) -> Iterator[None]:
+        with self._using() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._rollback(conn)
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback(conn)
+            raise _storage_error(self.path, exc) from exc
 
     def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together (``BEGIN IMMEDIATE`` … ``COMMIT``) or not at all.

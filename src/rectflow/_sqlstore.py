@@ -24,7 +24,7 @@ import json
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
 
 import attrs
@@ -106,6 +106,30 @@ class SqlStore(ABC, Generic[_C]):
         # Test-only switch for the negative control of the contention test: the
         # UPDATE is last-writer-wins and a duplicate event is silently dropped.
         self._unsafe_no_version_check = False
+
+    # -- transactions
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        """A transaction; inside another one it joins that one."""
+        with self._lock:
+            if self._depth > 0:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            with self._outermost():
+                self._depth = 1
+                try:
+                    yield
+                finally:
+                    self._depth = 0
+
+    @abstractmethod
+    def _outermost(self) -> AbstractContextManager[None]:
+        """Begin, then commit or roll back, the outermost transaction (lock held)."""
 
     # -- the dialect
 

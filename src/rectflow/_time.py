@@ -118,13 +118,3 @@ def local_date(at: dt.datetime, tz: str) -> dt.date:
     """The calendar day of instant *at* in time zone *tz*."""
     # via the POSIX timestamp: much faster than converting a pendulum DateTime
     return dt.datetime.fromtimestamp(at.timestamp(), _zone(tz)).date()
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Plain month arithmetic: the corresponding day, or the month's last day."""
-    return pendulum.Date(day.year, day.month, day.day).add(months=months)
-
-
-def iso(at: dt.datetime) -> str:
-    """Canonical ISO-8601 text of an aware time (microseconds kept)."""
-    return pendulum.instance(at).isoformat()

@@ -416,13 +416,13 @@ class Workflow:
             send_event=True,
             ignore_invalid_triggers=False,
         )
+        self._dest: dict[tuple[str, str], str] = {}
+        for t in TRANSITIONS:
+            sources = t["source"] if isinstance(t["source"], list) else [t["source"]]
+            for source in sources:
+                self._dest[source, t["trigger"]] = source if t["dest"] == "=" else t["dest"]
         self._allowed: dict[str, tuple[str, ...]] = {
-            state: tuple(
-                t["trigger"]
-                for t in TRANSITIONS
-                if state in (t["source"] if isinstance(t["source"], list) else [t["source"]])
-            )
-            for state in STATES
+            state: tuple(e for (s, e) in self._dest if s == state) for state in STATES
         }
 
     # -- introspection
@@ -450,13 +450,8 @@ class Workflow:
 
     def destination(self, state: str, event: str) -> str | None:
         """Where *event* leads from *state*, or None if it is not allowed."""
-        if event not in self.allowed(state):
-            return None
-        for t in TRANSITIONS:
-            sources = t["source"] if isinstance(t["source"], list) else [t["source"]]
-            if t["trigger"] == event and state in sources:
-                return state if t["dest"] == "=" else str(t["dest"])
-        return None  # pragma: no cover
+        self.allowed(state)  # an unknown state is InvalidInput
+        return self._dest.get((state, event))
 
     # -- the engine
 
@@ -662,12 +657,6 @@ def validate_definition(
         if m.done_at is not None or m.established is not None or m.occurrences:
             raise InvalidInput(msg("measure_progress", lang, value=m.id), field="measures")
         seen.add(m.id)
-
-
-def event_label(name: str, lang: str = "zh") -> str:
-    """The event's name in *lang*."""
-    zh, en = EVENT_LABELS.get(name, (name, name))
-    return en if lang == "en" else zh
 
 
 def state_label(name: str, lang: str = "zh") -> str:
