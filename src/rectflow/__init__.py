@@ -16,7 +16,7 @@ under deadlines, sign-off, look-back (回头看) and spot-check rules::
 
 from __future__ import annotations
 
-from rectflow._agenda import Agenda, AgendaItem
+from rectflow._agenda import Agenda, AgendaItem, InspectionAgenda
 from rectflow._ledger import Ledger, SpotCheckDraw
 from rectflow._model import (
     DONE_STATES,
@@ -66,6 +66,7 @@ __all__ = [
     "FindingNotFound",
     "Head",
     "Inspection",
+    "InspectionAgenda",
     "InspectionNotFound",
     "InvalidInput",
     "Ledger",
