@@ -21,10 +21,10 @@ import _data
 from _common import fmt_s, median_seconds, rss_bytes, say, table
 
 from rectflow import Ledger, MemoryStore, Workflow
-from rectflow._agenda import _Builder, _completion_bound
 from rectflow._model import OPEN_STATES
-from rectflow._store import AgendaQuery
+from rectflow._store.base import AgendaQuery
 from rectflow._time import end_of_day
+from rectflow._views.agenda import _Builder, _completion_bound
 
 TARGET_MEMORY_S = 0.5
 TARGET_SQLITE_S = 2.0
@@ -138,13 +138,13 @@ def run_memory(n: int, repeats: int, mix: str = "heavy") -> dict[str, Any]:
 
 def run_sqlite(n: int, repeats: int, budget: float, mix: str = "heavy") -> dict[str, Any] | None:
     """Load up to *n* findings into SQLite within *budget* seconds of loading, time the agenda."""
-    if importlib.util.find_spec("rectflow._sqlite") is None:
-        say("[sqlite] rectflow._sqlite is missing: SQLite benchmark skipped")
+    if importlib.util.find_spec("rectflow._store.sqlite") is None:
+        say("[sqlite] rectflow._store.sqlite is missing: SQLite benchmark skipped")
         return None
     try:
-        from rectflow._sqlite import SqliteStore  # noqa: PLC0415
+        from rectflow._store.sqlite import SqliteStore  # noqa: PLC0415
     except ImportError as exc:
-        say(f"[sqlite] rectflow._sqlite cannot be imported ({exc}): skipped")
+        say(f"[sqlite] rectflow._store.sqlite cannot be imported ({exc}): skipped")
         return None
     wf = Workflow()
     specs = _data.make_specs(n, mix=mix)

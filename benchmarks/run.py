@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         else:
-            summary.append(("SQLite agenda", "skipped", "rectflow._sqlite missing"))
+            summary.append(("SQLite agenda", "skipped", "rectflow._store.sqlite missing"))
 
     table("Summary", ("measure", "value", "note"), summary)
     say(f"\ntotal benchmark time: {fmt_s(time.perf_counter() - started)}")

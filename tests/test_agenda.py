@@ -978,8 +978,8 @@ def _expected_cli(agenda_dict: dict) -> None:
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("rectflow._sqlite") is None,
-    reason="rectflow._sqlite (the SQLite backend) is not available in this build",
+    importlib.util.find_spec("rectflow._store.sqlite") is None,
+    reason="rectflow._store.sqlite (the SQLite backend) is not available in this build",
 )
 def test_cli_agenda_json_on_sqlite(tmp_path, capsys):
     """`rectflow agenda --as-of D --json` on a SQLite ledger prints the agenda's to_dict()."""

@@ -17,13 +17,14 @@ import pytest
 
 from rectflow import Ledger
 from rectflow._codec import dumps, unstructure
-from rectflow._migrations import MIGRATIONS, POSTGRES_V1, SQLITE_V1, pending
-from rectflow._sqlite import SqliteStore
-from rectflow._store import SCHEMA_VERSION, AgendaQuery, MemoryStore, Store
+from rectflow._store.base import SCHEMA_VERSION, AgendaQuery, Store
+from rectflow._store.memory import MemoryStore
+from rectflow._store.migrations import MIGRATIONS, POSTGRES_V1, SQLITE_V1, pending
+from rectflow._store.sqlite import SqliteStore
 from rectflow.exceptions import SchemaVersionError, StorageError
 
 try:
-    from rectflow._postgres import PostgresStore
+    from rectflow._store.postgres import PostgresStore
 except ImportError:  # no 'postgres' extra: the PostgreSQL tests skip (or fail under CI) via pg_url
     PostgresStore = None  # type: ignore[assignment,misc]
 

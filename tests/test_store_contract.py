@@ -18,17 +18,17 @@ import pendulum
 import pytest
 
 from rectflow import Event, Finding, Inspection, Ledger
-from rectflow._migrations import utc_micros
-from rectflow._sqlite import SqliteStore
-from rectflow._store import (
+from rectflow._store.base import (
     GENESIS,
     SCHEMA_VERSION,
     AgendaQuery,
     Head,
-    MemoryStore,
     Store,
     entry_hash,
 )
+from rectflow._store.memory import MemoryStore
+from rectflow._store.migrations import utc_micros
+from rectflow._store.sqlite import SqliteStore
 from rectflow.exceptions import (
     ConcurrencyConflict,
     DuplicateId,
@@ -37,7 +37,7 @@ from rectflow.exceptions import (
 )
 
 try:
-    from rectflow._postgres import PostgresStore, split_schema
+    from rectflow._store.postgres import PostgresStore, split_schema
 except ImportError:  # no 'postgres' extra: the PostgreSQL tests skip (or fail under CI) via pg_url
     PostgresStore = split_schema = None  # type: ignore[assignment,misc]
 
@@ -196,6 +196,30 @@ class StoreContract:
             "2024-01-10T01:00:00+00:00",
         ]
         assert sample.get("1.10").completed_at == pendulum.datetime(2024, 1, 22, 9, 0, 0, 1, tz=SH)
+
+    def test_append_many_writes_all_in_order(self, sample: Ledger, reference: Ledger) -> None:
+        """append_many stores several events of one finding in order, same head as one by one."""
+        items = []
+        for ledger in (sample, reference):
+            event, after = next_write(ledger, "A", "spot_check", seed=7)
+            items.append((event, after))
+        sample.store.append_many([(items[0][0], items[0][1], items[0][1].version - 1)])
+        reference.store.append(items[1][0], items[1][1], items[1][1].version - 1)
+        assert sample.store.head() == reference.store.head()
+        assert sample.store.get("A") == reference.store.get("A")
+
+    def test_append_many_is_all_or_nothing(self, sample: Ledger) -> None:
+        """A refused item in append_many leaves nothing of the batch stored."""
+        store = sample.store
+        before = snapshot(store)
+        good, after = next_write(sample, "A", "spot_check", seed=7)
+        stale = (good, after, after.version - 1)
+        with pytest.raises(ConcurrencyConflict):
+            store.append_many([stale, stale])  # the second finds A already moved
+        assert snapshot(store) == before
+        with store.transaction(), pytest.raises(ConcurrencyConflict):
+            store.append_many([stale, stale])
+        assert snapshot(store) == before
 
     def test_head_is_identical_across_backends(self, sample: Ledger, reference: Ledger) -> None:
         """The same operations give the same chain head on every backend (hashing is deterministic)."""

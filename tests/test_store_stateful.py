@@ -36,13 +36,14 @@ from hypothesis.stateful import (
 
 from rectflow import Ledger, Policy
 from rectflow._model import STATES
-from rectflow._sqlite import SqliteStore
-from rectflow._store import AgendaQuery, MemoryStore, Store
+from rectflow._store.base import AgendaQuery, Store
+from rectflow._store.memory import MemoryStore
+from rectflow._store.sqlite import SqliteStore
 from rectflow.exceptions import RectflowError
 from rectflow.testing import ACTORS, CLOCK, START, actors, event_names, measures, owners
 
 try:
-    from rectflow._postgres import PostgresStore
+    from rectflow._store.postgres import PostgresStore
 except ImportError:  # no 'postgres' extra: the PostgreSQL tests skip (or fail under CI) via pg_url
     PostgresStore = None  # type: ignore[assignment,misc]
 

@@ -18,8 +18,9 @@ import pytest
 
 from rectflow import Ledger
 from rectflow._codec import dumps, event_from, unstructure
-from rectflow._store import ChainEntry, Head, MemoryStore, entry_hash
-from rectflow._verify import Verification, verify_chain
+from rectflow._store.base import ChainEntry, Head, entry_hash
+from rectflow._store.memory import MemoryStore
+from rectflow._views.verify import Verification, verify_chain
 
 
 @attrs.define

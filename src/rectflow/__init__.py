@@ -16,7 +16,6 @@ under deadlines, sign-off, look-back (回头看) and spot-check rules::
 
 from __future__ import annotations
 
-from rectflow._agenda import Agenda, AgendaItem, InspectionAgenda
 from rectflow._ledger import Ledger, SpotCheckDraw
 from rectflow._model import (
     DONE_STATES,
@@ -30,10 +29,12 @@ from rectflow._model import (
     Owner,
 )
 from rectflow._policy import Period, Policy, load_policy, policy_pack
-from rectflow._report import Report
-from rectflow._store import ChainEntry, Head, MemoryStore, Store
-from rectflow._verify import Problem, Verification
+from rectflow._store.base import ChainEntry, Head, Store
+from rectflow._store.memory import MemoryStore
 from rectflow._version import __version__
+from rectflow._views.agenda import Agenda, AgendaItem, InspectionAgenda
+from rectflow._views.report import Report
+from rectflow._views.verify import Problem, Verification
 from rectflow._workflow import Context, Rule, Workflow
 from rectflow.exceptions import (
     ConcurrencyConflict,

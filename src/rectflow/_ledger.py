@@ -15,14 +15,15 @@ import attrs
 import pendulum
 
 from rectflow import _codec
-from rectflow._agenda import Agenda, build_agenda
 from rectflow._i18n import LANGS, msg
 from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy, policy_from_mapping, policy_to_mapping
-from rectflow._report import Report, build_report
-from rectflow._store import AgendaQuery, Head, MemoryStore, Store
+from rectflow._store.base import AgendaQuery, Head, Store
+from rectflow._store.memory import MemoryStore
 from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
-from rectflow._verify import Verification, verify_chain
+from rectflow._views.agenda import Agenda, build_agenda
+from rectflow._views.report import Report, build_report
+from rectflow._views.verify import Verification, verify_chain
 from rectflow._workflow import Workflow, normalize_name, validate_definition
 from rectflow.exceptions import (
     ConcurrencyConflict,
@@ -91,14 +92,14 @@ def _open_store(target: str) -> Store:
         return MemoryStore()
     if target.startswith(("postgresql://", "postgres://")):
         try:
-            from rectflow._postgres import PostgresStore  # noqa: PLC0415
+            from rectflow._store.postgres import PostgresStore  # noqa: PLC0415
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise StorageError(
                 "PostgreSQL needs the 'postgres' extra: pip install 'rectflow[postgres]'"
             ) from exc
         store: Store = PostgresStore(target)
         return store
-    from rectflow._sqlite import SqliteStore  # noqa: PLC0415
+    from rectflow._store.sqlite import SqliteStore  # noqa: PLC0415
 
     sqlite_store: Store = SqliteStore(target)
     return sqlite_store
@@ -363,6 +364,7 @@ class Ledger:
         self._not_in_future(when, finding_id, "add")
         if self.store.get(finding_id) is not None:
             raise DuplicateId(finding_id, msg("duplicate_id", self.lang, id=finding_id))
+        self._admit(event, None)
         self._append(event, finding, 0)
         return finding
 
@@ -511,6 +513,7 @@ class Ledger:
         if new_event.name == "spot_check":
             self._check_draw(current, new_event)
         stored = attrs.evolve(new_event, version=after.version)
+        self._admit(stored, current)
         if self._before_write is not None:
             self._before_write()
         self._append(stored, after, current.version)
@@ -597,7 +600,19 @@ class Ledger:
             raise InvalidInput(
                 msg("bad_value", self.lang, field="upcoming", value=upcoming), field="upcoming"
             )
-        return build_agenda(self, cutoff, inspection, upcoming)
+        inspections = (
+            [self.inspection(inspection)] if inspection is not None else self.inspections()
+        )
+        return build_agenda(
+            policy=self.policy,
+            calendar=self.workflow.calendar,
+            inspections=inspections,
+            cutoff=cutoff,
+            indexed=self.store if cutoff >= self.now() else None,
+            replayed=lambda: self._as_of(cutoff, inspection),
+            inspection=inspection,
+            upcoming=upcoming,
+        )
 
     def draw_spot_checks(
         self,
@@ -683,6 +698,14 @@ class Ledger:
                 finding_id=finding.id,
                 event="spot_check",
             )
+
+    def _admit(self, event: Event, before: Finding | None) -> None:
+        """The one gate every write passes after the workflow's rules, before it is stored.
+
+        *before* is the finding before *event* (None for ``add``). Today the
+        workflow's separation-of-duty rules are the whole check; who may fire
+        what (roles) is decided here, for every entry point alike.
+        """
 
     def _not_in_future(self, when: dt.datetime, subject: str, event: str) -> None:
         now = self.now()

@@ -19,7 +19,7 @@ from typing import Any
 from rectflow._codec import unstructure
 from rectflow._ledger import Ledger
 from rectflow._policy import PACKS, load_policy
-from rectflow._store import Head
+from rectflow._store.base import Head
 from rectflow._workflow import PAYLOAD_KEYS, state_label
 from rectflow.exceptions import RectflowError
 

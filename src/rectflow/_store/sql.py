@@ -2,7 +2,7 @@
 
 :class:`SqlStore` holds the logic that is the same on SQLite and PostgreSQL:
 the tables and the statements are the same, only the dialect differs. Each
-backend (:mod:`rectflow._sqlite`, :mod:`rectflow._postgres`) keeps its own
+backend (:mod:`rectflow._store.sqlite`, :mod:`rectflow._store.postgres`) keeps its own
 connection and transaction handling and tells this class its dialect:
 
 - ``_PARAM``: the parameter placeholder (``?`` or ``%s``);
@@ -30,9 +30,9 @@ from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
 import attrs
 
 from rectflow import _codec
-from rectflow._migrations import FindingRow, Migration, load_finding, pending, utc_micros
 from rectflow._model import Event, Finding, Inspection
-from rectflow._store import SCHEMA_VERSION, AgendaQuery, ChainEntry, check_append, entry_hash
+from rectflow._store.base import SCHEMA_VERSION, AgendaQuery, ChainEntry, check_append, entry_hash
+from rectflow._store.migrations import FindingRow, Migration, load_finding, pending, utc_micros
 from rectflow.exceptions import ConcurrencyConflict, RectflowError, StorageError
 
 _PAGE: Final = 1000
@@ -350,6 +350,18 @@ class SqlStore(ABC, Generic[_C]):
             seq = last_seq + 1
             digest = entry_hash(prev, seq, event)
             self._insert_event(conn, EventRow(event, at_text, at_us, data, seq, prev, digest))
+
+        self._write(op)
+
+    def append_many(self, items: Sequence[tuple[Event, Finding, int]]) -> None:
+        """Append every item in one atomic write: all or nothing."""
+        batch = list(items)
+        for event, finding, expected_version in batch:
+            check_append(event, finding, expected_version)
+
+        def op(_conn: _C) -> None:
+            for event, finding, expected_version in batch:
+                self.append(event, finding, expected_version)
 
         self._write(op)
 

@@ -4,7 +4,7 @@ A durable ledger records its schema version in a one-row ``schema_version``
 table. Opening a store:
 
 - an empty database gets the current schema (:data:`SQLITE_SCHEMA`,
-  :data:`POSTGRES_SCHEMA`) and version :data:`~rectflow._store.SCHEMA_VERSION`;
+  :data:`POSTGRES_SCHEMA`) and version :data:`~rectflow._store.base.SCHEMA_VERSION`;
 - an older version is brought up to date by running every :data:`MIGRATIONS`
   step above it, in order, in the same transaction as the version bump (a
   crash leaves the old schema intact);
@@ -40,7 +40,7 @@ import pendulum
 
 from rectflow import _codec
 from rectflow._model import Event, Finding
-from rectflow._store import GENESIS, SCHEMA_VERSION
+from rectflow._store.base import GENESIS, SCHEMA_VERSION
 from rectflow.exceptions import InvalidInput, SchemaVersionError, StorageError
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)

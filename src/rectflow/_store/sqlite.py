@@ -8,8 +8,8 @@ so writers from other processes queue on the busy timeout instead of failing
 half-way, and the version-checked ``UPDATE findings … WHERE id = ? AND version
 = ?`` turns a lost update into :class:`~rectflow.ConcurrencyConflict`.
 
-The queries and the append shared with PostgreSQL: :mod:`rectflow._sqlstore`.
-Schema and migrations: :mod:`rectflow._migrations`.
+The queries and the append shared with PostgreSQL: :mod:`rectflow._store.sql`.
+Schema and migrations: :mod:`rectflow._store.migrations`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any, TypeVar
 
-from rectflow._migrations import SQLITE_SCHEMA, Migration, load_event, pending, utc_micros
 from rectflow._model import Event
-from rectflow._sqlstore import EventRow, SqlStore
-from rectflow._store import GENESIS, SCHEMA_VERSION, Head
+from rectflow._store.base import GENESIS, SCHEMA_VERSION, Head
+from rectflow._store.migrations import SQLITE_SCHEMA, Migration, load_event, pending, utc_micros
+from rectflow._store.sql import EventRow, SqlStore
 from rectflow.exceptions import DuplicateId, StorageError
 
 _T = TypeVar("_T")

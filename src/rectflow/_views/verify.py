@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from rectflow._store import GENESIS, ChainEntry, Head, entry_hash
+from rectflow._store.base import GENESIS, ChainEntry, Head, entry_hash
 from rectflow.exceptions import RectflowError
 
 if TYPE_CHECKING:

@@ -15,18 +15,25 @@ so the agenda as of D equals the agenda of a ledger replayed to D.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import attrs
 
 from rectflow._model import OPEN_STATES, Finding, Inspection, missed_periods
-from rectflow._store import AgendaQuery
+from rectflow._store.base import AgendaQuery
 from rectflow._time import end_of_day, local_date
 
 if TYPE_CHECKING:
-    from rectflow._ledger import Ledger
     from rectflow._policy import Policy
+
+
+class Selector(Protocol):
+    """What the agenda reads as of now: the store's index-backed selections."""
+
+    def select(self, query: AgendaQuery) -> Iterator[Finding]:
+        """Current rows matching *query*, in id order."""
+
 
 KINDS: Final = ("overdue", "due_soon", "checkpoint_missed", "look_back_due", "recurring_missed")
 """Agenda item kinds, in the order they are listed."""
@@ -392,26 +399,42 @@ def _inspection_agenda(
 
 
 def build_agenda(
-    ledger: Ledger, cutoff: dt.datetime, inspection: str | None, upcoming: int = 0
+    *,
+    policy: Policy,
+    calendar: Any,
+    inspections: Iterable[Inspection],
+    cutoff: dt.datetime,
+    indexed: Selector | None,
+    replayed: Callable[[], Iterable[Finding]],
+    inspection: str | None = None,
+    upcoming: int = 0,
 ) -> Agenda:
-    """The agenda as of *cutoff* (indexed when nothing can be later, replayed otherwise)."""
-    policy, calendar = ledger.policy, ledger.workflow.calendar
+    """The agenda as of *cutoff*.
+
+    Args:
+        policy: The policy in force.
+        calendar: Its working-day calendar.
+        inspections: The inspections to list (those created after *cutoff* are left out).
+        cutoff: The instant the agenda is taken at.
+        indexed: The store, when nothing can be later than *cutoff* (its indexes
+            answer); None to replay.
+        replayed: The findings as they stood at *cutoff* (of *inspection*, or all).
+        inspection: Only this inspection.
+        upcoming: Also list the next *upcoming* dates beyond the reminder window.
+    """
     day = local_date(cutoff, policy.timezone)
     b = _Builder(policy, calendar, day)
-    inspections = (
-        [ledger.inspection(inspection)] if inspection is not None else ledger.inspections()
-    )
-    inspections = [i for i in inspections if i.created_at is None or i.created_at <= cutoff]
-    by_insp: dict[str, list[AgendaItem]] = {i.id: [] for i in inspections}
-    if cutoff >= ledger.now():
-        items = _indexed(ledger, b, inspection)
+    listed = [i for i in inspections if i.created_at is None or i.created_at <= cutoff]
+    by_insp: dict[str, list[AgendaItem]] = {i.id: [] for i in listed}
+    if indexed is not None:
+        items = _indexed(indexed, b, inspection)
     else:
-        items = [item for f in ledger.as_of(cutoff, inspection) for item in b.all_items(f)]
+        items = [item for f in replayed() for item in b.all_items(f)]
     for item in items:
         if item.inspection in by_insp:
             by_insp[item.inspection].append(item)
-    nexts = _upcoming(ledger.as_of(cutoff, inspection), b, upcoming) if upcoming > 0 else ()
-    return Agenda(day, tuple(_inspection_agenda(i, by_insp[i.id], b) for i in inspections), nexts)
+    nexts = _upcoming(replayed(), b, upcoming) if upcoming > 0 else ()
+    return Agenda(day, tuple(_inspection_agenda(i, by_insp[i.id], b) for i in listed), nexts)
 
 
 def _upcoming(findings: Iterable[Finding], b: _Builder, limit: int) -> tuple[AgendaItem, ...]:
@@ -440,9 +463,9 @@ def _upcoming(findings: Iterable[Finding], b: _Builder, limit: int) -> tuple[Age
     return tuple(out[:limit])
 
 
-def _indexed(ledger: Ledger, b: _Builder, inspection: str | None) -> list[AgendaItem]:
+def _indexed(store: Selector, b: _Builder, inspection: str | None) -> list[AgendaItem]:
     """Items from the store's indexes: only candidate rows are read."""
-    store, tz = ledger.store, ledger.policy.timezone
+    tz = b.policy.timezone
     items: list[AgendaItem] = []
     # Overdue and due soon: open findings whose deadline is before the reminder horizon.
     # (A rest-day deadline moves later, never earlier, so the horizon bounds it.)

@@ -1,234 +1,24 @@
-"""The storage protocol, the hash chain, and the in-memory backend.
-
-Every backend keeps two things: an append-only chain of events (global,
-gapless sequence numbers; each entry hashed over its canonical form and the
-previous entry's hash) and a current row per finding carrying its version.
-:meth:`Store.append` writes both in one transaction, and only if the finding
-is still at the version the caller read: never last-writer-wins.
-"""
+"""The in-memory backend: fast, not durable, same behaviour as the durable ones."""
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-import hashlib
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
+from typing import Any
 
-import attrs
-
-from rectflow import _codec
 from rectflow._model import Event, Finding, Inspection
-from rectflow.exceptions import ConcurrencyConflict, DuplicateId, InvalidInput
-
-GENESIS: Final = "0" * 64
-"""The ``prev_hash`` of the first entry."""
-
-SCHEMA_VERSION: Final = 3
-"""The schema version of durable stores written by this rectflow.
-
-1: events, current rows, inspections. 2: the current rows carry the agenda's
-indexed columns (deadline, next checkpoint, completion time, recurring due day),
-events their UTC time, and the event table refuses updates and deletes (see
-``rectflow._migrations``).
-"""
-
-
-class Head(NamedTuple):
-    """The head of a ledger's chain, ``(count, hash)``: keep it elsewhere.
-
-    A plain tuple too, so a stored ``(count, hash)`` compares equal to it.
-
-    Attributes:
-        count: Number of entries in the chain.
-        hash: The last entry's hash (``GENESIS`` for an empty chain).
-    """
-
-    count: int  # type: ignore[assignment]  # the field deliberately shadows tuple.count
-    hash: str
-
-
-@attrs.frozen
-class ChainEntry:
-    """One stored event with its place in the chain.
-
-    Attributes:
-        seq: Position in the chain, from 1, gapless.
-        event: The event.
-        prev_hash: The hash of the entry before (``GENESIS`` for the first).
-        hash: This entry's hash as stored.
-    """
-
-    seq: int
-    event: Event
-    prev_hash: str
-    hash: str
-
-
-def canonical(seq: int, event: Event) -> str:
-    """The canonical text of an event at position *seq* (what is hashed)."""
-    data = _codec.unstructure(event)
-    data["seq"] = seq
-    return _codec.dumps(data)
-
-
-def entry_hash(prev_hash: str, seq: int, event: Event) -> str:
-    """SHA-256 over the previous hash and the event's canonical form."""
-    return hashlib.sha256(f"{prev_hash}\n{canonical(seq, event)}".encode()).hexdigest()
-
-
-@attrs.frozen
-class AgendaQuery:
-    """Index-backed selections the agenda needs (all optional, ANDed).
-
-    Every backend returns the matching findings in id order; :meth:`matches`
-    is the reference meaning of a query.
-
-    Attributes:
-        inspection: Only this inspection's findings.
-        states: Only findings in these states (an empty set selects nothing).
-        deadline_until: Only findings whose deadline is on or before this day.
-        checkpoint_before: Only findings in ``staged_result`` whose next
-            checkpoint is before this day.
-        completed_until: Only findings in ``completed`` signed off at or before
-            this (aware) instant.
-        recurring_due_until: Only findings whose ``recurring_due`` is on or before this day.
-    """
-
-    inspection: str | None = None
-    states: frozenset[str] | None = None
-    deadline_until: dt.date | None = None
-    checkpoint_before: dt.date | None = None
-    completed_until: dt.datetime | None = None
-    recurring_due_until: dt.date | None = None
-
-    def matches(self, finding: Finding) -> bool:
-        """Whether *finding* is selected by this query."""
-        f = finding
-        if self.inspection is not None and f.inspection != self.inspection:
-            return False
-        if self.states is not None and f.state not in self.states:
-            return False
-        if self.deadline_until is not None and f.deadline > self.deadline_until:
-            return False
-        if self.checkpoint_before is not None and not (
-            f.state == "staged_result"
-            and f.next_checkpoint is not None
-            and f.next_checkpoint < self.checkpoint_before
-        ):
-            return False
-        if self.completed_until is not None and not (
-            f.state == "completed"
-            and f.completed_at is not None
-            and f.completed_at <= self.completed_until
-        ):
-            return False
-        if self.recurring_due_until is not None:
-            due = f.recurring_due
-            if due is None or due > self.recurring_due_until:
-                return False
-        return True
-
-
-def check_append(event: Event, finding: Finding, expected_version: int) -> None:
-    """Refuse an :meth:`Store.append` whose arguments do not fit together.
-
-    The event must be the finding's next version: ``expected_version + 1``,
-    equal to the new row's version, for the same finding.
-
-    Raises:
-        InvalidInput: When they do not fit (a programming error, not a conflict).
-    """
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise InvalidInput(
-            f"expected_version must be an int, not {expected_version!r}",
-            field="expected_version",
-            value=expected_version,
-        )
-    if event.finding_id != finding.id:
-        raise InvalidInput(
-            f"event for {event.finding_id!r} stored with finding {finding.id!r}",
-            field="finding_id",
-            value=finding.id,
-        )
-    if expected_version < 0 or not event.version == finding.version == expected_version + 1:
-        raise InvalidInput(
-            f"finding {finding.id}: event version {event.version} and row version "
-            f"{finding.version} must both be expected_version + 1 = {expected_version + 1}",
-            field="version",
-            value=event.version,
-        )
-
-
-@runtime_checkable
-class Store(Protocol):
-    """What a ledger backend provides. Implementations: memory, SQLite, PostgreSQL."""
-
-    def add_inspection(self, inspection: Inspection) -> None:
-        """Store a new inspection; :class:`DuplicateId` if its id exists."""
-
-    def get_inspection(self, inspection_id: str) -> Inspection | None:
-        """The inspection, or None."""
-
-    def inspections(self) -> list[Inspection]:
-        """All inspections, in the order they were added."""
-
-    def get(self, finding_id: str) -> Finding | None:
-        """The finding's current row, or None."""
-
-    def append(self, event: Event, finding: Finding, expected_version: int) -> None:
-        """Append *event* and store *finding* (its state after the event) atomically.
-
-        *expected_version* is the version the caller read: 0 for a new finding
-        (``add``; :class:`DuplicateId` if it exists). When the stored version
-        differs, nothing is written and :class:`ConcurrencyConflict` is raised.
-        The event's and the row's version must be ``expected_version + 1``
-        (:func:`check_append`; :class:`InvalidInput` otherwise). Inside a
-        :meth:`transaction`, a refused append writes nothing and leaves the
-        transaction usable.
-        """
-
-    def history(self, finding_id: str) -> tuple[Event, ...]:
-        """The finding's events, oldest first."""
-
-    def findings(self, inspection: str | None = None) -> Iterator[Finding]:
-        """Current rows, of one inspection or all, in id order."""
-
-    def select(self, query: AgendaQuery) -> Iterator[Finding]:
-        """Current rows matching *query* (:meth:`AgendaQuery.matches`), in id order.
-
-        Durable backends answer it from indexes rather than a full scan.
-        """
-
-    def count(self, inspection: str | None = None) -> int:
-        """Number of findings."""
-
-    def chain(self) -> Iterator[ChainEntry]:
-        """Every stored event with its chain fields, by stored ``seq``, as stored.
-
-        Nothing is renumbered or re-sorted beyond ``seq``, so that tampering shows.
-        """
-
-    def head(self) -> Head:
-        """Count and last hash of the chain."""
-
-    def transaction(self) -> AbstractContextManager[None]:
-        """All writes inside commit together or not at all; nests (joins the outer one)."""
-
-    def get_meta(self, key: str) -> str | None:
-        """A ledger-level setting (e.g. ``"policy"``), or None."""
-
-    def put_meta(self, key: str, value: str) -> None:
-        """Record a ledger-level setting once; it is never overwritten.
-
-        Raises:
-            DuplicateId: When *key* is already recorded.
-        """
-
-    def close(self) -> None:
-        """Release connections and files."""
+from rectflow._store.base import (
+    GENESIS,
+    AgendaQuery,
+    ChainEntry,
+    Head,
+    check_append,
+    entry_hash,
+)
+from rectflow.exceptions import ConcurrencyConflict, DuplicateId
 
 
 class MemoryStore:
@@ -277,8 +67,9 @@ class MemoryStore:
         """All-or-nothing block of writes."""
         return self._tx()
 
-    def _rollback(self) -> None:
-        for kind, data in reversed(self._undo or []):
+    def _rollback(self, since: int = 0) -> None:
+        undo = self._undo or []
+        for kind, data in reversed(undo[since:]):
             if kind == "inspection":
                 self._inspections.pop(data)
             elif kind == "finding":
@@ -294,6 +85,7 @@ class MemoryStore:
                     self._events[finding_id].pop()
                     self._index(old)
                 self._chain.pop()
+        del undo[since:]
 
     # -- indexes
 
@@ -366,6 +158,21 @@ class MemoryStore:
             self._index(finding)
             assert self._undo is not None  # noqa: S101
             self._undo.append(("finding", (event.finding_id, old)))
+
+    def append_many(self, items: Sequence[tuple[Event, Finding, int]]) -> None:
+        """Append every item, all or nothing (undone together on the first refusal)."""
+        batch = list(items)
+        for event, finding, expected_version in batch:
+            check_append(event, finding, expected_version)
+        with self._tx():
+            assert self._undo is not None  # noqa: S101
+            mark = len(self._undo)
+            try:
+                for event, finding, expected_version in batch:
+                    self.append(event, finding, expected_version)
+            except BaseException:
+                self._rollback(since=mark)
+                raise
 
     def history(self, finding_id: str) -> tuple[Event, ...]:
         """The finding's events."""

@@ -12,8 +12,8 @@ deadlocks (SQLSTATE 40001/40P01) are retried with bounded, jittered backoff.
 
 Point the store at a schema of its own with ``?schema=name`` in the URL (or
 ``schema=``); it is created when missing. The queries and the append shared
-with SQLite: :mod:`rectflow._sqlstore`. Schema and migrations:
-:mod:`rectflow._migrations`.
+with SQLite: :mod:`rectflow._store.sql`. Schema and migrations:
+:mod:`rectflow._store.migrations`.
 """
 
 from __future__ import annotations
@@ -29,16 +29,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import errors, sql
 
-from rectflow._migrations import (
+from rectflow._model import Event
+from rectflow._store.base import Head
+from rectflow._store.migrations import (
     POSTGRES_SCHEMA,
     Migration,
     from_utc_micros,
     load_event,
     utc_micros,
 )
-from rectflow._model import Event
-from rectflow._sqlstore import EventRow, SqlStore
-from rectflow._store import Head
+from rectflow._store.sql import EventRow, SqlStore
 from rectflow.exceptions import DuplicateId, StorageError
 
 _T = TypeVar("_T")

@@ -1,0 +1,4 @@
+"""Read-only views computed from what the ledger hands them: agenda, report, verify.
+
+Views never import the ledger: it passes them records, events and settings.
+"""
