@@ -26,8 +26,10 @@ LAYERS: dict[str, int] = {
     "_store": 4,
     "_views": 5,
     "_ledger": 6,
-    "_io": 7,
-    "_render": 7,
+    # Files and renderers take records and report data, never the ledger:
+    # the ledger (and the CLI) call them.
+    "_io": 5,
+    "_render": 5,
     "_demo": 8,
     "testing": 8,
     "cli": 9,
