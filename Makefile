@@ -5,13 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_LEDGER ?= demo.db
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rectflow needs Python >= 3.10"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[postgres,test,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[postgres,test,dev,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/rectflow --ledger $(DEMO_LEDGER) verify
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks typing_tests
-	$(BIN)/ruff format --check src tests benchmarks typing_tests
+	$(BIN)/ruff check src tests benchmarks typing_tests docs
+	$(BIN)/ruff format --check src tests benchmarks typing_tests docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -29,10 +29,14 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The documentation site, warnings as errors; its code blocks run in `pytest` (docs/conftest.py).
+docs: $(STAMP)
+	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+
+test: lint typecheck pytest docs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_LEDGER) $(DEMO_LEDGER)-wal $(DEMO_LEDGER)-shm
+	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_LEDGER) $(DEMO_LEDGER)-wal $(DEMO_LEDGER)-shm

@@ -1,0 +1,170 @@
+"""Every code block of the documentation runs as a test (sybil).
+
+* ```` ```python ```` blocks run in order, one namespace per page.
+* ```` ```console ```` blocks are shell sessions: each ``$ rectflow …`` line runs the
+  command line in-process and the lines after it are its expected output
+  (doctest rules: ``...`` matches anything, whitespace is normalised). A command
+  that exits non-zero must show ``[exit N]`` as its last output line.
+* ```` ```toml ```` blocks must parse; a ``[policy]`` table must load as a policy.
+
+Each page runs in a fresh temporary directory. ``howto/postgresql.md`` gets
+``$RECTFLOW_LEDGER`` pointing at a fresh schema of the test server (skipped when
+there is none, except under ``CI``, where it fails).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import doctest
+import io
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sybil import Example, Sybil
+from sybil.parsers.myst import CodeBlockParser, PythonCodeBlockParser, SkipParser
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PG_URL = os.environ.get("RECTFLOW_PG_URL") or "postgresql://postgres@127.0.0.1:5432/test"
+CHECKER = doctest.OutputChecker()
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+def run_console(session: str) -> str | None:
+    """Run a console session; a description of the first mismatch, or None."""
+    from rectflow.cli import main  # noqa: PLC0415
+
+    commands: list[tuple[str, list[str]]] = []
+    for line in session.splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        elif commands:
+            commands[-1][1].append(line)
+        elif line.strip():
+            return f"output before the first command: {line!r}"
+    for command, expected in commands:
+        argv = shlex.split(command)
+        if not argv or argv[0] != "rectflow":
+            return f"only rectflow commands run here: {command!r}"
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            try:
+                code = main(argv[1:])
+            except SystemExit as exc:  # argparse: --help, usage errors
+                code = exc.code if isinstance(exc.code, int) else 1
+        got = out.getvalue()
+        if code:
+            got += f"[exit {code}]\n"
+        want = "\n".join(expected).strip() + "\n"
+        if not CHECKER.check_output(want, got, FLAGS):
+            return f"$ {command}\n--- expected ---\n{want}--- got ---\n{got}"
+    return None
+
+
+class ConsoleParser(CodeBlockParser):
+    """```` ```console ```` blocks: ``$ rectflow …`` and its expected output."""
+
+    language = "console"
+
+    def evaluate(self, example: Example) -> str | None:
+        """Run the session in the page's directory."""
+        return run_console(str(example.parsed))
+
+
+class TomlParser(CodeBlockParser):
+    """```` ```toml ```` blocks parse; a ``[policy]`` table loads as a policy."""
+
+    language = "toml"
+
+    def evaluate(self, example: Example) -> str | None:
+        """Parse the block, and load it as a policy when it is one."""
+        text = str(example.parsed)
+        data = tomllib.loads(text)
+        if "policy" in data:
+            from rectflow import load_policy  # noqa: PLC0415
+
+            path = Path(tempfile.mkdtemp()) / "policy.toml"
+            path.write_text(text, encoding="utf-8")
+            load_policy(str(path))
+            shutil.rmtree(path.parent)
+        return None
+
+
+def _enter_tmp(namespace: dict[str, Any]) -> None:
+    namespace["_docs_cwd"] = Path.cwd()
+    namespace["_docs_tmp"] = Path(tempfile.mkdtemp(prefix="rectflow-docs-"))
+    os.chdir(namespace["_docs_tmp"])
+
+
+def _leave_tmp(namespace: dict[str, Any]) -> None:
+    os.chdir(namespace["_docs_cwd"])
+    shutil.rmtree(namespace["_docs_tmp"], ignore_errors=True)
+
+
+def _pg_setup(namespace: dict[str, Any]) -> None:
+    _enter_tmp(namespace)
+    namespace["pg_missing"] = False
+    try:
+        import psycopg  # noqa: PLC0415
+
+        psycopg.connect(PG_URL, connect_timeout=3).close()
+    except Exception as exc:
+        if os.environ.get("CI"):
+            msg = f"CI is set, so the PostgreSQL how-to must run: {exc}"
+            raise RuntimeError(msg) from exc
+        namespace["pg_missing"] = True
+        return
+    schema = f"rf_docs_{uuid.uuid4().hex[:12]}"
+    namespace["_docs_schema"] = schema
+    namespace["_docs_env"] = os.environ.get("RECTFLOW_LEDGER")
+    os.environ["RECTFLOW_LEDGER"] = f"{PG_URL}?schema={schema}"
+
+
+def _pg_teardown(namespace: dict[str, Any]) -> None:
+    schema = namespace.get("_docs_schema")
+    if schema:
+        previous = namespace.get("_docs_env")
+        if previous is None:
+            os.environ.pop("RECTFLOW_LEDGER", None)
+        else:
+            os.environ["RECTFLOW_LEDGER"] = previous
+        import psycopg  # noqa: PLC0415
+        from psycopg import sql  # noqa: PLC0415
+
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    _leave_tmp(namespace)
+
+
+def _parsers() -> list[Any]:
+    return [PythonCodeBlockParser(), ConsoleParser(), TomlParser(), SkipParser()]
+
+
+PG_PAGES = ["howto/postgresql.md"]
+
+pytest_collect_file = (
+    Sybil(
+        parsers=_parsers(),
+        patterns=["*.md"],
+        excludes=[*PG_PAGES, "_build/*"],
+        setup=_enter_tmp,
+        teardown=_leave_tmp,
+        name="docs",
+    )
+    + Sybil(
+        parsers=_parsers(),
+        patterns=PG_PAGES,
+        setup=_pg_setup,
+        teardown=_pg_teardown,
+        name="docs-postgresql",
+    )
+).pytest()
