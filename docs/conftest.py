@@ -5,7 +5,8 @@
   command line in-process and the lines after it are its expected output
   (doctest rules: ``...`` matches anything, whitespace is normalised). A command
   that exits non-zero must show ``[exit N]`` as its last output line.
-* ```` ```toml ```` blocks must parse; a ``[policy]`` table must load as a policy.
+* ```` ```toml ```` blocks must parse; one with a ``[policy]`` table must load as a
+  policy, and is saved as ``NAME.toml`` (its ``name``) for the blocks after it.
 
 Each page runs in a fresh temporary directory. ``howto/postgresql.md`` gets
 ``$RECTFLOW_LEDGER`` pointing at a fresh schema of the test server (skipped when
@@ -81,21 +82,20 @@ class ConsoleParser(CodeBlockParser):
 
 
 class TomlParser(CodeBlockParser):
-    """```` ```toml ```` blocks parse; a ``[policy]`` table loads as a policy."""
+    """```` ```toml ```` blocks parse; a ``[policy]`` table loads and is saved as NAME.toml."""
 
     language = "toml"
 
     def evaluate(self, example: Example) -> str | None:
-        """Parse the block, and load it as a policy when it is one."""
+        """Parse the block; load a policy and save it in the page's directory."""
         text = str(example.parsed)
         data = tomllib.loads(text)
         if "policy" in data:
             from rectflow import load_policy  # noqa: PLC0415
 
-            path = Path(tempfile.mkdtemp()) / "policy.toml"
+            path = Path(f"{data['policy']['name']}.toml")
             path.write_text(text, encoding="utf-8")
             load_policy(str(path))
-            shutil.rmtree(path.parent)
         return None
 
 

@@ -101,6 +101,9 @@ def test_period_text_forms():
     """The English and Chinese renderings of each unit."""
     assert str(Period(10, "workdays")) == "10 working days"
     assert str(Period(3, "months")) == "3 months"
+    assert str(Period(1, "months")) == "1 month"
+    assert str(Period(1, "workdays")) == "1 working day"
+    assert Period.parse(str(Period(1, "days"))) == Period(1, "days")
     assert Period(10, "workdays").zh() == "10个工作日"
     assert Period(2, "months").zh() == "2个月"
     assert Period(30, "days").zh() == "30天"

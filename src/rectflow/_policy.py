@@ -116,8 +116,10 @@ class Period:
         return out
 
     def __str__(self) -> str:
-        """E.g. ``3 months``."""
+        """E.g. ``3 months``, ``1 month``, ``10 working days``."""
         unit = {"workdays": "working days"}.get(self.unit, self.unit)
+        if abs(self.amount) == 1:
+            unit = unit.removesuffix("s")
         return f"{self.amount} {unit}"
 
     def zh(self) -> str:
