@@ -12,7 +12,7 @@ import rectflow  # noqa: E402
 
 project = "rectflow"
 author = "rectflow developers"
-copyright = "rectflow developers"  # noqa: A001
+copyright = "rectflow developers"
 release = rectflow.__version__
 version = release
 

@@ -205,7 +205,7 @@ def find_parser() -> argparse.ArgumentParser:
                 if isinstance(parser, argparse.ArgumentParser):
                     return parser
 
-    def capture(self: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> Any:
+    def capture(self: argparse.ArgumentParser, *_args: Any, **_kwargs: Any) -> Any:
         raise _Captured(self)
 
     try:
@@ -234,9 +234,7 @@ def _subcommands(
                 yield name, helps.get(name, sub.description or ""), sub
 
 
-def _option_rows(
-    parser: argparse.ArgumentParser, skip: set[str]
-) -> tuple[list[str], list[str]]:
+def _option_rows(parser: argparse.ArgumentParser, skip: set[str]) -> tuple[list[str], list[str]]:
     formatter = parser._get_formatter()  # noqa: SLF001
     positionals, options = [], []
     for action in parser._actions:  # noqa: SLF001
@@ -415,9 +413,7 @@ def events_markdown() -> str:
             dest = wf.destination(state, event)
             if dest is not None:
                 edges.setdefault("same state" if dest == state else dest, []).append(state)
-        moves = "; ".join(
-            f"{', '.join(sources)} → {dest}" for dest, sources in edges.items()
-        )
+        moves = "; ".join(f"{', '.join(sources)} → {dest}" for dest, sources in edges.items())
         args = ", ".join(_code(k) for k in sorted(PAYLOAD_KEYS.get(event, ()))) or "—"
         guards = [name for rule in rules for name in rules_of(rule)]
         guard_text = ", ".join(f"{{ref}}`{g} <{_rule_label(g)}>`" for g in guards)
@@ -500,7 +496,8 @@ def rules_markdown() -> str:
     out: list[str] = []
     for name in names:
         zh, en = catalogue.get(f"rule.{name}", ("", ""))
-        events = ", ".join(_code(e) for e in by_event.get(name, ())) or "any (checked by the ledger)"
+        events = ", ".join(_code(e) for e in by_event.get(name, ()))
+        events = events or "any (checked by the ledger)"
         out += [
             f"({_rule_label(name)})=",
             f"### `{name}`",
