@@ -37,6 +37,8 @@ def run_console(session: str) -> str | None:
         if code:
             got += f"[exit {code}]\n"
         want = "\n".join(expected).strip() + "\n"
+        if code and f"[exit {code}]" not in want:
+            return f"$ {command}\nexited {code}, which the block does not show:\n{got}"
         if not CHECKER.check_output(want, got, FLAGS):
             return f"$ {command}\n--- expected ---\n{want}--- got ---\n{got}"
     return None

@@ -165,7 +165,7 @@ def api_markdown() -> str:
         for name in names:
             obj = getattr(rectflow, name)
             if isinstance(obj, type) and issubclass(obj, BaseException):
-                out += [f".. autoexception:: rectflow.{name}", "   :members:", ""]
+                out += [f".. autoexception:: rectflow.{name}", "   :show-inheritance:", ""]
             elif inspect.isclass(obj):
                 out += [f".. autoclass:: rectflow.{name}", ""]
             elif inspect.isfunction(obj):
@@ -189,14 +189,13 @@ class _Captured(BaseException):
         self.parser = parser
 
 
-def find_parser() -> argparse.ArgumentParser:
-    """The ``rectflow`` command line's parser.
+def find_parser(cli: Any = None) -> argparse.ArgumentParser:
+    """The ``rectflow`` command line's parser (*cli*: the module, default ``rectflow.cli``).
 
-    ``rectflow.cli.build_parser()`` when it exists (or the older private
-    ``_parser()``); otherwise the parser ``main`` builds, caught as it starts
-    parsing.
+    ``build_parser()`` when the module has it (or the older private ``_parser()``);
+    otherwise the parser ``main`` builds, caught as it starts parsing.
     """
-    cli = importlib.import_module("rectflow.cli")
+    cli = cli or importlib.import_module("rectflow.cli")
     for attr in ("build_parser", "_parser"):
         factory = getattr(cli, attr, None)
         if callable(factory):
@@ -404,8 +403,8 @@ def events_markdown() -> str:
 
     wf = _workflow()
     rows = [
-        "| event | 中文 | from → to | arguments | guards, in order |",
-        "|---|---|---|---|---|",
+        "| event | from → to | arguments | guards, in order |",
+        "|---|---|---|---|",
     ]
     for event, rules in wf.rules.items():
         edges: dict[str, list[str]] = {}
@@ -418,7 +417,7 @@ def events_markdown() -> str:
         guards = [name for rule in rules for name in rules_of(rule)]
         guard_text = ", ".join(f"{{ref}}`{g} <{_rule_label(g)}>`" for g in guards)
         zh = EVENT_LABELS.get(event, (event, event))[0]
-        rows.append(f"| {_code(event)} | {zh} | {moves} | {args} | {guard_text or '—'} |")
+        rows.append(f"| {_code(event)} {zh} | {moves} | {args} | {guard_text or '—'} |")
     return "\n".join(rows) + "\n"
 
 
