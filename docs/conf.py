@@ -27,7 +27,7 @@ extensions = [
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "conftest.py", "_ext", "README.md"]
+exclude_patterns = ["_build", "_ext"]
 language = "en"
 
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist"]

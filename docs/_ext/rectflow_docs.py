@@ -558,8 +558,17 @@ def _walk(value: object, path: str) -> Iterator[tuple[str, str, str]]:
 
 
 def schema_files() -> list[Path]:
-    """JSON schema files shipped in the package (``*.schema.json``, ``*schema*.json``)."""
-    return sorted({p for p in PACKAGE.rglob("*.json") if "schema" in p.name})
+    """JSON schema files: in the package (any ``*.json`` named ``*schema*``), then ``schemas/``."""
+    found = sorted(p for p in PACKAGE.rglob("*.json") if "schema" in p.name)
+    top = PACKAGE.parent.parent / "schemas"  # src/rectflow → the repository
+    if top.is_dir():
+        found += sorted(p for p in top.glob("*.json") if p not in found)
+    return found
+
+
+def _repo_path(path: Path) -> str:
+    root = PACKAGE.parent.parent
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
 
 
 def report_json_markdown() -> str:
@@ -585,7 +594,7 @@ def report_json_markdown() -> str:
         out += [
             f"## Schema: `{path.name}`",
             "",
-            f"Shipped as `rectflow/{path.relative_to(PACKAGE).as_posix()}`.",
+            f"In the repository as `{_repo_path(path)}`.",
             "",
             "```json",
             path.read_text(encoding="utf-8").rstrip(),
