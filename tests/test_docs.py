@@ -255,3 +255,32 @@ def test_readme_library_example_runs(tmp_path, monkeypatch) -> None:
     assert ledger.get("1.1.1").state == "completed"  # type: ignore[attr-defined]
     assert (tmp_path / "rectflow.db").exists()
     ledger.close()  # type: ignore[attr-defined]
+
+
+def test_optional_toctree_entries_follow_the_pages(tmp_path) -> None:
+    """``?page`` entries are linked when the page exists and skipped, warning-free, when not;
+    a missing entry without ``?`` still fails the build."""
+    from sphinx.cmd.build import build_main  # noqa: PLC0415
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(DOCS / '_ext')!r})\n"
+        "extensions = ['myst_parser', 'rectflow_docs']\n",
+        encoding="utf-8",
+    )
+    (src / "index.md").write_text(
+        "# Home\n\n```{rectflow-toctree}\nthere\n?also-there\n?not-there\n```\n", encoding="utf-8"
+    )
+    (src / "there.md").write_text("# There\n", encoding="utf-8")
+    (src / "also-there.md").write_text("# Also there\n", encoding="utf-8")
+    out = tmp_path / "html"
+    assert build_main(["-q", "-W", "-b", "html", str(src), str(out)]) == 0
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="there.html"' in html
+    assert 'href="also-there.html"' in html
+    assert "not-there" not in html
+    (src / "index.md").write_text(
+        "# Home\n\n```{rectflow-toctree}\nthere\nalso-there\nnot-there\n```\n", encoding="utf-8"
+    )
+    assert build_main(["-q", "-W", "-E", "-b", "html", str(src), str(tmp_path / "html2")]) != 0
