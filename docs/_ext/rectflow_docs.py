@@ -367,19 +367,48 @@ def rules_of(rule: Callable[..., Any]) -> list[str]:
     return names or [getattr(rule, "__name__", repr(rule))]
 
 
+def _constant_events(tree: ast.AST) -> dict[str, set[str | None]]:
+    """Rule name → the ``event=`` each ``RuleViolation(...)`` call names (None: not a constant)."""
+    found: dict[str, set[str | None]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "RuleViolation":
+            names = _fail_calls(node)
+            event = next((k.value for k in node.keywords if k.arg == "event"), None)
+            value = event.value if isinstance(event, ast.Constant) else None
+            for name in names:
+                found.setdefault(name, set()).add(value)
+    return found
+
+
 def all_rules() -> dict[str, list[str]]:
     """Every rule name raised anywhere in the package → where (``module.function``)."""
-    found: dict[str, list[str]] = {}
+    return {name: sorted(sites) for name, (sites, _events) in _raise_sites().items()}
+
+
+def _raise_sites() -> dict[str, tuple[set[str], set[str | None]]]:
+    """Rule name → (``module.function`` raising it, events named there; None: any)."""
+    found: dict[str, tuple[set[str], set[str | None]]] = {}
+    in_rules = {
+        f"{getattr(r, '__module__', '')}.{getattr(r, '__name__', '')}"
+        for rules in _workflow().rules.values()
+        for r in rules
+    }
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).with_suffix("")
         module = ".".join(["rectflow", *(p for p in rel.parts if p != "__init__")])
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for name in _fail_calls(node):
-                    where = f"{module}.{node.name}"
-                    if where not in found.setdefault(name, []):
-                        found[name].append(where)
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            where = f"{module}.{node.name}"
+            constant = _constant_events(node)
+            for name in _fail_calls(node):
+                sites, events = found.setdefault(name, (set(), set()))
+                sites.add(where)
+                if name in constant:
+                    events.update(constant[name])
+                elif where not in in_rules:  # ctx.fail outside a guard: every event
+                    events.add(None)
     return found
 
 
@@ -486,23 +515,22 @@ def rules_markdown() -> str:
         for rule in rules:
             for name in rules_of(rule):
                 by_event.setdefault(name, []).append(event)
-    raised = all_rules()
-    names = sorted(
-        set(raised)
-        | set(by_event)
-        | {k.removeprefix("rule.") for k in catalogue if k.startswith("rule.")} - {"generic"}
-    )
+    raised = _raise_sites()
+    names = sorted(set(raised) | set(by_event))
     out: list[str] = []
     for name in names:
         zh, en = catalogue.get(f"rule.{name}", ("", ""))
-        events = ", ".join(_code(e) for e in by_event.get(name, ()))
-        events = events or "any (checked by the ledger)"
+        sites, named = raised.get(name, (set(), set()))
+        listed = [*by_event.get(name, ()), *sorted(e for e in named if e is not None)]
+        events = ", ".join(_code(e) for e in dict.fromkeys(listed))
+        if None in named:
+            events = "every event" + (f" (and {events})" if events else "")
         out += [
             f"({_rule_label(name)})=",
             f"### `{name}`",
             "",
             f"- events: {events}",
-            f"- raised in: {', '.join(_code(w) for w in raised.get(name, ())) or '—'}",
+            f"- raised in: {', '.join(_code(w) for w in sorted(sites)) or '—'}",
         ]
         if zh:
             out.append(f"- 中文: {_code(zh)}")
