@@ -12,6 +12,7 @@ import pytest
 
 import rectflow
 from rectflow import Policy, Workflow
+from rectflow._policy import PACKS
 from rectflow._workflow import RULES
 from rectflow.testing import ORACLE_EDGES
 
@@ -179,6 +180,15 @@ def test_errors_table_shows_the_tree_and_builtins() -> None:
     assert "`rule`" in rows["RuleViolation"]
     assert "&nbsp;" in rows["PolicyError"]  # nested under InvalidInput
     assert "&nbsp;" not in rows["RectflowError"]
+
+
+def test_policy_table_reads_every_pack() -> None:
+    """Each shipped pack is a row with its own values."""
+    text = rectflow_docs.policies_markdown()
+    for name in PACKS:
+        assert f"| `{name}` |" in text
+    hazard = next(line for line in text.splitlines() if line.startswith("| `hazard`"))
+    assert "| 1 month | 1 month | 1 month | 3 working days | 1 |" in hazard
 
 
 def test_report_json_page_lists_every_key() -> None:

@@ -16,6 +16,8 @@ rule, an error, a report key) appears in the documentation without editing it:
 ``rectflow-errors`` / ``rectflow-rules``
     The exception tree and every ``RuleViolation.rule`` name in the package,
     with its messages in both languages.
+``rectflow-policies``
+    The shipped policy packs, read from their TOML files.
 ``rectflow-report-json``
     The keys of ``Report.to_dict()`` on the seed school's ledger, the full
     example, and any ``*.schema.json`` file shipped in the package.
@@ -455,6 +457,31 @@ def diagram_markdown() -> str:
     return "```{mermaid}\n" + _workflow().mermaid() + "```\n"
 
 
+# ---------------------------------------------------------------- policies
+
+
+def policies_markdown() -> str:
+    """The shipped policy packs, read from their files."""
+    from rectflow._policy import PACKS  # noqa: PLC0415
+
+    rows = [
+        (
+            "| pack | report due | look-back wait | checkpoint interval | reminder window "
+            "| extensions | spot checks | calendar | follow-up checks | source |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in PACKS:
+        p = rectflow.policy_pack(name)
+        checks = ", ".join(str(c) for c in p.effectiveness_checks) or "—"
+        rows.append(
+            f"| {_code(name)} | {p.report_period} | {p.look_back_wait} "
+            f"| {p.checkpoint_interval} | {p.reminder_window} | {p.max_extensions} "
+            f"| {p.spot_check_sample} | {p.calendar} | {checks} | {_cell(p.source) or '—'} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 # ---------------------------------------------------------------- errors
 
 
@@ -641,6 +668,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "rectflow-events": events_markdown,
     "rectflow-diagram": diagram_markdown,
     "rectflow-errors": errors_markdown,
+    "rectflow-policies": policies_markdown,
     "rectflow-rules": rules_markdown,
     "rectflow-report-json": report_json_markdown,
 }
