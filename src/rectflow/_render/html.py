@@ -7,6 +7,7 @@ title, name and note is escaped (they are untrusted text).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from functools import cache
 from typing import Any, Final
 
@@ -116,6 +117,13 @@ def _category_head(j: int, name: str, lang: str) -> str:
     return f"({zh_num(j)}){name}"
 
 
+def _instant(iso: str) -> str:
+    """``2024-01-22T23:59:59.999999+08:00`` as ``2024-01-22 23:59 (UTC+08:00)``."""
+    when = dt.datetime.fromisoformat(iso)
+    offset = when.strftime("%z")
+    return f"{when:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+
 def render_report(
     data: dict[str, Any],
     lang: str,
@@ -179,6 +187,8 @@ def render_report(
             aspects=aspects,
             charts=images,
             charts_note=_word("no_charts", lang) if charts and not images else "",
-            generated=_word("generated", lang).format(version=__version__, cutoff=data["cutoff"]),
+            generated=_word("generated", lang).format(
+                version=__version__, cutoff=_instant(data["cutoff"])
+            ),
         )
     )
