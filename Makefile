@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/rectflow --ledger $(DEMO_LEDGER) verify
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks typing_tests
-	$(BIN)/ruff format --check src tests benchmarks typing_tests
+	$(BIN)/ruff check src tests benchmarks typing_tests scripts/screenshot-report
+	$(BIN)/ruff format --check src tests benchmarks typing_tests scripts/screenshot-report
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
