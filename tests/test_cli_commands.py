@@ -35,6 +35,14 @@ def demo_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
 
 
 @pytest.fixture
+def r1_db(empty_db: str) -> str:
+    """An empty ledger with inspection R1."""
+    argv = ["add-inspection", "R1", "--title", "t", "--feedback-at", "2024-03-01"]
+    assert main(["--ledger", empty_db, *argv]) == 0
+    return empty_db
+
+
+@pytest.fixture
 def empty_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     db = str(tmp_path / "new.db")
     assert main(["--ledger", db, "init"]) == 0
@@ -257,20 +265,9 @@ def test_add_inspection_add_fire_history_as_a_script_would(
     ],
 )
 def test_add_refuses_bad_measures_and_changes_nothing(
-    empty_db: str, capsys: pytest.CaptureFixture[str], args: list[str], needle: str
+    r1_db: str, capsys: pytest.CaptureFixture[str], args: list[str], needle: str
 ):
     """A bad measure, deadline or inspection is exit 2, names what to fix, adds nothing."""
-    run(
-        capsys,
-        "--ledger",
-        empty_db,
-        "add-inspection",
-        "R1",
-        "--title",
-        "t",
-        "--feedback-at",
-        "2024-03-01",
-    )
     base = {
         "--inspection": "R1",
         "--title": "t",
@@ -282,28 +279,17 @@ def test_add_refuses_bad_measures_and_changes_nothing(
     }
     flags = dict(zip(args[::2], args[1::2], strict=True))
     argv = [a for k, v in {**base, **flags}.items() for a in (k, v)]
-    code, _, err = run(capsys, "--ledger", empty_db, "add", "F1", *argv)
+    code, _, err = run(capsys, "--ledger", r1_db, "add", "F1", *argv)
     assert code == 2
     assert needle in err
-    code, out, _ = run(capsys, "--ledger", empty_db, "--json", "list")
+    code, out, _ = run(capsys, "--ledger", r1_db, "--json", "list")
     assert json.loads(out) == []
 
 
 def test_add_measures_json_is_checked(
-    empty_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    r1_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
     """--measures-json must be a list of objects with known keys (named in the error)."""
-    run(
-        capsys,
-        "--ledger",
-        empty_db,
-        "add-inspection",
-        "R1",
-        "--title",
-        "t",
-        "--feedback-at",
-        "2024-03-01",
-    )
     for content in (
         "{}",
         "[1]",
@@ -314,7 +300,7 @@ def test_add_measures_json_is_checked(
         path = tmp_path / "m.json"
         path.write_text(content, encoding="utf-8")
         code, _, err = run(
-            capsys, "--ledger", empty_db, "--lang", "en", "add", "F1", "--inspection", "R1",
+            capsys, "--ledger", r1_db, "--lang", "en", "add", "F1", "--inspection", "R1",
             "--title", "t", "--leader", "a", "--department", "b", "--person", "c",
             "--deadline", "2024-06-28", "--actor", "x", "--measures-json", str(path),
         )  # fmt: skip

@@ -22,7 +22,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Final
 
-from rectflow._render.fmt import zh_num
+from rectflow._render.fmt import word, zh_num
 
 #: Families tried on the system when the packaged font is missing, best first.
 SYSTEM_CJK_FAMILIES: Final = (
@@ -54,8 +54,7 @@ _TEXT: Final = {
 
 
 def _t(key: str, lang: str) -> str:
-    zh, en = _TEXT[key]
-    return en if lang == "en" else zh
+    return word(_TEXT, key, lang)
 
 
 def available() -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 def pct(rate: float | None) -> str:
     """``0.9643`` as ``96.43%``; ``None`` (nothing to divide by) as ``—``."""
@@ -22,3 +24,9 @@ _ZH_NUM = "一二三四五六七八九十"
 def zh_num(i: int) -> str:
     """The Chinese numeral of position *i* (0-based): 一, 二 … 十, then digits."""
     return _ZH_NUM[i] if i < len(_ZH_NUM) else str(i + 1)
+
+
+def word(table: Mapping[str, tuple[str, str]], key: str, lang: str) -> str:
+    """The ``(zh, en)`` entry *key* of *table* in *lang*."""
+    zh, en = table[key]
+    return en if lang == "en" else zh

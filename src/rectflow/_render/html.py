@@ -14,7 +14,7 @@ from typing import Any, Final
 import jinja2
 
 from rectflow._render import charts as _charts
-from rectflow._render.fmt import rate_text, zh_num
+from rectflow._render.fmt import rate_text, word, zh_num
 from rectflow._version import __version__
 from rectflow._workflow import state_label
 
@@ -67,8 +67,7 @@ _WORDS: Final = {
 
 
 def _word(key: str, lang: str) -> str:
-    zh, en = _WORDS[key]
-    return en if lang == "en" else zh
+    return word(_WORDS, key, lang)
 
 
 @cache

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import icalendar
 import pendulum
 
+from rectflow._render.fmt import word
 from rectflow._version import __version__
 
 #: Agenda kinds grouped by what their date is about (the UID's first part).
@@ -60,8 +61,7 @@ _WORDS: Final = {
 
 
 def _w(key: str, lang: str) -> str:
-    zh, en = _WORDS[key]
-    return en if lang == "en" else zh
+    return word(_WORDS, key, lang)
 
 
 def uid(family: str, inspection: str, finding: str = "", extra: str = "", *, domain: str) -> str:
