@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_LEDGER ?= demo.db
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench clean screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rectflow needs Python >= 3.10"'
@@ -31,8 +31,12 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The demo report in headless Chromium (Debian: apt-get install chromium fonts-noto-cjk).
+screenshot: $(STAMP)
+	$(BIN)/python scripts/screenshot-report -o report.png
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_LEDGER) $(DEMO_LEDGER)-wal $(DEMO_LEDGER)-shm
+	rm -rf report.png $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_LEDGER) $(DEMO_LEDGER)-wal $(DEMO_LEDGER)-shm

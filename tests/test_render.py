@@ -316,3 +316,12 @@ def test_charts_are_reproducible(seed_report):
     data = seed_report.to_dict()
     assert charts.burndown_svg(data) == charts.burndown_svg(data)
     assert html.chart_images(data, "en") == html.chart_images(data, "en")
+
+
+def test_charts_without_a_cjk_font_fall_back_to_english_labels(seed_report, monkeypatch):
+    """With matplotlib but no CJK font the charts are labelled in English, not in empty boxes."""
+    data = seed_report.to_dict()
+    english = html.chart_images(data, "en")
+    assert html.chart_images(data, "zh") != english
+    monkeypatch.setattr(charts, "font_family", lambda: None)
+    assert html.chart_images(data, "zh") == english

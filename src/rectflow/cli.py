@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -461,10 +462,17 @@ def _cmd_list(args: argparse.Namespace) -> int:
         findings = [f for f in findings if f.aspect == args.aspect]
     data = [unstructure(f) for f in findings]
     text = "\n".join(
-        f"{f.id:<8} {state_label(f.state, args.lang):<10} {f.deadline} {f.title}" for f in findings
+        f"{_pad(f.id, 8)} {_pad(state_label(f.state, args.lang), 16)} {f.deadline} {f.title}"
+        for f in findings
     )
     _out(args, data, text or _t("no_findings", args.lang))
     return 0
+
+
+def _pad(text: str, width: int) -> str:
+    """*text* padded to *width* terminal columns (a CJK character takes two)."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 0)
 
 
 def _emit(args: argparse.Namespace, text: str, fmt: str) -> None:

@@ -90,6 +90,8 @@ def chart_images(data: dict[str, Any], lang: str) -> list[dict[str, str]]:
     """The report's charts as ``{"id", "alt", "src"}`` (SVG data URIs); [] without the extra."""
     if not _charts.available():
         return []
+    if _charts.font_family() is None:  # no CJK font: English labels rather than empty boxes
+        lang = "en"
     return [
         {
             "id": "burndown",
