@@ -90,18 +90,18 @@ def chart_images(data: dict[str, Any], lang: str) -> list[dict[str, str]]:
     """The report's charts as ``{"id", "alt", "src"}`` (SVG data URIs); [] without the extra."""
     if not _charts.available():
         return []
-    if _charts.font_family() is None:  # no CJK font: English labels rather than empty boxes
-        lang = "en"
+    # Without a CJK font the charts are labelled in English rather than in empty boxes.
+    draw = lang if _charts.font_family() is not None else "en"
     return [
         {
             "id": "burndown",
             "alt": _word("burndown_alt", lang),
-            "src": _data_uri(_charts.burndown_svg(data, lang)),
+            "src": _data_uri(_charts.burndown_svg(data, draw)),
         },
         {
             "id": "aspects",
             "alt": _word("aspects_alt", lang),
-            "src": _data_uri(_charts.aspects_svg(data, lang)),
+            "src": _data_uri(_charts.aspects_svg(data, draw)),
         },
     ]
 
