@@ -59,8 +59,17 @@ def mermaid(workflow: Workflow, lang: str = "zh") -> str:
     return "\n".join(lines) + "\n"
 
 
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _stack(labels: list[str]) -> str:
+    """Labels one per line inside a DOT string (a backslash-n centres each line)."""
+    return "\\n".join(_escape(label) for label in labels)
+
+
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f'"{_escape(text)}"'
 
 
 def dot(workflow: Workflow, lang: str = "zh") -> str:
@@ -68,7 +77,7 @@ def dot(workflow: Workflow, lang: str = "zh") -> str:
     font = "Noto Sans CJK SC"
     lines = [
         "digraph rectflow {",
-        "    rankdir=LR;",
+        "    rankdir=TB;",
         f"    graph [fontname={_quote(font)}];",
         f"    node [shape=box, style=rounded, fontname={_quote(font)}];",
         f"    edge [fontname={_quote(font)}, fontsize=10];",
@@ -79,9 +88,12 @@ def dot(workflow: Workflow, lang: str = "zh") -> str:
         label = s if lang == "en" else f"{s}\\n{state_label(s, lang)}"
         shape = ", peripheries=2" if s in _FINAL else ""
         lines.append(f'    {s} [label="{label}"{shape}];')
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for source, dest, name in edges(workflow):  # one edge per pair, its events stacked
+        grouped.setdefault((source, dest), []).append(_label(workflow, name, lang))
     lines += [
-        f"    {source} -> {dest} [label={_quote(_label(workflow, name, lang))}];"
-        for source, dest, name in edges(workflow)
+        f'    {source} -> {dest} [label="{_stack(labels)}"];'
+        for (source, dest), labels in grouped.items()
     ]
     lines.append("}")
     return "\n".join(lines) + "\n"
