@@ -476,6 +476,10 @@ def test_diagram_mermaid_from_the_live_machine(empty_db: str, capsys: pytest.Cap
     data = json.loads(js)
     assert data["format"] == "dot"
     assert data["diagram"].startswith("digraph rectflow {")
+    loops = [line for line in data["diagram"].splitlines() if "completed -> completed" in line]
+    assert loops == [
+        '    completed -> completed [label="spot_check 抽查 [seed]\\nrecord_measure 记录措施 [measure]"];'
+    ]
 
 
 def test_diagram_includes_an_apps_extra_rules():
