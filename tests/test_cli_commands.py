@@ -361,36 +361,14 @@ def test_report_formats(demo_db: str, tmp_path: Path, capsys: pytest.CaptureFixt
     assert json.loads(js2) == data
     page = tmp_path / "out" / "report.html"
     page.parent.mkdir()
-    code, out, _ = run(
-        capsys,
-        *db,
-        "--lang",
-        "en",
-        "report",
-        "--as-of",
-        "2024-01-22",
-        "--format",
-        "html",
-        "-o",
-        str(page),
-    )
+    to_page = ["report", "--as-of", "2024-01-22", "--format", "html", "-o", str(page)]
+    code, out, _ = run(capsys, *db, "--lang", "en", *to_page)
     assert code == 0
     assert out.startswith(f"written to {page} (")
     text = page.read_text(encoding="utf-8")
     assert "Completion rate 64.29% (18/28)" in text
     assert text.count('<img class="chart"') == 2
-    code, out, _ = run(
-        capsys,
-        *db,
-        "--json",
-        "report",
-        "--as-of",
-        "2024-01-22",
-        "--format",
-        "html",
-        "-o",
-        str(page),
-    )
+    code, out, _ = run(capsys, *db, "--json", *to_page)
     assert json.loads(out) == {
         "output": str(page),
         "format": "html",
