@@ -224,9 +224,9 @@ def test_html_escapes_untrusted_text():
     ledger.add_finding(
         "F4",
         inspection="R1",
-        title="t",
+        title="<script>alert(2)</script>",
         kind="deadline",
-        owner=OWNER,
+        owner=Owner(leader="l", department="<u>总务处</u>", person="<i>王</i>"),
         deadline="2024-05-31",
         actor="巡察办",
         measures=[
@@ -240,16 +240,20 @@ def test_html_escapes_untrusted_text():
         ],
         at=at("2024-03-04"),
     )
-    ledger.fire("F4", "start", actor="黄主任", at=at("2024-03-05"))
+    ledger.fire("F4", "start", actor="黄主任", at=at("2024-03-05"), note="<svg onload=alert(4)>")
     ledger.fire("F4", "record_measure", measure="F4-1", actor="黄主任", at=at("2024-03-06"))
     page = ledger.report("R1", as_of="2024-04-15").to_html(charts=False)
-    assert "<script>" not in page
+    assert "<script" not in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
     assert "<b>方面</b>" not in page
     assert "&lt;b&gt;方面&lt;/b&gt;" in page
     assert "&#34;&amp;类" in page
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page  # a finding's title
+    assert "&lt;u&gt;总务处&lt;/u&gt; / &lt;i&gt;王&lt;/i&gt;" in page  # its owner
+    assert "<svg" not in page
+    assert "&lt;svg onload=alert(4)&gt;" in page  # its latest note
 
 
 def test_html_without_the_charts_extra_says_so_in_one_line(seed_report, monkeypatch):
@@ -327,3 +331,34 @@ def test_charts_without_a_cjk_font_fall_back_to_english_labels(seed_report, monk
     fallback = html.chart_images(data, "zh")
     assert [c["src"] for c in fallback] == [c["src"] for c in html.chart_images(data, "en")]
     assert [c["alt"] for c in fallback] == ["未完成问题数变化(燃尽图)", "分方面整改完成情况"]
+
+
+def test_report_rows_carry_each_finding_and_its_latest_note():
+    """findings: one row per live finding, in id order, with its latest note up to as_of."""
+    ledger = small_ledger()
+    ledger.fire(
+        "F2",
+        "stage",
+        actor="黄主任",
+        at=at("2024-04-09"),
+        note="返工已有阶段性成效",
+        evidence=["c.pdf"],
+        next_checkpoint="2024-05-31",
+    )
+    rows = ledger.report("R1", as_of="2024-04-15").to_dict()["findings"]
+    assert [r["id"] for r in rows] == ["F1", "F2"]  # F3 was cancelled
+    f2 = rows[1]
+    assert (f2["state"], f2["deadline"], f2["original_deadline"]) == (
+        "staged_result",
+        "2024-06-28",
+        "2024-04-30",
+    )
+    assert (f2["department"], f2["person"], f2["note"]) == (
+        "德育处",
+        "黄主任",
+        "返工已有阶段性成效",
+    )
+    assert rows[0]["note"] is None
+    earlier = ledger.report("R1", as_of="2024-04-08").to_dict()["findings"]
+    assert earlier[1]["note"] is None  # the note came later
+    assert earlier[1]["state"] == "in_progress"

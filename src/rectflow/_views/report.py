@@ -58,7 +58,8 @@ class Report:
         ``cancelled``, ``completion_rate``, ``on_time``, ``late_completions``,
         ``on_time_rate``, ``rebounds``, ``by_aspect`` (per aspect, with its
         categories), ``rules_adopted``, ``plans_adopted``, ``documents``,
-        ``recurring_measures`` (``kept`` and ``missed``), ``burndown`` (``open`` and
+        ``recurring_measures`` (``kept`` and ``missed``), ``findings`` (one row per
+        finding on the ledger, with its latest note), ``burndown`` (``open`` and
         ``planned``: ``[day, count]`` change points), and ``schema_version``. The JSON
         Schema is :meth:`json_schema`; ``docs/reference/report-schema.md`` describes it.
         """
@@ -130,6 +131,38 @@ def _steps(deltas: dict[dt.date, int], start: dt.date, end: dt.date) -> list[lis
     return points
 
 
+def _rows(
+    live: list[Finding],
+    events: list[Event],
+    cutoff: dt.datetime,
+    overdue: set[str],
+    late: set[str],
+) -> list[dict[str, Any]]:
+    """One row per finding on the ledger (整改台账), with its latest note up to *cutoff*."""
+    notes: dict[str, str] = {}
+    for e in sorted(events, key=lambda e: (e.finding_id, e.version)):
+        if e.note and e.at <= cutoff:
+            notes[e.finding_id] = e.note
+    return [
+        {
+            "id": f.id,
+            "title": f.title,
+            "aspect": f.aspect,
+            "category": f.category,
+            "itemized": f.itemized,
+            "state": f.state,
+            "deadline": f.deadline.isoformat(),
+            "original_deadline": f.original_deadline.isoformat(),
+            "department": f.owner.department,
+            "person": f.owner.person,
+            "overdue": f.id in overdue,
+            "late": f.id in late,
+            "note": notes.get(f.id),
+        }
+        for f in live
+    ]
+
+
 def _burndown(
     events: Iterable[Event],
     live: list[Finding],
@@ -176,8 +209,10 @@ def build_report(
 ) -> Report:
     """Compute a :class:`Report` from the findings as they stood at *cutoff*.
 
-    *events* are the findings' events up to *cutoff* (their log), for the burndown.
+    *events* are the findings' events up to *cutoff* (their log), for the burndown
+    and each finding's latest note.
     """
+    events = list(events)
     findings = sorted(findings, key=lambda f: _sort_key(f.id))
     tz = policy.timezone
     day = local_date(cutoff, tz)
@@ -267,6 +302,7 @@ def build_report(
         "plans_adopted": sum(d["type"] == "plan" for d in documents),
         "documents": documents,
         "recurring_measures": {"kept": kept, "missed": missed, "missed_detail": missed_items},
+        "findings": _rows(live, events, cutoff, overdue_set, {f.id for f in late}),
         "burndown": _burndown(
             (e for e in events if e.at <= cutoff),
             live,
