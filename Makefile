@@ -7,13 +7,13 @@ DEMO_LEDGER ?= demo.db
 # The documentation's Python (its Markdown examples run as tests instead of being linted).
 DOCS_PY := docs/conf.py docs/conftest.py docs/_ext
 
-.PHONY: demo test lint typecheck pytest docs bench clean
+.PHONY: demo test lint typecheck pytest docs bench clean screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rectflow needs Python >= 3.10"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[postgres,test,dev,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[postgres,charts,graphviz,test,dev,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/rectflow --ledger $(DEMO_LEDGER) verify
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks typing_tests $(DOCS_PY)
-	$(BIN)/ruff format --check src tests benchmarks typing_tests $(DOCS_PY)
+	$(BIN)/ruff check src tests benchmarks typing_tests scripts/screenshot-report $(DOCS_PY)
+	$(BIN)/ruff format --check src tests benchmarks typing_tests scripts/screenshot-report $(DOCS_PY)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -37,8 +37,12 @@ docs: $(STAMP)
 
 test: lint typecheck pytest docs
 
+# The demo report in headless Chromium (Debian: apt-get install chromium fonts-noto-cjk).
+screenshot: $(STAMP)
+	$(BIN)/python scripts/screenshot-report -o report.png
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_LEDGER) $(DEMO_LEDGER)-wal $(DEMO_LEDGER)-shm
+	rm -rf report.png $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_LEDGER) $(DEMO_LEDGER)-wal $(DEMO_LEDGER)-shm

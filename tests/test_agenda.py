@@ -636,6 +636,7 @@ def test_agenda_to_dict_is_json():
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
     assert data == {
         "as_of": "2024-04-02",
+        "timezone": "Asia/Shanghai",
         "inspections": [
             {
                 "inspection": "R1",
@@ -656,6 +657,7 @@ def test_agenda_to_dict_is_json():
                         "measure": None,
                         "missed": [],
                         "owner": OWNER_TEXT,
+                        "check": None,
                     },
                     {
                         "kind": "due_soon",
@@ -669,6 +671,7 @@ def test_agenda_to_dict_is_json():
                         "measure": None,
                         "missed": [],
                         "owner": OWNER_TEXT,
+                        "check": None,
                     },
                     {
                         "kind": "recurring_missed",
@@ -682,6 +685,7 @@ def test_agenda_to_dict_is_json():
                         "measure": "M1",
                         "missed": ["2024-03-01"],
                         "owner": "总务处",
+                        "check": None,
                     },
                 ],
             }

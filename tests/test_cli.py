@@ -266,7 +266,10 @@ def test_unreadable_policy_file_is_a_usage_error(
     bad.write_text("policy = 5\n", encoding="utf-8")
     code, _, err = run(capsys, "--ledger", ":memory:", "--policy", str(bad), "head")
     assert code == 2
-    assert "table" in err
+    assert "[policy] 必须是设置项的表" in err
+    code, _, err = run(capsys, "--ledger", ":memory:", "--lang", "en", "--policy", str(bad), "head")
+    assert code == 2
+    assert "[policy] must be a table of settings" in err
     assert run(capsys, "--ledger", ":memory:", "--policy", str(tmp_path), "head")[0] == 2
 
 

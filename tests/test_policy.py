@@ -347,9 +347,10 @@ def test_load_policy_bad_timezone_names_field(tmp_path):
 
 
 def test_load_policy_missing_file(tmp_path):
-    """A missing file raises PolicyError, not FileNotFoundError."""
-    with pytest.raises(PolicyError, match="not found"):
+    """A missing file raises PolicyError (Chinese by default, English via in_lang)."""
+    with pytest.raises(PolicyError, match="找不到政策文件") as err:
         load_policy(tmp_path / "absent.toml")
+    assert err.value.in_lang("en").startswith("policy file not found: ")
 
 
 def test_load_policy_not_toml(tmp_path):
@@ -373,8 +374,9 @@ def test_policy_direct_construction_errors():
 
 def test_policy_from_mapping_names_origin():
     """policy_from_mapping prefixes errors with the origin it was given."""
-    with pytest.raises(PolicyError, match=r"^custom origin: unknown"):
+    with pytest.raises(PolicyError, match=r"^custom origin: 未知的政策设置项: bogus") as err:
         policy_from_mapping({"bogus": 1}, origin="custom origin")
+    assert err.value.in_lang("en") == "custom origin: unknown policy key(s): bogus"
 
 
 def test_load_policy_rejects_numeric_timezone(tmp_path):
@@ -457,3 +459,25 @@ def test_hazard_ladder_escalates_sooner():
     """The hazard pack refers a finding after 5 working days, xuncha after 10."""
     assert policy_pack("hazard").escalation_level(5) == "referral"
     assert policy_pack("xuncha").escalation_level(5) == "warning"
+
+
+@pytest.mark.parametrize(
+    ("settings", "zh", "en"),
+    [
+        ({"timezone": "Asia/Shanghia"}, "未知的时区", "unknown time zone"),
+        ({"calendar": "lunar"}, "未知的日历", "unknown calendar"),
+        ({"max_extensions": -1}, "应为不小于 0 的整数", "must be a whole number"),
+        ({"look_back_wait": "whenever"}, "无法识别的期限", "cannot read period"),
+        ({"escalation": [{"after_workdays": -1, "level": "x"}]}, "工作日数", "working days"),
+        ({"checkpoint_interval": "0 days"}, "必须为正", "must be positive"),
+    ],
+)
+def test_policy_errors_speak_both_languages(settings, zh, en):
+    """Every policy error is Chinese by default and English through in_lang('en') (issue 9)."""
+    with pytest.raises(PolicyError) as err:
+        policy_from_mapping(settings, origin="p.toml")
+    assert zh in str(err.value)
+    assert err.value.in_lang("zh") == str(err.value)
+    assert err.value.in_lang("en").startswith("p.toml: ")
+    assert en in err.value.in_lang("en")
+    assert zh not in err.value.in_lang("en")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 
 import pendulum
@@ -15,6 +16,7 @@ from rectflow import (
     Measure,
     Owner,
     Policy,
+    RectflowError,
     Report,
     RuleViolation,
     SpotCheckDraw,
@@ -22,6 +24,7 @@ from rectflow import (
     Workflow,
 )
 from rectflow.calendar import WorkCalendar, china
+from rectflow.cli import build_parser
 
 
 def use_ledger() -> None:
@@ -57,7 +60,14 @@ def use_ledger() -> None:
     ok: bool = result.ok
     with ledger.batch():
         pass
+    page: str = report.to_html(lang="en", charts=False)
+    headline: str = report.headline()
+    schema: dict[str, object] = Report.json_schema()
+    calendar_text: str = agenda.to_ics("en", domain="school.example")
+    message: str = RectflowError("x").in_lang("en")
+    parser: argparse.ArgumentParser = build_parser()
     del state, history, data, text, agenda, draw, count, digest, ok
+    del page, headline, schema, calendar_text, message, parser
 
 
 def use_workflow(add: Event, start: Event) -> Finding:

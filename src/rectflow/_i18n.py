@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+if TYPE_CHECKING:
+    from rectflow.exceptions import RectflowError
+
+E = TypeVar("E", bound="RectflowError")
 
 LANGS: Final = ("zh", "en")
 
@@ -206,6 +211,95 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "finding {finding}: {event} violates rule {rule}",
     ),
     "rule.inspection_unknown": ("没有编号为 {inspection!r} 的巡察", "no inspection {inspection!r}"),
+    # issue 9: policy and calendar errors in both languages (RectflowError.in_lang)
+    "policy.period_bad": (
+        "无法识别的期限 {value!r}(可写 '3 months'、'10 working days'、'30 days'、'10个工作日'、'2个月')",
+        "cannot read period {value!r} (write '3 months', '10 working days', '30 days', '10个工作日', '2个月')",
+    ),
+    "policy.unit_bad": (
+        "未知的期限单位 {value!r}; 可用: {known}",
+        "unknown period unit {value!r}; use one of {known}",
+    ),
+    "policy.escalation_days": (
+        "escalation: {value!r} 不是不小于 0 的工作日数",
+        "escalation: {value!r} is not a number of working days ≥ 0",
+    ),
+    "policy.escalation_level": (
+        "escalation: {value!r} 不是级别名称",
+        "escalation: {value!r} is not a level name",
+    ),
+    "policy.escalation_shape": (
+        "escalation: 每一级需要 after_workdays(整数)和 level",
+        "escalation: each step needs after_workdays (a whole number) and level",
+    ),
+    "policy.tz_not_name": (
+        "时区 {value!r} 不是 IANA 时区名(如 Asia/Shanghai)",
+        "time zone {value!r} is not an IANA name (like Asia/Shanghai)",
+    ),
+    "policy.tz_unknown": (
+        "未知的时区 {value!r}(如 Asia/Shanghai)",
+        "unknown time zone {value!r} (like Asia/Shanghai)",
+    ),
+    "policy.calendar_unknown": (
+        "未知的日历 {value!r}; 请用 'china' 或 'weekdays'",
+        "unknown calendar {value!r}; use 'china' or 'weekdays'",
+    ),
+    "policy.whole_number": (
+        "{field} 应为不小于 0 的整数, 而不是 {value!r}",
+        "{field} must be a whole number ≥ 0, not {value!r}",
+    ),
+    "policy.negative": ("{field} 不能为负", "{field} cannot be negative"),
+    "policy.positive": ("{field} 必须为正", "{field} must be positive"),
+    "policy.not_table": (
+        "{origin}: [policy] 必须是设置项的表",
+        "{origin}: [policy] must be a table of settings",
+    ),
+    "policy.unknown_keys": (
+        "{origin}: 未知的政策设置项: {keys}",
+        "{origin}: unknown policy key(s): {keys}",
+    ),
+    "policy.file_missing": ("找不到政策文件: {path}", "policy file not found: {path}"),
+    "policy.file_unreadable": (
+        "{path}: 无法读取政策文件: {reason}",
+        "{path}: cannot read the policy file: {reason}",
+    ),
+    "policy.not_toml": ("{path}: 不是有效的 TOML: {reason}", "{path}: not valid TOML: {reason}"),
+    "policy.unknown_pack": (
+        "未知的政策包 {value!r}; 可用: {known}",
+        "unknown policy pack {value!r}; shipped: {known}",
+    ),
+    "cal.datetime_not_date": (
+        "{field} 应为日期(date), 不能是带时刻的 datetime: {value!r}; 请先取其日期部分",
+        "{field} must be a date, not a datetime with a time: {value!r}; take its date first",
+    ),
+    "cal.not_date": (
+        "{field} 应为日期(datetime.date), 实际为 {type}: {value!r}",
+        "{field} must be a datetime.date, not {type}: {value!r}",
+    ),
+    "cal.bool_not_int": (
+        "{field} 应为整数, 实际为布尔值 {value!r}",
+        "{field} must be an integer, not the boolean {value!r}",
+    ),
+    "cal.not_int": (
+        "{field} 应为整数, 实际为 {type}: {value!r}",
+        "{field} must be an integer, not {type}: {value!r}",
+    ),
+    "cal.out_of_range": (
+        "计算结果超出可表示的日期范围 ({min} ~ {max})",
+        "the result is outside the representable dates ({min} … {max})",
+    ),
+    "cal.rest_and_work": (
+        "日期 {day} 不能同时是休息日和工作日",
+        "{day} cannot be both a rest day and a working day",
+    ),
+    "cal.bounds": (
+        "known_from ({start}) 不能晚于 known_until ({end})",
+        "known_from ({start}) cannot be after known_until ({end})",
+    ),
+    "cal.no_holidays": (
+        "已安装的 holidays 包没有中国的官方节假日安排数据",
+        "the installed holidays package has no official Chinese holiday data",
+    ),
 }
 
 
@@ -213,6 +307,15 @@ def msg(key: str, lang: str = "zh", /, **fields: Any) -> str:
     """Format message *key* in *lang* with *fields*."""
     zh, en = _MESSAGES[key]
     return (en if lang == "en" else zh).format(**fields)
+
+
+def translate(error: E, key: str, /, prefix: str = "", **fields: Any) -> E:
+    """*error* with :attr:`~rectflow.RectflowError.translations` of *key* in every language.
+
+    Its message should already be the Chinese one (the default).
+    """
+    error.translations = {lang: prefix + msg(key, lang, **fields) for lang in LANGS}
+    return error
 
 
 def has(key: str) -> bool:

@@ -570,8 +570,9 @@ class Ledger:
             self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
         )
         findings = list(self._as_of(cutoff, inspection))
+        events = [e for f in findings for e in self.store.history(f.id) if e.at <= cutoff]
         return build_report(
-            insp, findings, cutoff, self.policy, self.workflow.calendar, lang or self.lang
+            insp, findings, cutoff, self.policy, self.workflow.calendar, lang or self.lang, events
         )
 
     def agenda(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import pendulum
 
+from rectflow._i18n import LANGS, msg, translate
 from rectflow.exceptions import InvalidInput, PolicyError
 
 if sys.version_info >= (3, 11):
@@ -29,6 +30,15 @@ if TYPE_CHECKING:
     from rectflow.calendar import Calendar
 
 UNITS: Final = ("days", "workdays", "months")
+
+
+def _error(
+    key: str, /, *, field: str | None = None, value: Any = None, **fields: Any
+) -> PolicyError:
+    """A :class:`PolicyError` in Chinese, with its English translation (issue 9)."""
+    fields.update(field=field, value=value)
+    return translate(PolicyError(msg(key, "zh", **fields), field=field, value=value), key, **fields)
+
 
 _PERIOD_RE = re.compile(
     r"^\s*(?P<n>-?\d+)\s*(?P<unit>"
@@ -76,7 +86,12 @@ class Period:
     @unit.validator
     def _check_unit(self, _attr: object, value: str) -> None:
         if value not in UNITS:
-            raise InvalidInput(f"unknown period unit {value!r}; use one of {UNITS}", field="unit")
+            raise translate(
+                InvalidInput(msg("policy.unit_bad", "zh", value=value, known=UNITS), field="unit"),
+                "policy.unit_bad",
+                value=value,
+                known=UNITS,
+            )
 
     @classmethod
     def parse(cls, text: str | Period) -> Period:
@@ -89,7 +104,13 @@ class Period:
             return text
         m = _PERIOD_RE.match(str(text))
         if m is None:
-            raise InvalidInput(f"cannot read period {text!r}", field="period", value=text)
+            raise translate(
+                InvalidInput(
+                    msg("policy.period_bad", "zh", value=text), field="period", value=text
+                ),
+                "policy.period_bad",
+                value=text,
+            )
         unit = _UNIT_WORDS[re.sub(r"\s+", " ", m["unit"].lower())]
         return cls(int(m["n"]), unit)
 
@@ -132,7 +153,7 @@ def _period(value: object) -> Period:
     try:
         return Period.parse(value)  # type: ignore[arg-type]
     except InvalidInput as exc:
-        raise PolicyError(str(exc), field="period", value=value) from exc
+        raise _error("policy.period_bad", field="period", value=value) from exc
 
 
 def _periods(value: Iterable[Any]) -> tuple[Period, ...]:
@@ -148,16 +169,14 @@ def _ladder(value: Iterable[Any]) -> tuple[tuple[int, str], ...]:
             else:
                 days, level = item
             if not isinstance(days, int) or isinstance(days, bool) or days < 0:
-                raise PolicyError(f"escalation: {days!r} is not a number of working days ≥ 0")
+                raise _error("policy.escalation_days", field="escalation", value=days)
             if not isinstance(level, str) or not level:
-                raise PolicyError(f"escalation: {level!r} is not a level name")
+                raise _error("policy.escalation_level", field="escalation", value=level)
             items.append((days, level))
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, PolicyError):
             raise
-        raise PolicyError(
-            "escalation: each step needs after_workdays (a whole number) and level", value=value
-        ) from exc
+        raise _error("policy.escalation_shape", field="escalation", value=value) from exc
     return tuple(sorted(items))
 
 
@@ -201,31 +220,27 @@ class Policy:
     @timezone.validator
     def _check_tz(self, _attr: object, value: str) -> None:
         if not isinstance(value, str) or not value.strip():
-            raise PolicyError(f"time zone {value!r} is not an IANA name", field="timezone")
+            raise _error("policy.tz_not_name", field="timezone", value=value)
         try:
             pendulum.timezone(value)
         except Exception as exc:
-            raise PolicyError(
-                f"unknown time zone {value!r}", field="timezone", value=value
-            ) from exc
+            raise _error("policy.tz_unknown", field="timezone", value=value) from exc
 
     def __attrs_post_init__(self) -> None:
         """Check the fields that depend on each other."""
         if self.calendar not in ("china", "weekdays"):
-            raise PolicyError(
-                f"unknown calendar {self.calendar!r}; use 'china' or 'weekdays'", field="calendar"
-            )
+            raise _error("policy.calendar_unknown", field="calendar", value=self.calendar)
         for field in ("max_extensions", "spot_check_sample"):
             value = getattr(self, field)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise PolicyError(f"{field} must be a whole number ≥ 0, not {value!r}", field=field)
+                raise _error("policy.whole_number", field=field, value=value)
         for field in ("report_period", "look_back_wait", "reminder_window"):
             if getattr(self, field).amount < 0:
-                raise PolicyError(f"{field} cannot be negative", field=field)
+                raise _error("policy.negative", field=field)
         if self.checkpoint_interval.amount <= 0:
-            raise PolicyError("checkpoint_interval must be positive", field="checkpoint_interval")
+            raise _error("policy.positive", field="checkpoint_interval")
         if any(p.amount <= 0 for p in self.effectiveness_checks):
-            raise PolicyError("effectiveness_checks must be positive", field="effectiveness_checks")
+            raise _error("policy.positive", field="effectiveness_checks")
 
     def work_calendar(self) -> Calendar:
         """The working-day calendar this policy names."""
@@ -271,19 +286,26 @@ def policy_from_mapping(data: dict[str, Any], *, origin: str = "policy") -> Poli
     """
     body = data.get("policy", data)
     if not isinstance(body, dict):
-        raise PolicyError(f"{origin}: [policy] must be a table of settings")
+        raise _error("policy.not_table", origin=origin)
     body = dict(body)
     unknown = sorted(set(body) - _FIELDS)
     if unknown:
-        raise PolicyError(
-            f"{origin}: unknown policy key(s): {', '.join(unknown)}", field=unknown[0]
+        raise _error(
+            "policy.unknown_keys", field=unknown[0], origin=origin, keys=", ".join(unknown)
         )
     try:
         return Policy(**body)
-    except PolicyError:
-        raise
     except (InvalidInput, TypeError, ValueError, KeyError) as exc:
-        raise PolicyError(f"{origin}: {exc}") from exc
+        texts = {
+            lang: exc.in_lang(lang) if isinstance(exc, InvalidInput) else str(exc) for lang in LANGS
+        }
+        error = PolicyError(
+            f"{origin}: {texts['zh']}",
+            field=getattr(exc, "field", None),
+            value=getattr(exc, "value", None),
+        )
+        error.translations = {lang: f"{origin}: {text}" for lang, text in texts.items()}
+        raise error from exc
 
 
 def load_policy(source: str | Path) -> Policy:
@@ -298,11 +320,11 @@ def load_policy(source: str | Path) -> Policy:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise PolicyError(f"policy file not found: {path}") from exc
+        raise _error("policy.file_missing", path=path) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read the policy file: {exc}") from exc
+        raise _error("policy.file_unreadable", path=path, reason=exc) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: not valid TOML: {exc}") from exc
+        raise _error("policy.not_toml", path=path, reason=exc) from exc
     return policy_from_mapping(data, origin=str(path))
 
 
@@ -316,6 +338,6 @@ def policy_pack(name: str) -> Policy:
         PolicyError: For an unknown pack.
     """
     if name not in PACKS:
-        raise PolicyError(f"unknown policy pack {name!r}; shipped: {', '.join(PACKS)}", value=name)
+        raise _error("policy.unknown_pack", value=name, known=", ".join(PACKS))
     text = resources.files("rectflow").joinpath(f"policies/{name}.toml").read_text("utf-8")
     return policy_from_mapping(tomllib.loads(text), origin=f"pack {name}")

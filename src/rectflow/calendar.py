@@ -55,10 +55,11 @@ import datetime as dt
 import functools
 import operator
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
+from rectflow._i18n import msg, translate
 from rectflow.exceptions import InvalidInput, RectflowError
 
 if TYPE_CHECKING:
@@ -136,20 +137,23 @@ class Calendar(Protocol):
 # --------------------------------------------------------------------------- helpers
 
 
+def _invalid(key: str, field: str, value: object, **fields: Any) -> InvalidInput:
+    """An :class:`InvalidInput` in Chinese, with its English translation (issue 9)."""
+    return translate(
+        InvalidInput(msg(key, "zh", field=field, value=value, **fields), field=field, value=value),
+        key,
+        field=field,
+        value=value,
+        **fields,
+    )
+
+
 def _check_date(value: object, field: str) -> dt.date:
     """Return *value* as a plain date, or raise InvalidInput."""
     if isinstance(value, dt.datetime):
-        raise InvalidInput(
-            f"{field} 应为日期(date), 不能是带时刻的 datetime: {value!r}; 请先取其日期部分",
-            field=field,
-            value=value,
-        )
+        raise _invalid("cal.datetime_not_date", field, value)
     if not isinstance(value, dt.date):
-        raise InvalidInput(
-            f"{field} 应为日期(datetime.date), 实际为 {type(value).__name__}: {value!r}",
-            field=field,
-            value=value,
-        )
+        raise _invalid("cal.not_date", field, value, type=type(value).__name__)
     if type(value) is dt.date:
         return value
     return dt.date.fromordinal(value.toordinal())
@@ -158,25 +162,17 @@ def _check_date(value: object, field: str) -> dt.date:
 def _check_int(value: object, field: str) -> int:
     """Return *value* as an int, or raise InvalidInput (booleans are rejected)."""
     if isinstance(value, bool):
-        raise InvalidInput(f"{field} 应为整数, 实际为布尔值 {value!r}", field=field, value=value)
+        raise _invalid("cal.bool_not_int", field, value)
     try:
         return operator.index(value)  # type: ignore[arg-type]
     except TypeError:
-        raise InvalidInput(
-            f"{field} 应为整数, 实际为 {type(value).__name__}: {value!r}",
-            field=field,
-            value=value,
-        ) from None
+        raise _invalid("cal.not_int", field, value, type=type(value).__name__) from None
 
 
 def _from_ordinal(ordinal: int) -> dt.date:
     """Return the date of *ordinal*, or raise InvalidInput when out of range."""
     if not _MIN_ORDINAL <= ordinal <= _MAX_ORDINAL:
-        raise InvalidInput(
-            f"计算结果超出可表示的日期范围 ({dt.date.min} ~ {dt.date.max})",
-            field="n",
-            value=ordinal,
-        )
+        raise _invalid("cal.out_of_range", "n", ordinal, min=dt.date.min, max=dt.date.max)
     return dt.date.fromordinal(ordinal)
 
 
@@ -272,9 +268,7 @@ class WorkCalendar:
         work = {_check_date(d, "workdays").toordinal() for d in workdays}
         if both := rest & work:
             first = dt.date.fromordinal(min(both))
-            raise InvalidInput(
-                f"日期 {first} 不能同时是休息日和工作日", field="workdays", value=first
-            )
+            raise _invalid("cal.rest_and_work", "workdays", first, day=first)
         flipped = {o for o in rest if _is_weekday(o)} | {o for o in work if not _is_weekday(o)}
         return cls._make(name, known_from, known_until, frozenset(flipped))
 
@@ -286,11 +280,7 @@ class WorkCalendar:
         start = _check_date(known_from, "known_from")
         end = _check_date(known_until, "known_until")
         if start > end:
-            raise InvalidInput(
-                f"known_from ({start}) 不能晚于 known_until ({end})",
-                field="known_from",
-                value=start,
-            )
+            raise _invalid("cal.bounds", "known_from", start, start=start, end=end)
         return cls(name=name, known_from=start, known_until=end, flipped=flipped)
 
     def __repr__(self) -> str:
@@ -446,11 +436,7 @@ class WorkCalendar:
         n = _check_int(n, "n")
         year, month0 = divmod(d.year * 12 + d.month - 1 + n, 12)
         if not dt.MINYEAR <= year <= dt.MAXYEAR:
-            raise InvalidInput(
-                f"计算结果超出可表示的日期范围 ({dt.date.min} ~ {dt.date.max})",
-                field="n",
-                value=n,
-            )
+            raise _invalid("cal.out_of_range", "n", n, min=dt.date.min, max=dt.date.max)
         month = month0 + 1
         end = dt.date(year, month, min(d.day, _days_in_month(year, month)))
         return self.next_workday(end)
@@ -606,7 +592,7 @@ def china() -> WorkCalendar:
     else:  # an API change: fall back to the years that have make-up days
         official = sorted({d.year for d in probe.weekend_workdays})
     if not official:
-        raise RectflowError("已安装的 holidays 包没有中国的官方节假日安排数据")
+        raise translate(RectflowError(msg("cal.no_holidays")), "cal.no_holidays")
     first, last = official[0], official[-1]
 
     years = range(min(_ESTIMATE_FROM_YEAR, first), last + _ESTIMATE_YEARS_AHEAD + 1)

@@ -2,8 +2,27 @@
 
 Every command takes ``--ledger PATH_OR_URL`` (default ``./rectflow.db``, or the
 ``RECTFLOW_LEDGER`` environment variable), ``--lang zh|en`` and ``--json``.
-Exit codes: 0 success, 1 a check failed (``verify``), 2 bad input or a
-refused event; user mistakes never print a traceback.
+Exit codes: 0 success, 1 a check failed (``verify``, ``demo``), 2 bad input or a
+refused event; user mistakes never print a traceback: one line on stderr
+(``rectflow: …``), or with ``--json`` an object with ``error`` (the exception's
+class), ``message`` and its structured fields.
+
+With ``--json`` each command prints one JSON document with stable keys:
+
+* ``init``: ``ledger``, ``count``; ``head``: ``count``, ``hash``;
+* ``verify``: ``ok``, ``count``, ``head``, ``problems``;
+* ``report``: the report's data (``Report.json_schema()``, ``schema_version``);
+* ``agenda``: ``as_of``, ``timezone``, ``inspections``, ``upcoming`` (``Agenda.to_dict``);
+* ``add-inspection``: the inspection (``id``, ``title``, ``feedback_at``,
+  ``declared_findings``, ``created_at``);
+* ``add``, ``fire``: the finding after the event (the ``Finding`` record's fields);
+* ``show``: ``finding``, ``history``; ``history``: a list of events (``finding_id``,
+  ``name``, ``at``, ``actor``, ``note``, ``evidence``, ``payload``, ``version``);
+* ``list``: a list of findings;
+* ``diagram``: ``format``, ``diagram``;
+* with ``-o FILE`` (``report``, ``agenda``, ``diagram``): ``output``, ``format``, ``bytes``.
+
+:func:`build_parser` returns the parser (the docs generate the CLI reference from it).
 """
 
 from __future__ import annotations
@@ -12,18 +31,21 @@ import argparse
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rectflow._codec import unstructure
 from rectflow._ledger import Ledger
+from rectflow._model import CADENCES, FINDING_KINDS, MEASURE_KINDS, STATES, Measure, Owner
 from rectflow._policy import PACKS, load_policy
+from rectflow._render import diagram as _diagram
 from rectflow._store.base import Head
 from rectflow._workflow import PAYLOAD_KEYS, state_label
 from rectflow.exceptions import RectflowError
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 DEFAULT_LEDGER = "rectflow.db"
 
@@ -65,6 +87,39 @@ _T = {
     ),
     "anchor_bad": ("--anchor 应写作 COUNT:HASH", "--anchor must be COUNT:HASH"),
     "arg_bad": ("--arg 应写作 KEY=VALUE: {value!r}", "--arg must be KEY=VALUE: {value!r}"),
+    # issue 9: report, agenda, add-inspection, add, history, list, diagram
+    "which_inspection": (
+        "请指定巡察编号(台账中有: {known})",
+        "name the inspection (the ledger has: {known})",
+    ),
+    "no_inspection": (
+        "台账中还没有巡察; 先用 rectflow add-inspection 添加",
+        "the ledger has no inspection yet; add one with `rectflow add-inspection`",
+    ),
+    "written": ("已写入 {path}({n} 字节)", "written to {path} ({n} bytes)"),
+    "cannot_write": ("无法写入 {path}: {reason}", "cannot write {path}: {reason}"),
+    "cannot_read": ("无法读取 {path}: {reason}", "cannot read {path}: {reason}"),
+    "ics_needs_file": (
+        "日历格式请用 -o 指定输出文件, 或用 -o - 输出到标准输出",
+        "write the calendar to a file with -o FILE (or -o - for standard output)",
+    ),
+    "measure_bad": (
+        "--measure 应写作 KIND[/CADENCE]:TEXT(KIND: {kinds}; CADENCE: {cadences}): {value!r}",
+        "--measure must be KIND[/CADENCE]:TEXT (KIND: {kinds}; CADENCE: {cadences}): {value!r}",
+    ),
+    "measures_json_bad": (
+        "--measures-json 应为措施对象的 JSON 列表(键: {keys}): {reason}",
+        "--measures-json must be a JSON list of measure objects (keys: {keys}): {reason}",
+    ),
+    "declared_bad": (
+        "--declared 应为不小于 0 的整数: {value!r}",
+        "--declared must be a whole number ≥ 0: {value!r}",
+    ),
+    "no_findings": ("没有符合条件的问题", "no finding matches"),
+    "svg_needs_graphviz": (
+        "SVG 图需要 graphviz 组件: pip install 'rectflow[graphviz]', 并安装 Graphviz 的 dot 程序",
+        "SVG needs the graphviz extra (pip install 'rectflow[graphviz]') and Graphviz's dot",
+    ),
 }
 
 
@@ -119,8 +174,19 @@ def _parser() -> argparse.ArgumentParser:
         "head", parents=[common], help="print the chain head (COUNT:HASH) to keep elsewhere"
     )
     r = sub.add_parser("report", parents=[common], help="the progress report of an inspection")
-    r.add_argument("inspection")
+    r.add_argument(
+        "inspection", nargs="?", help="the inspection's id (default: the ledger's only one)"
+    )
     r.add_argument("--as-of", help="a day YYYY-MM-DD (default: today)")
+    r.add_argument(
+        "--format",
+        choices=("md", "html", "json"),
+        help="Markdown (default), a self-contained HTML page, or JSON (= --json)",
+    )
+    r.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    r.add_argument(
+        "--no-charts", action="store_true", help="HTML without charts (faster; no matplotlib)"
+    )
     a = sub.add_parser(
         "agenda", parents=[common], help="what is overdue, due soon or to be looked back at"
     )
@@ -129,15 +195,79 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--upcoming",
         type=int,
-        default=0,
+        default=None,
         metavar="N",
-        help="also list the next N dates falling due",
+        help="also list the next N dates falling due (default: all of them for --format ics)",
+    )
+    a.add_argument(
+        "--format",
+        choices=("text", "json", "ics"),
+        help="text (default), JSON (= --json) or an iCalendar file (with -o)",
+    )
+    a.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE ('-' for stdout) instead of stdout"
     )
     s = sub.add_parser("show", parents=[common], help="a finding and its history")
     s.add_argument("finding")
     ls = sub.add_parser("list", parents=[common], help="findings, optionally filtered")
-    ls.add_argument("--inspection")
-    ls.add_argument("--state")
+    ls.add_argument("--inspection", help="only this inspection's findings")
+    ls.add_argument(
+        "--state", action="append", choices=STATES, help="only findings in this state (repeatable)"
+    )
+    ls.add_argument("--aspect", help="only findings of this aspect (方面)")
+    ls.add_argument("--overdue", action="store_true", help="only findings open past their deadline")
+    ls.add_argument("--as-of", help="as the findings stood at the end of this day (YYYY-MM-DD)")
+    hi = sub.add_parser("history", parents=[common], help="a finding's events, oldest first")
+    hi.add_argument("finding")
+    ai = sub.add_parser("add-inspection", parents=[common], help="put an inspection on the ledger")
+    ai.add_argument("inspection", help="its id, e.g. R1")
+    ai.add_argument("--title", required=True)
+    ai.add_argument("--feedback-at", required=True, help="the feedback day, YYYY-MM-DD")
+    ai.add_argument("--declared", help="how many problems the feedback declared")
+    ai.add_argument("--at", help="when it is recorded, ISO-8601 with offset (default: now)")
+    af = sub.add_parser("add", parents=[common], help="put a finding (and its measures) on it")
+    af.add_argument("finding", help="its id, e.g. 1.1.1")
+    af.add_argument("--inspection", required=True)
+    af.add_argument("--title", required=True)
+    af.add_argument("--kind", default="deadline", choices=FINDING_KINDS)
+    af.add_argument("--aspect", default="", help="the aspect (方面) it belongs to")
+    af.add_argument("--category", default="", help="the category (类别) within the aspect")
+    af.add_argument("--leader", required=True, help="责任领导")
+    af.add_argument("--department", required=True, help="责任部门")
+    af.add_argument("--person", required=True, help="责任人")
+    af.add_argument(
+        "--deadline",
+        required=True,
+        help="a day (2024-01-31) or a period after feedback ('2 months', '10个工作日')",
+    )
+    af.add_argument(
+        "--measure",
+        action="append",
+        default=[],
+        metavar="KIND[/CADENCE]:TEXT",
+        help="a measure, e.g. recurring/monthly:每月开展一次排查 (ids FINDING-1, -2 …)",
+    )
+    af.add_argument(
+        "--measures-json",
+        metavar="FILE",
+        help="measures as a JSON list of objects (id, text, kind, owner, cadence, document, "
+        "document_type); '-' reads stdin",
+    )
+    af.add_argument(
+        "--not-itemized", action="store_true", help="counted in the feedback but not described"
+    )
+    af.add_argument("--actor", required=True)
+    af.add_argument("--at", help="ISO-8601 time with offset (default: now)")
+    dg = sub.add_parser(
+        "diagram", parents=[common], help="the workflow's state machine, guards included"
+    )
+    dg.add_argument(
+        "--format",
+        choices=("mermaid", "dot", "svg"),
+        default="mermaid",
+        help="mermaid text (default), Graphviz DOT, or SVG (the graphviz extra)",
+    )
+    dg.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     f = sub.add_parser("fire", parents=[common], help="apply an event to a finding")
     f.add_argument("finding")
     f.add_argument("event")
@@ -154,6 +284,11 @@ def _parser() -> argparse.ArgumentParser:
         help="event argument, e.g. next_checkpoint=2024-03-01, deadline=…, seed=…",
     )
     return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``rectflow`` argument parser (every command and option, with its help)."""
+    return _parser()
 
 
 def _out(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -311,12 +446,238 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     with _open(args) as ledger:
-        findings = list(ledger.findings(args.inspection, state=args.state))
+        if args.inspection is not None:
+            ledger.inspection(args.inspection)  # an unknown id is an error, not an empty list
+        if args.as_of is not None:
+            findings = ledger.as_of(args.as_of, args.inspection)
+        else:
+            findings = list(ledger.findings(args.inspection))
+        if args.overdue:
+            agenda = ledger.agenda(as_of=args.as_of, inspection=args.inspection)
+            late = {i.finding_id for i in agenda.of_kind("overdue")}
+            findings = [f for f in findings if f.id in late]
+    if args.state:
+        findings = [f for f in findings if f.state in args.state]
+    if args.aspect is not None:
+        findings = [f for f in findings if f.aspect == args.aspect]
     data = [unstructure(f) for f in findings]
     text = "\n".join(
-        f"{f.id:<8} {state_label(f.state, args.lang):<10} {f.deadline} {f.title}" for f in findings
+        f"{_pad(f.id, 8)} {_pad(state_label(f.state, args.lang), 16)} {f.deadline} {f.title}"
+        for f in findings
     )
-    _out(args, data, text)
+    _out(args, data, text or _t("no_findings", args.lang))
+    return 0
+
+
+def _pad(text: str, width: int) -> str:
+    """*text* padded to *width* terminal columns (a CJK character takes two)."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 0)
+
+
+def _emit(args: argparse.Namespace, text: str, fmt: str) -> None:
+    """Print *text*, or write it to ``-o FILE`` and say so (a JSON object with --json)."""
+    if args.output is None or args.output == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    path = Path(args.output)
+    try:
+        path.write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise _UsageError(
+            _t("cannot_write", args.lang, path=path, reason=exc.strerror or exc)
+        ) from exc
+    size = len(text.encode("utf-8"))
+    data = {"output": str(path), "format": fmt, "bytes": size}
+    _out(args, data, _t("written", args.lang, path=path, n=size))
+
+
+def _inspection_id(args: argparse.Namespace, ledger: Ledger) -> str:
+    """The inspection named, or the ledger's only one."""
+    if args.inspection is not None:
+        return str(args.inspection)
+    known = [i.id for i in ledger.inspections()]
+    if len(known) == 1:
+        return known[0]
+    if not known:
+        raise _UsageError(_t("no_inspection", args.lang))
+    raise _UsageError(_t("which_inspection", args.lang, known=", ".join(known)))
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    fmt = args.format or ("json" if args.json else "md")
+    with _open(args) as ledger:
+        report = ledger.report(_inspection_id(args, ledger), as_of=args.as_of, lang=args.lang)
+    if fmt == "json":
+        text = report.to_json()
+    elif fmt == "html":
+        text = report.to_html(args.lang, charts=not args.no_charts)
+    else:
+        text = report.to_markdown(args.lang)
+    _emit(args, text, fmt)
+    return 0
+
+
+def _cmd_agenda(args: argparse.Namespace) -> int:
+    fmt = args.format or ("json" if args.json else "text")
+    if fmt == "ics" and args.output is None:
+        raise _UsageError(_t("ics_needs_file", args.lang))
+    upcoming = args.upcoming
+    if upcoming is None:
+        upcoming = sys.maxsize if fmt == "ics" else 0
+    with _open(args) as ledger:
+        agenda = ledger.agenda(as_of=args.as_of, inspection=args.inspection, upcoming=upcoming)
+    if fmt == "ics":
+        text = agenda.to_ics(args.lang)
+    elif fmt == "json":
+        text = json.dumps(agenda.to_dict(), ensure_ascii=False, indent=2)
+    else:
+        text = agenda.to_text(args.lang)
+    _emit(args, text, fmt)
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        history = ledger.history(args.finding)
+    data = [unstructure(e) for e in history]
+    lines = [
+        f"{e.version:>3} {e.at.isoformat()} {e.name:<15} {e.actor}"
+        + (f" {e.note}" if e.note else "")
+        + (f" [{', '.join(e.evidence)}]" if e.evidence else "")
+        + "".join(f" {k}={v}" for k, v in _payload_shown(e.name, e.payload).items())
+        for e in history
+    ]
+    _out(args, data, "\n".join(lines))
+    return 0
+
+
+def _payload_shown(name: str, payload: Any) -> dict[str, Any]:
+    """The payload as one line shows it: an ``add`` event's measures are counted."""
+    if name != "add":
+        return dict(payload)
+    keys = ("inspection", "aspect", "category", "kind", "deadline")
+    shown = {k: payload[k] for k in keys if payload.get(k)}
+    shown["measures"] = len(payload.get("measures") or ())
+    return shown
+
+
+def _cmd_add_inspection(args: argparse.Namespace) -> int:
+    declared = None
+    if args.declared is not None:
+        if not args.declared.isdigit():
+            raise _UsageError(_t("declared_bad", args.lang, value=args.declared))
+        declared = int(args.declared)
+    with _open(args) as ledger:
+        inspection = ledger.add_inspection(
+            args.inspection,
+            title=args.title,
+            feedback_at=args.feedback_at,
+            declared_findings=declared,
+            at=args.at,
+        )
+    _out(
+        args,
+        unstructure(inspection),
+        f"{inspection.id} {inspection.title} ({inspection.feedback_at})",
+    )
+    return 0
+
+
+_MEASURE_KEYS = ("id", "text", "kind", "owner", "cadence", "document", "document_type")
+
+
+def _measures(args: argparse.Namespace) -> list[Measure]:
+    """The measures of ``add``: ``--measure`` flags, then ``--measures-json``."""
+    out: list[Measure] = []
+    for n, item in enumerate(args.measure, start=1):
+        head, sep, text = item.partition(":")
+        kind, _, cadence = head.partition("/")
+        if not sep or not text.strip() or kind not in MEASURE_KINDS:
+            raise _UsageError(
+                _t(
+                    "measure_bad",
+                    args.lang,
+                    kinds=", ".join(MEASURE_KINDS),
+                    cadences=", ".join(CADENCES),
+                    value=item,
+                )
+            )
+        out.append(Measure(f"{args.finding}-{n}", text.strip(), kind=kind, cadence=cadence or None))
+    if args.measures_json is not None:
+        out.extend(_measures_json(args))
+    return out
+
+
+def _measures_json(args: argparse.Namespace) -> list[Measure]:
+    source = args.measures_json
+    keys = ", ".join(_MEASURE_KEYS)
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise _UsageError(_t("cannot_read", args.lang, path=source, reason=reason)) from exc
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _UsageError(_t("measures_json_bad", args.lang, keys=keys, reason=exc)) from exc
+    if not isinstance(items, list):
+        raise _UsageError(_t("measures_json_bad", args.lang, keys=keys, reason="not a list"))
+    out = []
+    for item in items:
+        if not isinstance(item, dict) or not {"id", "text"} <= set(item):
+            reason = f"{item!r} needs id and text"
+            raise _UsageError(_t("measures_json_bad", args.lang, keys=keys, reason=reason))
+        unknown = sorted(set(item) - set(_MEASURE_KEYS))
+        if unknown or not all(isinstance(v, str) or v is None for v in item.values()):
+            reason = f"unknown key(s) {unknown}" if unknown else f"{item!r}: values are text"
+            raise _UsageError(_t("measures_json_bad", args.lang, keys=keys, reason=reason))
+        out.append(Measure(**item))
+    return out
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    measures = _measures(args)
+    with _open(args) as ledger:
+        finding = ledger.add_finding(
+            args.finding,
+            inspection=args.inspection,
+            title=args.title,
+            kind=args.kind,
+            owner=Owner(args.leader, args.department, args.person),
+            deadline=args.deadline,
+            actor=args.actor,
+            aspect=args.aspect,
+            category=args.category,
+            measures=measures,
+            itemized=not args.not_itemized,
+            at=args.at,
+        )
+    _out(
+        args,
+        unstructure(finding),
+        f"{finding.id}: {state_label(finding.state, args.lang)}, "
+        f"{len(finding.measures)} measure(s), deadline {finding.deadline}",
+    )
+    return 0
+
+
+def _cmd_diagram(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        workflow = ledger.workflow
+    if args.format == "svg":
+        try:
+            text = _diagram.svg(workflow, args.lang)
+        except _diagram.GraphvizMissing as exc:
+            raise _UsageError(_t("svg_needs_graphviz", args.lang)) from exc
+    elif args.format == "dot":
+        text = _diagram.dot(workflow, args.lang)
+    else:
+        text = _diagram.mermaid(workflow, args.lang)
+    if args.json and args.output is None:
+        _out(args, {"format": args.format, "diagram": text}, text)
+        return 0
+    _emit(args, text, args.format)
     return 0
 
 
@@ -326,6 +687,15 @@ class _UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `rectflow list | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     lang = args.lang
     try:
@@ -348,29 +718,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             _out(args, {"count": head.count, "hash": head.hash}, f"{head.count}:{head.hash}")
             return 0
         if args.command == "report":
-            with _open(args) as ledger:
-                report = ledger.report(args.inspection, as_of=args.as_of, lang=lang)
-            if args.json:
-                print(report.to_json())
-            else:
-                print(report.to_markdown(lang))
-            return 0
+            return _cmd_report(args)
         if args.command == "agenda":
-            with _open(args) as ledger:
-                agenda = ledger.agenda(
-                    as_of=args.as_of, inspection=args.inspection, upcoming=args.upcoming
-                )
-            if args.json:
-                print(json.dumps(agenda.to_dict(), ensure_ascii=False, indent=2))
-            else:
-                print(agenda.to_text(lang))
-            return 0
+            return _cmd_agenda(args)
         if args.command == "fire":
             return _cmd_fire(args)
         if args.command == "show":
             return _cmd_show(args)
         if args.command == "list":
             return _cmd_list(args)
+        # issue 9: the commands scripts need
+        if args.command == "history":
+            return _cmd_history(args)
+        if args.command == "add-inspection":
+            return _cmd_add_inspection(args)
+        if args.command == "add":
+            return _cmd_add(args)
+        if args.command == "diagram":
+            return _cmd_diagram(args)
     except (RectflowError, _UsageError) as exc:
         _error(args, exc)
         return 2
@@ -378,14 +743,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _error(args: argparse.Namespace, exc: Exception) -> None:
-    data = {"error": type(exc).__name__, "message": str(exc)}
+    message = exc.in_lang(args.lang) if isinstance(exc, RectflowError) else str(exc)
+    message = " ".join(message.split())  # one line, whatever the message held
+    data = {"error": type(exc).__name__, "message": message}
     for attr in ("rule", "finding_id", "field", "expected", "actual", "state", "event"):
         if hasattr(exc, attr):
             data[attr] = getattr(exc, attr)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2, default=str), file=sys.stderr)
     else:
-        print(f"rectflow: {exc}", file=sys.stderr)
+        print(f"rectflow: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

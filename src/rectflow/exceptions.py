@@ -46,15 +46,22 @@ class RectflowError(Exception):
 
     Attributes:
         message: The human-readable message (``str(err)``).
+        translations: The message per language (``"zh"``, ``"en"``), when the
+            raiser knew both; see :meth:`in_lang`.
     """
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.translations: dict[str, str] = {}
 
     def __str__(self) -> str:
         """The message."""
         return self.message
+
+    def in_lang(self, lang: str) -> str:
+        """The message in *lang* (``"zh"`` or ``"en"``) when known, else :attr:`message`."""
+        return self.translations.get(lang, self.message)
 
 
 class InvalidInput(RectflowError, ValueError):

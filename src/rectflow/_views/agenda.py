@@ -4,8 +4,10 @@ Per inspection: the progress report's due date; findings overdue (with working
 days overdue and an escalation level), due soon (within the reminder window,
 counted in working days), staged findings whose checkpoint was missed,
 completed findings whose look-back is due, recurring measures with missed
-occurrences, and which of these dates are provisional (beyond the published
-holiday calendar).
+occurrences, effectiveness checks due after completion (the policy's
+``effectiveness_checks``, e.g. CAPA's 30/60/90 days), and which of these dates
+are provisional (beyond the published holiday calendar). :meth:`Agenda.to_ics`
+puts them in people's calendars.
 
 As of now (or later) the agenda reads the store's indexes; as of a past day it
 replays history to that day. Both paths build items with the same functions,
@@ -20,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import attrs
 
-from rectflow._model import OPEN_STATES, Finding, Inspection, missed_periods
+from rectflow._model import DONE_STATES, OPEN_STATES, Finding, Inspection, missed_periods
+from rectflow._render import ics as _ics
 from rectflow._store.base import AgendaQuery
 from rectflow._time import end_of_day, local_date
 
@@ -35,7 +38,14 @@ class Selector(Protocol):
         """Current rows matching *query*, in id order."""
 
 
-KINDS: Final = ("overdue", "due_soon", "checkpoint_missed", "look_back_due", "recurring_missed")
+KINDS: Final = (
+    "overdue",
+    "due_soon",
+    "checkpoint_missed",
+    "look_back_due",
+    "recurring_missed",
+    "effectiveness_due",
+)
 """Agenda item kinds, in the order they are listed."""
 
 _LABELS: Final = {
@@ -44,6 +54,7 @@ _LABELS: Final = {
     "checkpoint_missed": ("阶段性成效检查点已过", "checkpoint missed"),
     "look_back_due": ("应开展回头看", "look-back due"),
     "recurring_missed": ("常态化措施漏开展", "recurring measure missed"),
+    "effectiveness_due": ("有效性验证到期", "effectiveness check due"),
     "reminder": ("提醒", "reminder"),
     "warning": ("预警", "warning"),
     "referral": ("移交/约谈", "referral"),
@@ -62,8 +73,10 @@ class AgendaItem:
     """One thing to act on.
 
     Attributes:
-        kind: ``overdue``, ``due_soon``, ``checkpoint_missed``, ``look_back_due``
-            or ``recurring_missed``.
+        kind: ``overdue``, ``due_soon``, ``checkpoint_missed``, ``look_back_due``,
+            ``recurring_missed`` or ``effectiveness_due``; in ``Agenda.upcoming``:
+            ``next_deadline``, ``next_checkpoint``, ``next_look_back`` or
+            ``next_effectiveness``.
         inspection: The inspection's id.
         finding_id: The finding's id.
         title: The finding's title.
@@ -75,6 +88,8 @@ class AgendaItem:
         measure_id: For ``recurring_missed``: the measure.
         missed: For ``recurring_missed``: first days of the missed periods.
         owner: The responsible department and person.
+        check: For effectiveness checks: the check's period after completion
+            (``"30 days"``).
     """
 
     kind: str
@@ -88,6 +103,7 @@ class AgendaItem:
     measure_id: str | None = None
     missed: tuple[dt.date, ...] = ()
     owner: str = ""
+    check: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-native data."""
@@ -103,6 +119,7 @@ class AgendaItem:
             "measure": self.measure_id,
             "missed": [d.isoformat() for d in self.missed],
             "owner": self.owner,
+            "check": self.check,
         }
 
 
@@ -147,12 +164,15 @@ class Agenda:
         inspections: One :class:`InspectionAgenda` per inspection.
         upcoming: When asked for (``ledger.agenda(upcoming=n)``), the next *n* dates
             after the reminder window: deadlines (``next_deadline``), checkpoints
-            (``next_checkpoint``) and look-backs (``next_look_back``), soonest first.
+            (``next_checkpoint``), look-backs (``next_look_back``) and effectiveness
+            checks (``next_effectiveness``), soonest first.
+        timezone: The policy's time zone, in which every day here is read.
     """
 
     as_of: dt.date
     inspections: tuple[InspectionAgenda, ...]
     upcoming: tuple[AgendaItem, ...] = ()
+    timezone: str = "Asia/Shanghai"
 
     @property
     def items(self) -> tuple[AgendaItem, ...]:
@@ -172,9 +192,28 @@ class Agenda:
         """JSON-native data."""
         return {
             "as_of": self.as_of.isoformat(),
+            "timezone": self.timezone,
             "inspections": [a.to_dict() for a in self.inspections],
             "upcoming": [i.to_dict() for i in self.upcoming],
         }
+
+    def to_ics(self, lang: str = "zh", *, domain: str = "rectflow") -> str:
+        """The agenda as an iCalendar file: one all-day event per date.
+
+        Every deadline, checkpoint, look-back, missed recurring occurrence,
+        effectiveness check and report due date on the agenda (and in
+        :attr:`upcoming`: build the agenda with ``upcoming=n`` to include later
+        dates) becomes an all-day event on its day in the policy's time zone,
+        with the owner in its description. UIDs are stable
+        (``deadline/R1/1.4.1@rectflow``): importing a later export updates the
+        same events instead of duplicating them.
+
+        Args:
+            lang: ``"zh"`` or ``"en"`` for summaries and descriptions.
+            domain: The right-hand side of every UID; give each ledger its own
+                when several go into one calendar.
+        """
+        return _ics.agenda_ics(self.to_dict(), lang, domain=domain)
 
     def to_text(self, lang: str = "zh") -> str:
         """A plain-text listing in ``zh`` or ``en``."""
@@ -201,6 +240,8 @@ class Agenda:
                     if i.measure_id:
                         missed = ", ".join(d.isoformat() for d in i.missed)
                         extra.append(f"{i.measure_id}: {missed}")
+                    if i.check:
+                        extra.append(i.check)
                     if i.provisional:
                         extra.append("provisional" if en else "日期为预估")
                     lines.append(
@@ -214,6 +255,7 @@ class Agenda:
                 "next_deadline": ("整改时限", "deadline"),
                 "next_checkpoint": ("阶段性成效检查点", "checkpoint"),
                 "next_look_back": ("可开展回头看", "look-back from"),
+                "next_effectiveness": ("有效性验证", "effectiveness check"),
             }
             for i in self.upcoming:
                 zh, eng = names[i.kind]
@@ -368,13 +410,48 @@ class _Builder:
                 )
         return out
 
+    def effectiveness_checks(self, f: Finding) -> list[tuple[str, dt.date]]:
+        """The effectiveness checks of a completed finding not yet recorded: (period, day).
+
+        Each check falls due its period after the (last) sign-off day; every
+        recorded recheck or spot check counts for one check, in order.
+        """
+        checks = self.policy.effectiveness_checks
+        if not checks or f.state not in DONE_STATES or f.completed_at is None:
+            return []
+        done = local_date(f.completed_at, self.policy.timezone)
+        recorded = (f.rechecked_at is not None) + f.spot_checks
+        return [(str(p), p.after(done, self.calendar)) for p in checks[recorded:]]
+
+    def effectiveness_items(self, f: Finding) -> list[AgendaItem]:
+        out = []
+        for check, due in self.effectiveness_checks(f):
+            if due > self.horizon:
+                break  # later checks fall due later still
+            late = self.day > due
+            out.append(
+                AgendaItem(
+                    "effectiveness_due",
+                    f.inspection,
+                    f.id,
+                    f.title,
+                    due,
+                    self.workdays(due),
+                    "warning" if late else "reminder",
+                    self.prov(due),
+                    owner=f"{f.owner.department} {f.owner.person}",
+                    check=check,
+                )
+            )
+        return out
+
     def all_items(self, f: Finding) -> list[AgendaItem]:
         items = [
             i
             for i in (self.deadline_item(f), self.checkpoint_item(f), self.look_back_item(f))
             if i is not None
         ]
-        return items + self.recurring_items(f)
+        return items + self.recurring_items(f) + self.effectiveness_items(f)
 
 
 def _sorted(items: Iterable[AgendaItem]) -> tuple[AgendaItem, ...]:
@@ -434,7 +511,12 @@ def build_agenda(
         if item.inspection in by_insp:
             by_insp[item.inspection].append(item)
     nexts = _upcoming(replayed(), b, upcoming) if upcoming > 0 else ()
-    return Agenda(day, tuple(_inspection_agenda(i, by_insp[i.id], b) for i in listed), nexts)
+    return Agenda(
+        day,
+        tuple(_inspection_agenda(i, by_insp[i.id], b) for i in listed),
+        nexts,
+        policy.timezone,
+    )
 
 
 def _upcoming(findings: Iterable[Finding], b: _Builder, limit: int) -> tuple[AgendaItem, ...]:
@@ -459,6 +541,13 @@ def _upcoming(findings: Iterable[Finding], b: _Builder, limit: int) -> tuple[Age
                 out.append(
                     AgendaItem("next_look_back", f.inspection, f.id, f.title, earliest, owner=owner)
                 )
+        out.extend(
+            AgendaItem(
+                "next_effectiveness", f.inspection, f.id, f.title, due, owner=owner, check=check
+            )
+            for check, due in b.effectiveness_checks(f)
+            if due > b.horizon
+        )
     out.sort(key=lambda i: (i.due, i.finding_id, i.kind))
     return tuple(out[:limit])
 
@@ -489,6 +578,9 @@ def _indexed(store: Selector, b: _Builder, inspection: str | None) -> list[Agend
             items.append(item)
     for f in store.select(AgendaQuery(inspection=inspection, recurring_due_until=b.day)):
         items.extend(b.recurring_items(f))
+    if b.policy.effectiveness_checks:  # every completed finding: only policies that ask
+        for f in store.select(AgendaQuery(inspection=inspection, states=DONE_STATES)):
+            items.extend(b.effectiveness_items(f))
     return items
 
 

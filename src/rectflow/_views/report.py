@@ -5,22 +5,32 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
-from rectflow._model import DONE_STATES, OPEN_STATES, STATES, Finding, Inspection, missed_periods
+from rectflow._model import (
+    DONE_STATES,
+    OPEN_STATES,
+    STATES,
+    Event,
+    Finding,
+    Inspection,
+    missed_periods,
+)
 from rectflow._policy import Policy
+from rectflow._render import html as _html
+from rectflow._render.fmt import rate_text
+from rectflow._render.schema import SCHEMA_VERSION, report_schema
 from rectflow._time import local_date
 from rectflow._workflow import state_label
+
+#: Events that open (+1) or close (-1) a finding, for the burndown.
+_OPENS: Final = {"add": 1, "rebound": 1, "sign_off": -1, "cancel": -1}
 
 
 def _rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
 
 
 @attrs.frozen
@@ -48,10 +58,43 @@ class Report:
         ``cancelled``, ``completion_rate``, ``on_time``, ``late_completions``,
         ``on_time_rate``, ``rebounds``, ``by_aspect`` (per aspect, with its
         categories), ``rules_adopted``, ``plans_adopted``, ``documents``,
-        ``recurring_measures`` (``kept`` and ``missed``).
+        ``recurring_measures`` (``kept`` and ``missed``), ``findings`` (one row per
+        finding on the ledger, with its latest note), ``burndown`` (``open`` and
+        ``planned``: ``[day, count]`` change points), and ``schema_version``. The JSON
+        Schema is :meth:`json_schema`; ``docs/reference/report-schema.md`` describes it.
         """
         copy: dict[str, Any] = json.loads(json.dumps(self.data))  # a deep copy
         return copy
+
+    @staticmethod
+    def json_schema() -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) that :meth:`to_dict` and :meth:`to_json` follow.
+
+        Shipped as ``rectflow/_render/schema/report.schema.json``; its ``version``
+        equals the reports' ``schema_version``, raised on every incompatible change.
+        """
+        return report_schema()
+
+    def headline(self, lang: str | None = None) -> str:
+        """The headline sentence, e.g. 对巡察反馈的28个问题,已完成整改18项… with the rates."""
+        return _headline(self.data, lang or self.lang)
+
+    def to_html(self, lang: str | None = None, *, charts: bool = True) -> str:
+        """The report as one self-contained HTML page (inline CSS and charts, A4 print).
+
+        Args:
+            lang: ``"zh"`` or ``"en"`` (default: the report's language).
+            charts: Draw the burndown and per-aspect charts (needs the ``charts``
+                extra; without it the page says so in one line).
+        """
+        lang = lang or self.lang
+        return _html.render_report(
+            self.data,
+            lang,
+            headline=_headline(self.data, lang),
+            notes=_notes(self.data, lang),
+            charts=charts,
+        )
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The figures as JSON text (UTF-8 kept)."""
@@ -73,6 +116,88 @@ def _counts(findings: list[Finding], overdue: set[str]) -> dict[str, Any]:
     }
 
 
+def _steps(deltas: dict[dt.date, int], start: dt.date, end: dt.date) -> list[list[Any]]:
+    """Running totals of *deltas* as ``[day, count]`` change points from *start* to *end*."""
+    count = sum(n for d, n in deltas.items() if d < start)
+    points: list[list[Any]] = [[start.isoformat(), count]]
+    for day in sorted(d for d in deltas if start <= d <= end):
+        count += deltas[day]
+        if day == start:
+            points[0][1] = count
+        elif count != points[-1][1]:
+            points.append([day.isoformat(), count])
+    if points[-1][0] != end.isoformat() and end > start:
+        points.append([end.isoformat(), count])
+    return points
+
+
+def _rows(
+    live: list[Finding],
+    events: list[Event],
+    cutoff: dt.datetime,
+    overdue: set[str],
+    late: set[str],
+) -> list[dict[str, Any]]:
+    """One row per finding on the ledger (整改台账), with its latest note up to *cutoff*."""
+    notes: dict[str, str] = {}
+    for e in sorted(events, key=lambda e: (e.finding_id, e.version)):
+        if e.note and e.at <= cutoff:
+            notes[e.finding_id] = e.note
+    return [
+        {
+            "id": f.id,
+            "title": f.title,
+            "aspect": f.aspect,
+            "category": f.category,
+            "itemized": f.itemized,
+            "state": f.state,
+            "deadline": f.deadline.isoformat(),
+            "original_deadline": f.original_deadline.isoformat(),
+            "department": f.owner.department,
+            "person": f.owner.person,
+            "overdue": f.id in overdue,
+            "late": f.id in late,
+            "note": notes.get(f.id),
+        }
+        for f in live
+    ]
+
+
+def _burndown(
+    events: Iterable[Event],
+    live: list[Finding],
+    start: dt.date,
+    day: dt.date,
+    due: dt.date,
+    tz: str,
+    calendar: Any,
+) -> dict[str, list[list[Any]]]:
+    """Open findings per day, replayed from the event log, and the planned line.
+
+    ``open``: findings added and not (yet) signed off or cancelled, per day, from
+    the feedback day to *day*. ``planned``: findings on the ledger whose original
+    deadline (moved past rest days) has not passed, up to the later of *day* and
+    the report's due day.
+    """
+    opened: dict[dt.date, int] = {}
+    for e in events:
+        step = _OPENS.get(e.name)
+        if step:
+            d = local_date(e.at, tz)
+            opened[d] = opened.get(d, 0) + step
+    planned: dict[dt.date, int] = {}
+    for f in live:
+        added = local_date(f.created_at, tz) if f.created_at is not None else start
+        ends = calendar.next_workday(f.original_deadline) + dt.timedelta(days=1)
+        if ends > added:
+            planned[added] = planned.get(added, 0) + 1
+            planned[ends] = planned.get(ends, 0) - 1
+    return {
+        "open": _steps(opened, start, max(day, start)),
+        "planned": _steps(planned, start, max(day, due, start)),
+    }
+
+
 def build_report(
     inspection: Inspection,
     findings: Iterable[Finding],
@@ -80,8 +205,14 @@ def build_report(
     policy: Policy,
     calendar: Any,
     lang: str,
+    events: Iterable[Event] = (),
 ) -> Report:
-    """Compute a :class:`Report` from the findings as they stood at *cutoff*."""
+    """Compute a :class:`Report` from the findings as they stood at *cutoff*.
+
+    *events* are the findings' events up to *cutoff* (their log), for the burndown
+    and each finding's latest note.
+    """
+    events = list(events)
     findings = sorted(findings, key=lambda f: _sort_key(f.id))
     tz = policy.timezone
     day = local_date(cutoff, tz)
@@ -139,6 +270,7 @@ def build_report(
     due = policy.report_period.after(inspection.feedback_at, calendar)
     declared = inspection.declared_findings
     data: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
         "inspection": inspection.id,
         "title": inspection.title,
         "as_of": day.isoformat(),
@@ -170,6 +302,16 @@ def build_report(
         "plans_adopted": sum(d["type"] == "plan" for d in documents),
         "documents": documents,
         "recurring_measures": {"kept": kept, "missed": missed, "missed_detail": missed_items},
+        "findings": _rows(live, events, cutoff, overdue_set, {f.id for f in late}),
+        "burndown": _burndown(
+            (e for e in events if e.at <= cutoff),
+            live,
+            inspection.feedback_at,
+            day,
+            due,
+            tz,
+            calendar,
+        ),
     }
     return Report(data, lang)
 
@@ -207,6 +349,61 @@ def _zh_summary(d: dict[str, Any]) -> str:
     return text + f",其余{rest}项中" + "、".join(parts) + "。"
 
 
+def _rates(d: dict[str, Any], lang: str) -> str:
+    """The rates sentence, two decimals with the counts behind them."""
+    done, total, on_time = d["completed"], d["total"], d["on_time"]
+    if lang == "en":
+        return (
+            f"Completion rate {rate_text(done, total, 'en')} of the findings on the ledger; "
+            f"on-time rate {rate_text(on_time, done, 'en')} of those completed."
+        )
+    return (
+        f"台账所列问题整改完成率{rate_text(done, total)},"
+        f"已完成问题按期完成率{rate_text(on_time, done)}。"
+    )
+
+
+def _headline(d: dict[str, Any], lang: str) -> str:
+    """The seed's sentence followed by the rates."""
+    summary = _en_summary(d) if lang == "en" else _zh_summary(d)
+    return f"{summary} {_rates(d, lang)}" if lang == "en" else summary + _rates(d, lang)
+
+
+def _notes(d: dict[str, Any], lang: str) -> list[str]:
+    """The sentences after the headline: unitemized, missing, extra, adopted."""
+    en = lang == "en"
+    lines = []
+    if d["not_itemized"]:
+        n = d["not_itemized"]
+        lines.append(
+            f"{n} {'problem is' if n == 1 else 'problems are'} counted but not itemized."
+            if en
+            else f"其中{n}个问题已计入总数但未逐项列明。"
+        )
+    gap = d["undeclared_gap"]
+    if gap > 0:
+        lines.append(
+            f"{gap} declared problems are not on the ledger yet."
+            if en
+            else f"另有{gap}个反馈问题尚未录入台账。"
+        )
+    elif gap < 0:
+        lines.append(
+            f"The ledger holds {-gap} more problems than declared; check it."
+            if en
+            else f"台账问题数比反馈问题数多{-gap}个,请核对。"
+        )
+    rules, plans = d["rules_adopted"], d["plans_adopted"]
+    if rules or plans:
+        lines.append(
+            f"Adopted: {rules} {'rule or scheme' if rules == 1 else 'rules or schemes'} and "
+            f"{plans} {'plan' if plans == 1 else 'plans'}."
+            if en
+            else f"建立并完善{rules}项制度或方案和{plans}项发展规划。"
+        )
+    return lines
+
+
 def _markdown(d: dict[str, Any], lang: str) -> str:
     if lang == "en":
         return _markdown_en(d)
@@ -218,18 +415,9 @@ def _markdown(d: dict[str, Any], lang: str) -> str:
         + (",已逾期" if d["report_overdue"] else "")
         + ")。",
         "",
-        _zh_summary(d),
+        _headline(d, "zh"),
+        *_notes(d, "zh"),
     ]
-    if d["not_itemized"]:
-        lines.append(f"其中{d['not_itemized']}个问题已计入总数但未逐项列明。")
-    if d["undeclared_gap"] > 0:
-        lines.append(f"另有{d['undeclared_gap']}个反馈问题尚未录入台账。")
-    elif d["undeclared_gap"] < 0:
-        lines.append(f"台账问题数比反馈问题数多{-d['undeclared_gap']}个,请核对。")
-    if d["rules_adopted"] or d["plans_adopted"]:
-        lines.append(
-            f"建立并完善{d['rules_adopted']}项制度或方案和{d['plans_adopted']}项发展规划。"
-        )
     lines += [
         "",
         "| 指标 | 数值 |",
@@ -239,8 +427,8 @@ def _markdown(d: dict[str, Any], lang: str) -> str:
         f"| 已完成整改(含已回头看) | {d['completed']} |",
         f"| 取得阶段性成效 | {d['staged']} |",
         f"| 逾期未完成 | {d['overdue']} |",
-        f"| 整改完成率 | {_pct(d['completion_rate'])} |",
-        f"| 按期完成率 | {_pct(d['on_time_rate'])} |",
+        f"| 整改完成率 | {rate_text(d['completed'], d['total'])} |",
+        f"| 按期完成率 | {rate_text(d['on_time'], d['completed'])} |",
         f"| 逾期完成 | {len(d['late_completions'])} |",
         f"| 反弹(回潮)问题 | {d['rebounds']} |",
         f"| 常态化措施按期开展 / 漏开展 | {rec['kept']} / {rec['missed']} |",
@@ -300,23 +488,9 @@ def _markdown_en(d: dict[str, Any]) -> str:
             + ")."
         ),
         "",
-        _en_summary(d),
+        _headline(d, "en"),
+        *_notes(d, "en"),
     ]
-    if d["not_itemized"]:
-        n = d["not_itemized"]
-        lines.append(f"{n} {'problem is' if n == 1 else 'problems are'} counted but not itemized.")
-    if d["undeclared_gap"] > 0:
-        lines.append(f"{d['undeclared_gap']} declared problems are not on the ledger yet.")
-    elif d["undeclared_gap"] < 0:
-        lines.append(
-            f"The ledger holds {-d['undeclared_gap']} more problems than declared; check it."
-        )
-    if d["rules_adopted"] or d["plans_adopted"]:
-        rules, plans = d["rules_adopted"], d["plans_adopted"]
-        lines.append(
-            f"Adopted: {rules} {'rule or scheme' if rules == 1 else 'rules or schemes'} and "
-            f"{plans} {'plan' if plans == 1 else 'plans'}."
-        )
     lines += [
         "",
         "| figure | value |",
@@ -326,8 +500,8 @@ def _markdown_en(d: dict[str, Any]) -> str:
         f"| completed (incl. rechecked) | {d['completed']} |",
         f"| staged results | {d['staged']} |",
         f"| overdue | {d['overdue']} |",
-        f"| completion rate | {_pct(d['completion_rate'])} |",
-        f"| on-time rate | {_pct(d['on_time_rate'])} |",
+        f"| completion rate | {rate_text(d['completed'], d['total'], 'en')} |",
+        f"| on-time rate | {rate_text(d['on_time'], d['completed'], 'en')} |",
         f"| late completions | {len(d['late_completions'])} |",
         f"| rebounds | {d['rebounds']} |",
         f"| recurring measures kept / missed | {rec['kept']} / {rec['missed']} |",

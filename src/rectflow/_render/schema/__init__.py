@@ -1,0 +1,22 @@
+"""The report's JSON Schema, shipped as ``report.schema.json`` beside this module."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+#: The ``schema_version`` of report data; raised on every incompatible change.
+SCHEMA_VERSION: Final = 1
+
+
+@cache
+def _text() -> str:
+    return resources.files(__name__).joinpath("report.schema.json").read_text("utf-8")
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of report data (a fresh copy)."""
+    schema: dict[str, Any] = json.loads(_text())
+    return schema
