@@ -16,6 +16,7 @@ under deadlines, sign-off, look-back (回头看) and spot-check rules::
 
 from __future__ import annotations
 
+from rectflow._io import FileLimits, ImportSummary
 from rectflow._ledger import Ledger, SpotCheckDraw
 from rectflow._model import (
     DONE_STATES,
@@ -39,10 +40,12 @@ from rectflow._workflow import Context, Rule, Workflow
 from rectflow.exceptions import (
     ConcurrencyConflict,
     DuplicateId,
+    FileIssue,
     FindingNotFound,
     InspectionNotFound,
     InvalidInput,
     LedgerCorrupted,
+    LedgerFileError,
     PolicyError,
     RectflowError,
     RuleViolation,
@@ -63,15 +66,19 @@ __all__ = [
     "Context",
     "DuplicateId",
     "Event",
+    "FileIssue",
+    "FileLimits",
     "Finding",
     "FindingNotFound",
     "Head",
+    "ImportSummary",
     "Inspection",
     "InspectionAgenda",
     "InspectionNotFound",
     "InvalidInput",
     "Ledger",
     "LedgerCorrupted",
+    "LedgerFileError",
     "Measure",
     "MemoryStore",
     "Owner",
