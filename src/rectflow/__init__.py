@@ -16,7 +16,7 @@ under deadlines, sign-off, look-back (回头看) and spot-check rules::
 
 from __future__ import annotations
 
-from rectflow._io import FileLimits, ImportSummary
+from rectflow._io import FileIssue, FileLimits, ImportSummary
 from rectflow._ledger import Ledger, SpotCheckDraw
 from rectflow._model import (
     DONE_STATES,
@@ -40,7 +40,6 @@ from rectflow._workflow import Context, Rule, Workflow
 from rectflow.exceptions import (
     ConcurrencyConflict,
     DuplicateId,
-    FileIssue,
     FindingNotFound,
     InspectionNotFound,
     InvalidInput,

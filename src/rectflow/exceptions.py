@@ -24,13 +24,11 @@ as attributes, and ``str(err)`` is built from them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "ConcurrencyConflict",
     "DuplicateId",
-    "FileIssue",
     "FindingNotFound",
     "InspectionNotFound",
     "InvalidInput",
@@ -231,44 +229,18 @@ class LedgerCorrupted(StorageError):
 # -- ledger files (issue 7)
 
 
-@dataclass(frozen=True)
-class FileIssue:
-    """One problem found in a ledger file, at a place a person can find.
-
-    ``str(issue)`` is ``file:row:column: code: message``.
-
-    Attributes:
-        file: The file's name as given.
-        row: The 1-based row of a table (the header row counts), or the 1-based
-            entry of a YAML list; 0 for the file as a whole.
-        column: The spreadsheet column letter (``"A"``, ``"B"`` …) or the YAML key;
-            empty for a whole row or file.
-        code: A stable identifier, e.g. ``"bad_date"`` or ``"rule.signer_not_submitter"``.
-        message: What is wrong and what to do, in the ledger's language.
-    """
-
-    file: str
-    row: int
-    column: str
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        """``file:row:column: code: message``."""
-        return f"{self.file}:{self.row}:{self.column}: {self.code}: {self.message}"
-
-
 class LedgerFileError(InvalidInput):
     """A ledger file that cannot be imported; nothing was written.
 
     Attributes:
         path: The file.
-        errors: Every problem found (up to the limit), in file order.
+        errors: Every problem found (up to the limit), in file order: each a
+            :class:`rectflow.FileIssue` with ``.row``, ``.column``, ``.code``, ``.message``.
         truncated: True when more problems were found than are listed.
     """
 
     def __init__(
-        self, path: str, errors: tuple[FileIssue, ...], message: str, *, truncated: bool = False
+        self, path: str, errors: tuple[Any, ...], message: str, *, truncated: bool = False
     ) -> None:
         super().__init__(message, field="file", value=path)
         self.path = path

@@ -7,10 +7,12 @@ writes records to files; it never imports the ledger, which lends what it needs
 
 from rectflow._io.cells import COLUMNS, FileLimits, escape_formula, unescape_formula
 from rectflow._io.files import FORMATS, ImportSummary
+from rectflow._io.table import FileIssue
 
 __all__ = [
     "COLUMNS",
     "FORMATS",
+    "FileIssue",
     "FileLimits",
     "ImportSummary",
     "escape_formula",

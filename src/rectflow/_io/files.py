@@ -10,14 +10,14 @@ from typing import Any, Final
 
 import attrs
 
+from rectflow._io.cells import COLUMNS, KIND_LABELS, FileLimits, escape_formula
 from rectflow._io.csvfile import read_rows as read_csv
 from rectflow._io.csvfile import write_rows as write_csv
+from rectflow._io.plan import STATE_EVENTS
+from rectflow._io.table import FileProblem, Issues, Table, read_table
 from rectflow._io.xlsxfile import read_rows as read_xlsx
 from rectflow._io.xlsxfile import write_rows as write_xlsx
 from rectflow._io.yamlfile import load as load_yaml
-from rectflow._io.cells import COLUMNS, KIND_LABELS, FileLimits, escape_formula
-from rectflow._io.plan import STATE_EVENTS
-from rectflow._io.table import FileProblem, Issues, Table, read_table
 from rectflow._model import STATE_LABELS, Event, Finding
 
 FORMATS: Final = ("csv", "xlsx", "yaml")

@@ -39,12 +39,39 @@ from rectflow._io.cells import (
 )
 from rectflow._model import STATES
 from rectflow._time import parse_time
-from rectflow.exceptions import FileIssue, InvalidInput
+from rectflow.exceptions import InvalidInput
 
 _HEADER_SCAN: Final = 50
 """Rows searched for the header (title rows above it are skipped)."""
 _MIN_HEADERS: Final = 3
 _TIME_HINT = re.compile(r"\d{1,2}:\d{2}")
+
+
+@attrs.frozen
+class FileIssue:
+    """One problem found in a ledger file, at a place a person can find.
+
+    ``str(issue)`` is ``file:row:column: code: message``.
+
+    Attributes:
+        file: The file's name as given.
+        row: The 1-based row of a table (the header row counts), or the 1-based
+            entry of a YAML list; 0 for the file as a whole.
+        column: The spreadsheet column letter (``"A"``, ``"B"`` …) or the YAML key;
+            empty for a whole row or file.
+        code: A stable identifier, e.g. ``"bad_date"`` or ``"rule.signer_not_submitter"``.
+        message: What is wrong and what to do, in the ledger's language.
+    """
+
+    file: str
+    row: int
+    column: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        """``file:row:column: code: message``."""
+        return f"{self.file}:{self.row}:{self.column}: {self.code}: {self.message}"
 
 
 @attrs.frozen
