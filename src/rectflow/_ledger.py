@@ -1019,12 +1019,13 @@ class Ledger:
 
     def _file_error(self, issues: Issues) -> LedgerFileError:
         lines = [msg("file.errors", self.lang, file=issues.file, n=issues.total)]
-        lines.extend(str(issue) for issue in issues.items[:20])
+        errors = issues.sorted()
+        lines.extend(str(issue) for issue in errors[:20])
         if issues.total > 20:
             lines.append("…")
         return LedgerFileError(
             issues.file,
-            tuple(issues.items),
+            errors,
             "\n".join(lines),
             truncated=issues.total > len(issues.items),
         )

@@ -119,10 +119,28 @@ class _Refused(Exception):
         self.fields = fields
 
 
+_YAML_KEYS: Final[Mapping[str, str]] = {
+    "evidence": "evidence",
+    "progress": "note",
+    "next_checkpoint": "payload",
+    "measures": "payload",
+    "signed_off_by": "actor",
+    "submitted_by": "actor",
+    "person": "actor",
+    "state_at": "at",
+    "signed_off_at": "at",
+    "state": "name",
+    "id": "finding_id",
+    "inspection": "payload",
+}
+"""A table column's counterpart in a YAML event."""
+
+
 def _refusal(exc: RectflowError, event: str, prefix: str = "") -> _Refused:
-    """An error raised while checking *event*, placed at its column."""
+    """An error raised while checking *event*, placed at its column (YAML: its key)."""
     column, code = _explain(exc, event)
-    column = f"{prefix}{column or 'payload'}" if prefix else column
+    if prefix:
+        column = prefix + _YAML_KEYS.get(column, "payload")
     if isinstance(exc, DuplicateId):
         return _Refused(column, code, value=exc.id)
     if isinstance(exc, InspectionNotFound):

@@ -131,6 +131,14 @@ class Issues:
         if len(self.items) < self.limit:
             self.items.append(FileIssue(self.file, row, column, code, message))
 
+    def at(self, row: int, column: str) -> bool:
+        """Whether a problem is already listed at this cell (no follow-on errors)."""
+        return any(i.row == row and i.column == column for i in self.items[-8:])
+
+    def sorted(self) -> tuple[FileIssue, ...]:
+        """The listed problems by row (file order; a row's own order kept)."""
+        return tuple(sorted(self.items, key=lambda i: i.row))
+
     def problem(self, exc: FileProblem) -> None:
         """Record what a reader raised."""
         self.add(exc.row, exc.column, exc.code, **exc.fields)
@@ -237,11 +245,16 @@ def _is_blank(cells: list[Any]) -> bool:
 def _find_header(
     rows: Iterator[tuple[int, list[Any]]],
 ) -> tuple[int, list[Any]] | None:
+    """The header row; FileProblem ``empty_file`` when the file has no content at all."""
+    seen = False
     for _ in range(_HEADER_SCAN):
         try:
             number, cells = next(rows)
         except StopIteration:
+            if not seen:
+                raise FileProblem("empty_file") from None
             return None
+        seen = seen or not _is_blank(cells)
         known = sum(1 for c in cells if isinstance(c, str) and header_key(c) in HEADERS)
         if known >= _MIN_HEADERS:
             return number, cells
@@ -286,8 +299,9 @@ class _RowReader:
                     limit=self.limits.max_cell_chars,
                 )
                 return None
-            if value.startswith("'"):
-                return unescape_formula(value).strip()
+            if value.startswith("'"):  # escaped on export: exactly the text it was
+                plain = unescape_formula(value)
+                return plain if plain != value else value.strip()
             if is_formula(value):
                 self.issues.add(number, self.letter(key), "formula", value=value)
                 return None
@@ -298,7 +312,7 @@ class _RowReader:
         return _text(self.raw(number, cells, key))
 
     def required(self, number: int, key: str, value: str) -> str:
-        if not value:
+        if not value and not self.issues.at(number, self.letter(key)):
             self.issues.add(number, self.letter(key), "required", name=self.names[key])
         return value
 
