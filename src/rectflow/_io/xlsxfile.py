@@ -71,8 +71,11 @@ def read_rows(path: pathlib.Path) -> Iterator[tuple[int, list[Any]]]:
     try:
         book = openpyxl.load_workbook(path, read_only=False, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
-        if type(exc).__module__.startswith("defusedxml"):
-            raise FileProblem("xml_entities", value=type(exc).__name__) from exc
+        cause: BaseException | None = exc
+        while cause is not None:  # openpyxl wraps defusedxml's refusal in a ValueError
+            if type(cause).__module__.startswith("defusedxml"):
+                raise FileProblem("xml_entities", value=type(cause).__name__) from exc
+            cause = cause.__cause__ or cause.__context__
         raise FileProblem("bad_xlsx", value=type(exc).__name__) from exc
     try:
         sheet = book.worksheets[0]
