@@ -175,10 +175,10 @@ GOOD_ROW = ["1", "R1", "问题", "2024-01-31", "德育处"]
 
 XLSX_CASES: dict[str, tuple[Callable[[], bytes], list[tuple[int, str, str]]]] = {
     "not_a_zip.xlsx": (lambda: b"PK\x03\x04 this is not a workbook", [(0, "", "bad_xlsx")]),
-    "plain_text.xlsx": (lambda: "编号,问题\n".encode(), [(0, "", "bad_xlsx")]),
+    "plain_text.xlsx": (lambda: b"\xe7\xbc\x96\xe5\x8f\xb7,title\n", [(0, "", "bad_xlsx")]),
     "empty.xlsx": (lambda: b"", [(0, "", "empty_file")]),
     "truncated.xlsx": (
-        lambda: (lambda d: d[: len(d) // 2])(_book([H, GOOD_ROW])),
+        lambda: _book([H, GOOD_ROW])[:1500],
         [(0, "", "bad_xlsx")],
     ),
     "xxe.xlsx": (
