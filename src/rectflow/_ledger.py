@@ -1023,9 +1023,7 @@ class Ledger:
         lines.extend(str(issue) for issue in errors[:20])
         if issues.total > 20:
             lines.append("…")
-        return LedgerFileError(
-            issues.file,
-            errors,
-            "\n".join(lines),
-            truncated=issues.total > len(issues.items),
-        )
+        truncated = issues.stopped or issues.total > len(errors)
+        if truncated:
+            lines.append(msg("file.more_errors", self.lang, n=len(errors)))
+        return LedgerFileError(issues.file, errors, "\n".join(lines), truncated=truncated)

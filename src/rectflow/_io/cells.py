@@ -197,7 +197,7 @@ def split_measures(text: str) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------- formula injection
 
-_TRIGGERS: Final = frozenset("=+-@\t\r")
+_TRIGGERS: Final = frozenset("=+-@\t\r\n")
 _LEADING: Final = " \u3000\u00a0'"
 
 
@@ -210,7 +210,7 @@ def _needs_escape(text: str) -> bool:
 def escape_formula(text: str) -> str:
     """*text* made inert for spreadsheets: a leading ``'`` when it could start a formula.
 
-    Cells starting with ``= + - @``, a tab or a carriage return (also after
+    Cells starting with ``= + - @``, a tab, a carriage return or a line feed (also after
     spaces, quotes or as full-width forms like ``＝``) are prefixed with ``'``.
     """
     return "'" + text if _needs_escape(text) else text

@@ -315,6 +315,7 @@ def plan_rows(table: Table, issues: Issues, hooks: Hooks, source: str) -> list[I
         except _Refused as exc:  # noqa: PERF203 - one refusal per bad row
             issues.add(spec.row, table.column(exc.column), exc.code, **exc.fields)
             if issues.full:
+                issues.stopped = True
                 break
     return items
 
@@ -438,6 +439,7 @@ def plan_events(
             if isinstance(raw, dict):
                 refused.add(str(raw.get("finding_id")))
             if issues.full:
+                issues.stopped = True
                 break
     return items
 

@@ -111,6 +111,7 @@ class Issues:
         lang: Language of the messages.
         items: The listed problems.
         total: How many were found, listed or not.
+        stopped: Checking stopped at the limit, so there may be more.
     """
 
     def __init__(self, file: str, lang: str, limit: int) -> None:
@@ -119,6 +120,7 @@ class Issues:
         self.limit = limit
         self.items: list[FileIssue] = []
         self.total = 0
+        self.stopped = False  # checking stopped at the limit: there may be more
 
     def add(self, row: int, column: str, code: str, **fields: Any) -> None:
         """Record a problem; its message comes from the catalogue (``file.<code>``)."""
@@ -532,10 +534,8 @@ def read_table(
                     )
                 else:
                     first_row[spec.id] = number
-            if issues.total == before:
+            if issues.total == before and not issues.full:
                 specs.append(spec)
-            elif issues.full:
-                break
     except FileProblem as exc:
         issues.problem(exc)
     letters = {key: column_letter(i) for key, i in index.items()}
