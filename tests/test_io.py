@@ -488,8 +488,10 @@ def test_cli_import_prints_every_error_and_exits_2(cli_ledger, tmp_path, capsys)
     err = capsys.readouterr().err.splitlines()
     assert err[:2] == [
         f"{path}:2:C: required: 「问题」不能为空",
-        f"{path}:3:D: bad_date: '2024-02-30' 不是有效的日期(可写 2024-01-31、2024/1/31、"
-        "2024年1月31日、2024.1.31, 或期限如 2个月)",
+        (
+            f"{path}:3:D: bad_date: '2024-02-30' 不是有效的日期(可写 2024-01-31、2024/1/31、"
+            "2024年1月31日、2024.1.31, 或期限如 2个月)"
+        ),
     ]
     assert main(["--ledger", cli_ledger, "import", str(path), "--actor", "x", "--json"]) == 2
     data = json.loads(capsys.readouterr().err)

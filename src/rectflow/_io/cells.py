@@ -190,8 +190,10 @@ def split_measures(text: str) -> tuple[str, ...]:
     """Measures: one per line, and "一是…二是…三是…" split into one each."""
     out: list[str] = []
     for line in split_lines(text):
-        parts = [p.strip().rstrip(";；,，") for p in _ENUMERATED.split(line)]
-        out.extend(p for p in parts if p)
+        parts = [p.strip() for p in _ENUMERATED.split(line) if p.strip()]
+        # the separator before the next "N是" belongs to neither measure
+        out.extend(p.rstrip(";；,，、 ") or p for p in parts[:-1])
+        out.extend(parts[-1:])
     return tuple(out)
 
 
