@@ -41,8 +41,7 @@ PATHS = [
     "cancelled_staged",
 ]
 _ALPHABET = st.sampled_from(
-    list("整改问题措施德育资产制度检查会议abcXYZ0123456789 =+-@'\"，,。;；()（）：:\t")
-    + ["＝", "　"]
+    [*"整改问题措施德育资产制度检查会议abcXYZ0123456789 =+-@'\"，,。;；()（）：:\t", "＝", "　"]
 )
 _ENUMERATED = re.compile(r"[一二三四五六七八九十]+是")
 

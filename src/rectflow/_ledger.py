@@ -384,11 +384,13 @@ class Ledger:
         provenance: dict[str, Any] | None = None,
         note: str | None = None,
         evidence: Iterable[str] = (),
+        known: Inspection | None = None,
     ) -> tuple[Event, Finding]:
         """``add_finding``'s checks: the ``add`` event and the new finding, not stored yet.
 
         *provenance* adds keys to the event's payload (imports record where the
-        finding came from); *note* and *evidence* go on the event.
+        finding came from); *note* and *evidence* go on the event; *known* is the
+        inspection when the caller has already looked it up.
         """
         self._require_text(finding_id, "finding_id")
         self._require_text(title, "title")
@@ -403,7 +405,9 @@ class Ledger:
         actor = normalize_name(actor)
         measures = tuple(measures)
         validate_definition(kind=kind, measures=measures, lang=self.lang)
-        insp = self.inspection(inspection)
+        insp = (
+            known if known is not None and known.id == inspection else self.inspection(inspection)
+        )
         when = self._at(at)
         due = self.resolve_deadline(deadline, insp)
         payload: dict[str, Any] = {

@@ -231,8 +231,6 @@ class _RowPlan:
         inspection = hooks.inspection(spec.inspection)
         if inspection is None:
             raise _Refused("inspection", "unknown_inspection", value=spec.inspection)
-        if hooks.exists(spec.id):
-            raise _Refused("id", "id_exists", value=spec.id)
         due = self.deadline(inspection)
         first, last = self.times()
         steps = _STEPS[spec.state]
@@ -256,6 +254,7 @@ class _RowPlan:
                 itemized=spec.itemized,
                 at=first,
                 provenance={"provenance": "imported", "source": self.source},
+                known=inspection,
                 **(carried if "add" in defining else {}),
             )
             hooks.admit(event, None)
@@ -502,6 +501,7 @@ def _yaml_event(
                 itemized=payload.get("itemized", True),
                 at=at,
                 provenance={k: v for k, v in payload.items() if k not in _ADD_KEYS},
+                known=insp,
                 note=note,
                 evidence=evidence,
             )
