@@ -508,3 +508,16 @@ def test_cli_export_as_of(cli_ledger, tmp_path, capsys):
     out = tmp_path / "old.csv"
     assert main(["--ledger", cli_ledger, "export", str(out), "--as-of", "2024-01-05"]) == 0
     assert list(csv.DictReader(out.open(encoding="utf-8-sig"))) == []
+
+
+def test_the_import_excel_howto_runs(tmp_path, monkeypatch):
+    """Every python block of docs/howto/import-excel.md runs, in order, as written."""
+    page = pathlib.Path(__file__).resolve().parents[1] / "docs" / "howto" / "import-excel.md"
+    blocks = [
+        b.split("```", 1)[0] for b in page.read_text(encoding="utf-8").split("```python\n")[1:]
+    ]
+    assert len(blocks) >= 5
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, str(page), "exec"), namespace)  # noqa: S102

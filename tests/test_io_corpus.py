@@ -104,7 +104,7 @@ EXPECTED: dict[str, list[tuple[int, str, str]]] = {
     "staged_without_evidence.csv": [(2, "I", "rule.evidence_required")],
     "staged_without_progress.csv": [(2, "H", "rule.note_required")],
     "syntax_error.yaml": [(4, "1", "yaml_syntax")],
-    "title_rows_then_errors.csv": [(7, "D", "bad_date"), (7, "C", "required")],
+    "title_rows_then_errors.csv": [(7, "C", "required"), (7, "D", "bad_date")],
     "too_many_rows.csv": [(5, "", "too_many_rows")],
     "unbalanced_quote.csv": [(2, "D", "ragged_row")],
     "unknown_column.csv": [(1, "F", "unknown_column")],

@@ -138,8 +138,8 @@ class Issues:
         return any(i.row == row and i.column == column for i in self.items[-8:])
 
     def sorted(self) -> tuple[FileIssue, ...]:
-        """The listed problems by row (file order; a row's own order kept)."""
-        return tuple(sorted(self.items, key=lambda i: i.row))
+        """The listed problems by row, then column (A … Z, AA …)."""
+        return tuple(sorted(self.items, key=lambda i: (i.row, len(i.column), i.column)))
 
     def problem(self, exc: FileProblem) -> None:
         """Record what a reader raised."""
