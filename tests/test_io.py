@@ -521,3 +521,88 @@ def test_the_import_excel_howto_runs(tmp_path, monkeypatch):
     namespace: dict[str, object] = {}
     for block in blocks:
         exec(compile(block, str(page), "exec"), namespace)  # noqa: S102
+
+
+def test_every_imported_event_passes_the_ledger_gate(tmp_path, monkeypatch):
+    """import_file sends each event through Ledger._admit (the roles gate) before storing."""
+    ledger = _ledger()
+    seen = []
+    monkeypatch.setattr(ledger, "_admit", lambda event, before: seen.append((event, before)))
+    summary = ledger.import_file(_office_csv(tmp_path / "a.csv"), actor="整改办", inspection="R1")
+    assert len(seen) == summary.events_added == 16
+    assert [e.name for e, _ in seen[:6]] == [e.name for e in ledger.history("1.1.1")]
+    assert seen[0][1] is None
+    assert seen[1][1] is not None
+    assert seen[1][1].version == 1
+
+
+def test_a_refusal_by_the_gate_is_a_file_error_and_writes_nothing(tmp_path, monkeypatch):
+    """When the gate refuses an event, the row is reported with the error's code."""
+    from rectflow import RectflowError
+
+    class PermissionDenied(RectflowError):
+        """A stand-in for the roles gate's refusal."""
+
+    def admit(event, before):
+        if event.name == "sign_off":
+            raise PermissionDenied(f"{event.actor} may not sign off")
+
+    ledger = _ledger()
+    monkeypatch.setattr(ledger, "_admit", admit)
+    with pytest.raises(LedgerFileError) as caught:
+        ledger.import_file(_office_csv(tmp_path / "a.csv"), actor="整改办", inspection="R1")
+    assert [(e.row, e.column, e.code) for e in caught.value.errors] == [
+        (3, "O", "permission_denied")
+    ]
+    assert caught.value.errors[0].message == "陈书记 may not sign off"
+    assert list(ledger.findings()) == []
+
+
+def test_progress_is_reported_while_reading(tmp_path):
+    """The progress callback hears the row count every 1000 rows."""
+    path = tmp_path / "big.csv"
+    rows = "".join(f"{i},R1,问题,2024-01-31,德育处\n" for i in range(2500))
+    path.write_text("编号,巡察,问题,整改时限,责任部门\n" + rows, encoding="utf-8")
+    heard = []
+    summary = _ledger().import_file(path, actor="整改办", dry_run=True, progress=heard.append)
+    assert heard == [1000, 2000]
+    assert summary.rows_read == 2500
+
+
+def test_arguments_are_checked_before_reading(tmp_path):
+    """A missing file, an unknown inspection or an empty actor is refused up front."""
+    ledger = _ledger()
+    with pytest.raises(ValueError, match="nope.csv"):
+        ledger.import_file(tmp_path / "nope.csv", actor="x")
+    path = _office_csv(tmp_path / "a.csv")
+    with pytest.raises(KeyError):
+        ledger.import_file(path, actor="x", inspection="R9")
+    with pytest.raises(ValueError, match="actor"):
+        ledger.import_file(path, actor=" ", inspection="R1")
+    with pytest.raises(KeyError):
+        ledger.export_file(tmp_path / "x.csv", inspection="R9")
+    with pytest.raises(ValueError, match="max_rows"):
+        FileLimits(max_rows=0)
+
+
+def test_yaml_into_a_ledger_with_other_findings_keeps_both(tmp_path):
+    """A YAML file of one inspection imports next to what a ledger already holds."""
+    source = _ledger()
+    source.import_file(_office_csv(tmp_path / "a.csv"), actor="整改办", inspection="R1")
+    out = tmp_path / "r1.yaml"
+    source.export_file(out, inspection="R1")
+    target = Ledger.open(":memory:", clock=lambda: NOW)
+    target.add_inspection(
+        "R0", title="上一轮", feedback_at="2023-01-05", at="2023-01-05T09:00:00+08:00"
+    )
+    target.add_finding("0.1", inspection="R0", title="旧问题", kind="deadline",
+                       owner=Owner("l", "d", "p"), deadline="2023-03-01", actor="x",
+                       at="2023-01-06T09:00:00+08:00")  # fmt: skip
+    summary = target.import_file(out, actor="恢复", inspection="R1")
+    assert (summary.inspections_added, summary.findings_added) == (1, 5)
+    assert [f.id for f in target.findings()] == ["0.1", "1.1.1", "1.1.2", "1.2.1", "2.1.1", "2.1.2"]
+    assert [e.event for e in target.store.chain()][1:] == [e.event for e in source.store.chain()]
+    assert target.verify()
+    with pytest.raises(LedgerFileError) as caught:
+        Ledger.open(":memory:", clock=lambda: NOW).import_file(out, actor="x", inspection="R2")
+    assert {e.code for e in caught.value.errors} == {"inspection_mismatch"}

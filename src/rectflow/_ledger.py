@@ -844,7 +844,8 @@ class Ledger:
             path: The file.
             actor: Who imports (the actor of the ``add`` and implied events).
             format: ``"csv"``, ``"xlsx"`` or ``"yaml"``; default: from the suffix.
-            inspection: The inspection of every row (for files without that column).
+            inspection: The inspection of every row (for files without that column);
+                in a YAML file every finding must belong to it.
             dry_run: Check everything, write nothing.
             allow_extra_columns: Ignore unknown columns instead of refusing them.
             limits: Row, cell and error limits (default :class:`~rectflow.FileLimits`).
@@ -869,7 +870,7 @@ class Ledger:
         if not file.is_file():
             raise InvalidInput(msg("file.not_found", self.lang, value=file), field="path")
         self._require_text(actor, "actor")
-        if inspection is not None:
+        if inspection is not None and fmt != "yaml":  # a YAML file may bring it along
             self.inspection(inspection)
         limits = limits or FileLimits()
         issues = Issues(str(file), self.lang, limits.max_errors)

@@ -11,6 +11,7 @@ any ``fire``. A problem is recorded against the row and column it comes from.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -162,8 +163,12 @@ def _explain(exc: RectflowError, event: str) -> tuple[str, str]:
         return "id", "id_exists"
     if isinstance(exc, InspectionNotFound):
         return "inspection", "unknown_inspection"
-    field = getattr(exc, "field", None) or ""
-    return field if field in _RULE_COLUMNS.values() else _EVENT_COLUMNS.get(event, ""), "bad_value"
+    column = _EVENT_COLUMNS.get(event, "")
+    if isinstance(exc, InvalidInput):
+        field = getattr(exc, "field", None) or ""
+        return (field if field in _RULE_COLUMNS.values() else column), "bad_value"
+    # another gate's refusal (e.g. roles: PermissionDenied → permission_denied)
+    return column, re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
 
 
 class _RowPlan:

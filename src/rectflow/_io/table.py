@@ -16,7 +16,7 @@ from typing import Any, Final
 import attrs
 import pendulum
 
-from rectflow._i18n import msg
+from rectflow._i18n import has, msg
 from rectflow._io.cells import (
     COLUMNS,
     FILLED_DOWN,
@@ -124,7 +124,7 @@ class Issues:
 
     def add(self, row: int, column: str, code: str, **fields: Any) -> None:
         """Record a problem; its message comes from the catalogue (``file.<code>``)."""
-        key = f"file.{code}" if not code.startswith("rule.") else "file.rule"
+        key = f"file.{code}" if has(f"file.{code}") else "file.rule"
         self.add_text(row, column, code, msg(key, self.lang, **fields))
 
     def add_text(self, row: int, column: str, code: str, message: str) -> None:
