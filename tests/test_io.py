@@ -10,7 +10,15 @@ import pathlib
 import pendulum
 import pytest
 
-from rectflow import FileLimits, ImportSummary, Ledger, LedgerFileError, Measure, Owner
+from rectflow import (
+    FileLimits,
+    ImportSummary,
+    Ledger,
+    LedgerFileError,
+    Measure,
+    Owner,
+    RectflowError,
+)
 from rectflow._io.cells import escape_formula, split_measures, unescape_formula
 from rectflow.cli import main
 
@@ -538,7 +546,6 @@ def test_every_imported_event_passes_the_ledger_gate(tmp_path, monkeypatch):
 
 def test_a_refusal_by_the_gate_is_a_file_error_and_writes_nothing(tmp_path, monkeypatch):
     """When the gate refuses an event, the row is reported with the error's code."""
-    from rectflow import RectflowError
 
     class PermissionDenied(RectflowError):
         """A stand-in for the roles gate's refusal."""
@@ -572,7 +579,7 @@ def test_progress_is_reported_while_reading(tmp_path):
 def test_arguments_are_checked_before_reading(tmp_path):
     """A missing file, an unknown inspection or an empty actor is refused up front."""
     ledger = _ledger()
-    with pytest.raises(ValueError, match="nope.csv"):
+    with pytest.raises(ValueError, match=r"nope\.csv"):
         ledger.import_file(tmp_path / "nope.csv", actor="x")
     path = _office_csv(tmp_path / "a.csv")
     with pytest.raises(KeyError):
