@@ -613,3 +613,27 @@ def test_yaml_into_a_ledger_with_other_findings_keeps_both(tmp_path):
     with pytest.raises(LedgerFileError) as caught:
         Ledger.open(":memory:", clock=lambda: NOW).import_file(out, actor="x", inspection="R2")
     assert {e.code for e in caught.value.errors} == {"inspection_mismatch"}
+
+
+def test_cli_shows_a_progress_bar_on_a_terminal(cli_ledger, tmp_path, capsys, monkeypatch):
+    """On a terminal a file over 2000 rows gets a progress bar on stderr; --json never does."""
+    pytest.importorskip("tqdm")
+    path = tmp_path / "big.csv"
+    rows = "".join(f"{i},R1,问题,2024-01-31,德育处\n" for i in range(3000))
+    path.write_text("编号,巡察,问题,整改时限,责任部门\n" + rows, encoding="utf-8")
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert main(["--ledger", cli_ledger, "import", str(path), "--actor", "x", "--dry-run"]) == 0
+    assert "rows" in capsys.readouterr().err
+    assert main(["--ledger", cli_ledger, "import", str(path), "--actor", "x", "--json"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_missing_inspection_column_suggests_the_option(tmp_path):
+    """Without a 巡察 column and without inspection=, the error says how to name one."""
+    path = tmp_path / "a.csv"
+    path.write_text("编号,问题,整改时限,责任部门\n1,t,2024-01-31,d\n", encoding="utf-8")
+    with pytest.raises(LedgerFileError) as caught:
+        _ledger().import_file(path, actor="x")
+    (issue,) = caught.value.errors
+    assert (issue.code, issue.row) == ("missing_column", 1)
+    assert "--inspection" in issue.message

@@ -231,6 +231,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "no header row found (it should name columns like id, title, deadline, department)",
     ),
     "file.missing_column": ("缺少必填列「{name}」", "required column {name!r} is missing"),
+    "file.missing_inspection": (
+        "缺少必填列「巡察」; 加上该列, 或导入时指定巡察(--inspection R1)",
+        "required column 巡察 (inspection) is missing; add it or name one (--inspection R1)",
+    ),
     "file.unknown_column": (
         "未知的列 {value!r}; 删除该列, 或导入时允许多余的列(--allow-extra-columns)",
         "unknown column {value!r}; remove it or allow extra columns (--allow-extra-columns)",

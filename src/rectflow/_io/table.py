@@ -488,7 +488,12 @@ def read_table(
         if key not in index and not (key == "inspection" and inspection is not None)
     ]
     for key in missing:
-        issues.add(header_row, "", "missing_column", name=COLUMNS[key][0])
+        text = (
+            msg("file.missing_inspection", issues.lang)
+            if key == "inspection"
+            else msg("file.missing_column", issues.lang, name=COLUMNS[key][0])
+        )
+        issues.add_text(header_row, "", "missing_column", text)
     if missing:
         return Table((), {}, 0)
     reader = _RowReader(index, issues, limits, tz, inspection)

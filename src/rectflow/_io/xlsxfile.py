@@ -106,9 +106,14 @@ def write_rows(path: pathlib.Path, header: list[str], rows: Iterable[list[Any]])
     """Write a one-sheet workbook (streamed); dates get a date format, text stays text."""
     openpyxl = _openpyxl()
     from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("整改台账")
+    sheet.freeze_panes = "A2"
+    for index, name in enumerate(header, 1):
+        wide = name in ("问题", "整改措施", "整改进展", "佐证材料")
+        sheet.column_dimensions[get_column_letter(index)].width = 40 if wide else 14
     sheet.append(header)
     for values in rows:
         cells = []
