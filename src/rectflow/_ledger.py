@@ -918,7 +918,6 @@ class Ledger:
                     )
                     items = plan_rows(table, issues, hooks, file.name)
                     rows_read = table.rows_read
-                    del table  # the rows live on as events: one form at a time
                 if issues:
                     raise self._file_error(issues)
                 if dry_run:

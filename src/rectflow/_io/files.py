@@ -123,7 +123,7 @@ def read_tabular(
         )
     except FileProblem as exc:
         issues.problem(exc)
-        return Table((), {}, 0)
+        return Table({})
 
 
 def read_yaml(path: pathlib.Path, issues: Issues) -> dict[str, Any]:

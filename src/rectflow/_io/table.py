@@ -206,19 +206,19 @@ class RowSpec:
     itemized: bool
 
 
-@attrs.frozen
 class Table:
-    """A file's checked rows and where their columns are.
+    """A file's columns, and its checked rows as they are read (streamed).
 
     Attributes:
-        rows: The data rows, in file order.
         letters: Column key → its spreadsheet letter (for error positions).
-        rows_read: Data rows read (blank rows not counted).
+        rows: The data rows that passed their checks, in file order; read once.
+        rows_read: Data rows read so far (blank rows not counted).
     """
 
-    rows: tuple[RowSpec, ...]
-    letters: Mapping[str, str]
-    rows_read: int
+    def __init__(self, letters: Mapping[str, str]) -> None:
+        self.letters = letters
+        self.rows: Iterator[RowSpec] = iter(())
+        self.rows_read = 0
 
     def column(self, key: str) -> str:
         """The letter of column *key*, or the key itself when the file lacks it."""
@@ -460,7 +460,10 @@ def read_table(
     allow_extra_columns: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Table:
-    """Check a table's rows; problems go to *issues* and their rows are left out.
+    """Find the header and map the columns; the rows are checked as ``Table.rows`` is read.
+
+    Problems go to *issues* and their rows are left out; the file is streamed, so
+    its rows are never all held at once.
 
     Args:
         rows: ``(row number, cells)`` from a format reader, title rows included.
@@ -476,10 +479,10 @@ def read_table(
         found = _find_header(stream)
     except FileProblem as exc:
         issues.problem(exc)
-        return Table((), {}, 0)
+        return Table({})
     if found is None:
         issues.add(1, "", "no_header")
-        return Table((), {}, 0)
+        return Table({})
     header_row, header = found
     index = _header_index(header_row, header, issues, allow_extra_columns=allow_extra_columns)
     missing = [
@@ -495,24 +498,39 @@ def read_table(
         )
         issues.add_text(header_row, "", "missing_column", text)
     if missing:
-        return Table((), {}, 0)
+        return Table({})
     reader = _RowReader(index, issues, limits, tz, inspection)
     width = max(index.values()) + 1
     header_width = len(header)
     while header_width > width and _is_blank(header[header_width - 1 :]):
         header_width -= 1
-    specs: list[RowSpec] = []
+    table = Table({key: column_letter(i) for key, i in index.items()})
+    table.rows = _checked_rows(stream, table, reader, header_width, limits, progress)
+    return table
+
+
+def _checked_rows(
+    stream: Iterator[tuple[int, list[Any]]],
+    table: Table,
+    reader: _RowReader,
+    header_width: int,
+    limits: FileLimits,
+    progress: Callable[[int], None] | None,
+) -> Iterator[RowSpec]:
+    """The data rows below the header that pass their checks (the others go to issues)."""
+    issues = reader.issues
     first_row: dict[str, int] = {}
     above: dict[str, str] = {}
-    count = 0
     try:
         for number, cells in stream:
             if _is_blank(cells):
                 continue
-            count += 1
+            table.rows_read += 1
+            count = table.rows_read
             if count > limits.max_rows:
                 issues.add(number, "", "too_many_rows", limit=limits.max_rows)
-                break
+                issues.stopped = True
+                return
             if progress is not None and count % 1000 == 0:
                 progress(count)
             if len(cells) < header_width or (
@@ -540,8 +558,6 @@ def read_table(
                 else:
                     first_row[spec.id] = number
             if issues.total == before and not issues.full:
-                specs.append(spec)
+                yield spec
     except FileProblem as exc:
         issues.problem(exc)
-    letters = {key: column_letter(i) for key, i in index.items()}
-    return Table(tuple(specs), letters, count)
