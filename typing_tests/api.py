@@ -10,9 +10,13 @@ import pendulum
 from rectflow import (
     Agenda,
     Event,
+    FileIssue,
+    FileLimits,
     Finding,
     Head,
+    ImportSummary,
     Ledger,
+    LedgerFileError,
     Measure,
     Owner,
     Policy,
@@ -81,3 +85,17 @@ def use_workflow(add: Event, start: Event) -> Finding:
 def use_calendar() -> dt.date:
     cal: WorkCalendar = china()
     return cal.add_workdays(dt.date(2024, 9, 27), 3)
+
+
+def use_files(ledger: Ledger) -> int:
+    summary: ImportSummary = ledger.import_file(
+        "台账.xlsx", actor="整改办", inspection="R1", limits=FileLimits(max_rows=10)
+    )
+    by_state: dict[str, int] = dict(summary.by_state)
+    try:
+        ledger.import_file("bad.csv", actor="整改办", dry_run=True)
+    except LedgerFileError as err:
+        issues: tuple[FileIssue, ...] = err.errors
+        del issues
+    del by_state
+    return ledger.export_file("out.yaml", as_of="2024-01-22")

@@ -16,6 +16,7 @@ under deadlines, sign-off, look-back (回头看) and spot-check rules::
 
 from __future__ import annotations
 
+from rectflow._io import FileIssue, FileLimits, ImportSummary
 from rectflow._ledger import Ledger, SpotCheckDraw
 from rectflow._model import (
     DONE_STATES,
@@ -43,6 +44,7 @@ from rectflow.exceptions import (
     InspectionNotFound,
     InvalidInput,
     LedgerCorrupted,
+    LedgerFileError,
     PolicyError,
     RectflowError,
     RuleViolation,
@@ -63,15 +65,19 @@ __all__ = [
     "Context",
     "DuplicateId",
     "Event",
+    "FileIssue",
+    "FileLimits",
     "Finding",
     "FindingNotFound",
     "Head",
+    "ImportSummary",
     "Inspection",
     "InspectionAgenda",
     "InspectionNotFound",
     "InvalidInput",
     "Ledger",
     "LedgerCorrupted",
+    "LedgerFileError",
     "Measure",
     "MemoryStore",
     "Owner",

@@ -300,6 +300,136 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "已安装的 holidays 包没有中国的官方节假日安排数据",
         "the installed holidays package has no official Chinese holiday data",
     ),
+    # ledger files: import and export (issue 7)
+    "file.errors": (
+        "{file}: 发现 {n} 处错误, 未写入任何内容",
+        "{file}: {n} error(s) found, nothing was written",
+    ),
+    "file.more_errors": ("(仅列出前 {n} 处错误)", "(only the first {n} errors are listed)"),
+    "file.unknown_format": (
+        "无法识别文件格式 {value!r}; 可用: csv, xlsx, yaml(也可用 format= 指定)",
+        "unknown file format {value!r}; use csv, xlsx or yaml (or pass format=)",
+    ),
+    "file.not_found": ("文件不存在或无法读取: {value}", "file not found or unreadable: {value}"),
+    "file.needs_xlsx": (
+        "读写 XLSX 需要安装 xlsx 扩展: pip install 'rectflow[xlsx]'",
+        "XLSX needs the 'xlsx' extra: pip install 'rectflow[xlsx]'",
+    ),
+    "file.empty_file": ("文件为空", "the file is empty"),
+    "file.encoding": (
+        "文件编码无法识别: 请另存为 UTF-8 或 GB18030 编码的 CSV",
+        "unrecognised encoding: save the CSV as UTF-8 or GB18030",
+    ),
+    "file.no_header": (
+        "找不到表头行(应含 编号、问题、整改时限、责任部门 等列)",
+        "no header row found (it should name columns like id, title, deadline, department)",
+    ),
+    "file.missing_column": ("缺少必填列「{name}」", "required column {name!r} is missing"),
+    "file.missing_inspection": (
+        "缺少必填列「巡察」; 加上该列, 或导入时指定巡察(--inspection R1)",
+        "required column 巡察 (inspection) is missing; add it or name one (--inspection R1)",
+    ),
+    "file.unknown_column": (
+        "未知的列 {value!r}; 删除该列, 或导入时允许多余的列(--allow-extra-columns)",
+        "unknown column {value!r}; remove it or allow extra columns (--allow-extra-columns)",
+    ),
+    "file.duplicate_column": ("列 {value!r} 重复出现", "column {value!r} appears twice"),
+    "file.ragged_row": (
+        "本行有 {found} 个单元格, 表头有 {expected} 列",
+        "this row has {found} cells but the header has {expected} columns",
+    ),
+    "file.required": ("「{name}」不能为空", "{name} must not be empty"),
+    "file.duplicate_id": (
+        "编号 {value!r} 在文件中重复(第 {first} 行已出现)",
+        "id {value!r} appears twice in the file (first on row {first})",
+    ),
+    "file.id_exists": ("编号 {value!r} 已在台账中", "id {value!r} is already on the ledger"),
+    "file.bad_date": (
+        "{value!r} 不是有效的日期(可写 2024-01-31、2024/1/31、2024年1月31日、2024.1.31, 或期限如 2个月)",
+        "{value!r} is not a valid date (write 2024-01-31, 2024/1/31, 2024年1月31日, 2024.1.31, or a period like 2个月)",
+    ),
+    "file.bad_time": (
+        "{value!r} 不是有效的时间(写成 2024-01-31T10:00:00+08:00, 或只写日期)",
+        "{value!r} is not a valid time (write 2024-01-31T10:00:00+08:00, or a date alone)",
+    ),
+    "file.naive_time": (
+        "时间 {value!r} 缺少时区; 写成 2024-01-31T10:00:00+08:00, 或只写日期",
+        "time {value!r} has no UTC offset; write 2024-01-31T10:00:00+08:00, or a date alone",
+    ),
+    "file.deadline_before_feedback": (
+        "整改时限 {value} 早于巡察 {inspection} 的反馈日期 {feedback}",
+        "deadline {value} is before the feedback day {feedback} of inspection {inspection}",
+    ),
+    "file.unknown_kind": (
+        "未知的整改类型 {value!r}; 可用: 立行立改、限期整改、长期坚持",
+        "unknown kind {value!r}; use 立行立改/immediate, 限期整改/deadline or 长期坚持/long_term",
+    ),
+    "file.unknown_state": (
+        "未知的状态 {value!r}; 可用: {known}",
+        "unknown state {value!r}; known: {known}",
+    ),
+    "file.unknown_inspection": (
+        "台账中没有巡察 {value!r}; 先添加该巡察, 或用 --inspection 指定",
+        "no inspection {value!r} on the ledger; add it first or pass --inspection",
+    ),
+    "file.inspection_mismatch": (
+        "本行的巡察 {value!r} 与指定的巡察 {expected!r} 不一致",
+        "this row's inspection {value!r} differs from the one given, {expected!r}",
+    ),
+    "file.long_term_kind": (
+        "整改时限为「长期」, 整改类型却是 {value!r}",
+        "deadline 长期 (long term) but kind {value!r}",
+    ),
+    "file.bad_value": ("无效的值 {value!r}", "invalid value {value!r}"),
+    "file.cell_too_long": (
+        "单元格有 {n} 个字符, 超过上限 {limit}",
+        "the cell holds {n} characters, over the limit of {limit}",
+    ),
+    "file.too_many_rows": (
+        "文件超过 {limit} 行的上限; 请拆分后分别导入",
+        "the file has more than {limit} rows; split it and import the parts",
+    ),
+    "file.formula": (
+        "单元格是公式 {value!r}; 台账只接受数值, 请把公式转换为值后再导入",
+        "the cell is a formula {value!r}; ledgers take values: paste it as values and import again",
+    ),
+    "file.bad_xlsx": (
+        "不是有效的 XLSX 文件(已损坏、被截断或不是 zip): {value}",
+        "not a valid XLSX file (damaged, truncated or not a zip): {value}",
+    ),
+    "file.xml_entities": (
+        "XLSX 中含有 XML 实体或 DTD 声明, 出于安全原因拒绝读取",
+        "the XLSX contains XML entities or a DTD, refused for safety",
+    ),
+    "file.yaml_syntax": ("YAML 语法错误: {value}", "YAML syntax error: {value}"),
+    "file.yaml_tag": (
+        "YAML 中含有不允许的标签 {value!r}(只接受普通数据)",
+        "YAML tag {value!r} is not allowed (plain data only)",
+    ),
+    "file.yaml_alias": (
+        "YAML 中不允许使用锚点和别名(&/*)",
+        "YAML anchors and aliases (&/*) are not allowed",
+    ),
+    "file.yaml_root": (
+        "YAML 文件的根应为映射(含 inspections 与 events), 实际为 {value}",
+        "the YAML root must be a mapping (with inspections and events), not {value}",
+    ),
+    "file.yaml_schema": ("{value}", "{value}"),
+    "file.finding_not_found": (
+        "事件所属的问题 {value!r} 尚未添加(add 事件应在前)",
+        "the event's finding {value!r} has not been added (its add event comes first)",
+    ),
+    "file.state_time": (
+        "状态为 {state} 的行不能填写销号时间",
+        "a row in state {state} cannot have a sign-off time",
+    ),
+    "file.unknown_event": ("未知的事件 {value!r}", "unknown event {value!r}"),
+    "file.version": (
+        "问题 {finding} 的事件版本应为 {expected}, 实际为 {value}",
+        "finding {finding}: event version should be {expected}, not {value}",
+    ),
+    "file.not_allowed": ("{value}", "{value}"),
+    "file.rule": ("{value}", "{value}"),
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import pathlib
 import random
 import re
 import secrets
@@ -16,6 +18,11 @@ import pendulum
 
 from rectflow import _codec
 from rectflow._i18n import LANGS, msg
+from rectflow._io.cells import FileLimits
+from rectflow._io.files import ImportSummary, file_format, read_tabular, read_yaml, write_table
+from rectflow._io.plan import Hooks, plan_events, plan_inspections, plan_rows
+from rectflow._io.table import Issues
+from rectflow._io.yamlfile import dump as dump_yaml
 from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy, policy_from_mapping, policy_to_mapping
 from rectflow._store.base import AgendaQuery, Head, Store
@@ -31,6 +38,7 @@ from rectflow.exceptions import (
     FindingNotFound,
     InspectionNotFound,
     InvalidInput,
+    LedgerFileError,
     PolicyError,
     RuleViolation,
     StorageError,
@@ -62,6 +70,10 @@ class SpotCheckDraw:
     as_of: dt.date
     population: tuple[str, ...]
     findings: tuple[str, ...]
+
+
+class _DryRun(Exception):
+    """Raised inside a dry-run import's transaction to roll it back."""
 
 
 def _recorded_policy(store: Store, asked: Policy | None, lang: str) -> Policy:
@@ -216,6 +228,26 @@ class Ledger:
             InvalidInput: For malformed arguments.
             DuplicateId: When the id exists.
         """
+        inspection = self._new_inspection(
+            inspection_id,
+            title=title,
+            feedback_at=feedback_at,
+            declared_findings=declared_findings,
+            at=at,
+        )
+        self.store.add_inspection(inspection)
+        return inspection
+
+    def _new_inspection(
+        self,
+        inspection_id: str,
+        *,
+        title: str,
+        feedback_at: dt.date | str,
+        declared_findings: int | None = None,
+        at: dt.datetime | str | None = None,
+    ) -> Inspection:
+        """``add_inspection``'s checks: the inspection to store, not stored yet."""
         self._require_text(inspection_id, "inspection_id")
         self._require_text(title, "title")
         feedback = parse_date(feedback_at, "feedback_at", self.lang)
@@ -233,9 +265,7 @@ class Ledger:
         self._not_in_future(when, inspection_id, "add_inspection")
         if self.store.get_inspection(inspection_id) is not None:
             raise DuplicateId(inspection_id, msg("duplicate_id", self.lang, id=inspection_id))
-        inspection = Inspection(inspection_id, title, feedback, declared_findings, when)
-        self.store.add_inspection(inspection)
-        return inspection
+        return Inspection(inspection_id, title, feedback, declared_findings, when)
 
     def inspection(self, inspection_id: str) -> Inspection:
         """The inspection with this id.
@@ -318,6 +348,50 @@ class Ledger:
             DuplicateId: When the id exists.
             RuleViolation: When *at* is before the feedback day or in the future.
         """
+        event, finding = self._new_finding(
+            finding_id,
+            inspection=inspection,
+            title=title,
+            kind=kind,
+            owner=owner,
+            deadline=deadline,
+            actor=actor,
+            aspect=aspect,
+            category=category,
+            measures=measures,
+            itemized=itemized,
+            at=at,
+        )
+        self._admit(event, None)
+        self._append(event, finding, 0)
+        return finding
+
+    def _new_finding(
+        self,
+        finding_id: str,
+        *,
+        inspection: str,
+        title: str,
+        kind: str,
+        owner: Owner,
+        deadline: dt.date | str | Period,
+        actor: str,
+        aspect: str = "",
+        category: str = "",
+        measures: Iterable[Measure] = (),
+        itemized: bool = True,
+        at: dt.datetime | str | None = None,
+        provenance: dict[str, Any] | None = None,
+        note: str | None = None,
+        evidence: Iterable[str] = (),
+        known: Inspection | None = None,
+    ) -> tuple[Event, Finding]:
+        """``add_finding``'s checks: the ``add`` event and the new finding, not stored yet.
+
+        *provenance* adds keys to the event's payload (imports record where the
+        finding came from); *note* and *evidence* go on the event; *known* is the
+        inspection when the caller has already looked it up.
+        """
         self._require_text(finding_id, "finding_id")
         self._require_text(title, "title")
         self._require_text(actor, "actor")
@@ -331,7 +405,9 @@ class Ledger:
         actor = normalize_name(actor)
         measures = tuple(measures)
         validate_definition(kind=kind, measures=measures, lang=self.lang)
-        insp = self.inspection(inspection)
+        insp = (
+            known if known is not None and known.id == inspection else self.inspection(inspection)
+        )
         when = self._at(at)
         due = self.resolve_deadline(deadline, insp)
         payload: dict[str, Any] = {
@@ -344,8 +420,11 @@ class Ledger:
             "deadline": due.isoformat(),
             "measures": [_codec.unstructure(m) for m in measures],
             "itemized": bool(itemized),
+            **(provenance or {}),
         }
-        event = Event(finding_id, "add", when, actor, payload=payload, version=1)
+        event = Event(
+            finding_id, "add", when, actor, note, tuple(evidence), payload=payload, version=1
+        )
         finding = self.workflow.create(event)
         day = local_date(when, self.policy.timezone)
         if day < insp.feedback_at:
@@ -364,9 +443,7 @@ class Ledger:
         self._not_in_future(when, finding_id, "add")
         if self.store.get(finding_id) is not None:
             raise DuplicateId(finding_id, msg("duplicate_id", self.lang, id=finding_id))
-        self._admit(event, None)
-        self._append(event, finding, 0)
-        return finding
+        return event, finding
 
     def get(self, finding_id: str) -> Finding:
         """The finding's current record.
@@ -741,3 +818,218 @@ class Ledger:
     def _require_text(self, value: object, field: str) -> None:
         if not isinstance(value, str) or not value.strip():
             raise InvalidInput(msg("empty", self.lang, field=field), field=field, value=value)
+
+    # -- ledger files: import and export (issue 7)
+
+    def import_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        actor: str,
+        format: str | None = None,  # noqa: A002 - the issue's name for it
+        inspection: str | None = None,
+        dry_run: bool = False,
+        allow_extra_columns: bool = False,
+        limits: FileLimits | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportSummary:
+        """Import a ledger file (整改台账): CSV, XLSX or YAML, all or nothing.
+
+        The whole file is read and checked first (columns, cells, dates, ids, the
+        workflow's rules for the history each row implies, the gate every write
+        passes), then everything is written in one transaction, or nothing is.
+        A row in a later state becomes explicit history: an ``add`` with
+        ``imported`` provenance by *actor*, then the events its state implies.
+
+        Args:
+            path: The file.
+            actor: Who imports (the actor of the ``add`` and implied events).
+            format: ``"csv"``, ``"xlsx"`` or ``"yaml"``; default: from the suffix.
+            inspection: The inspection of every row (for files without that column);
+                in a YAML file every finding must belong to it.
+            dry_run: Check everything, write nothing.
+            allow_extra_columns: Ignore unknown columns instead of refusing them.
+            limits: Row, cell and error limits (default :class:`~rectflow.FileLimits`).
+            progress: Called with the number of rows read so far (every 1000 rows).
+
+        Returns:
+            An :class:`~rectflow.ImportSummary`.
+
+        Raises:
+            LedgerFileError: The file does not import; ``.errors`` lists every problem.
+            InvalidInput: An unknown format or a missing file.
+            InspectionNotFound: *inspection* is not on the ledger.
+        """
+        file = pathlib.Path(path)
+        fmt = file_format(file, format)
+        if fmt is None:
+            raise InvalidInput(
+                msg("file.unknown_format", self.lang, value=format or file.suffix),
+                field="format",
+                value=format,
+            )
+        if not file.is_file():
+            raise InvalidInput(msg("file.not_found", self.lang, value=file), field="path")
+        self._require_text(actor, "actor")
+        if inspection is not None and fmt != "yaml":  # a YAML file may bring it along
+            self.inspection(inspection)
+        limits = limits or FileLimits()
+        issues = Issues(str(file), self.lang, limits.max_errors)
+        inspections: dict[str, Inspection | None] = {}
+
+        def known(inspection_id: str) -> Inspection | None:
+            if inspection_id not in inspections:
+                inspections[inspection_id] = self.store.get_inspection(inspection_id)
+            return inspections[inspection_id]
+
+        hooks = Hooks(
+            workflow=self.workflow,
+            inspection=known,
+            exists=lambda finding_id: self.store.get(finding_id) is not None,
+            new_finding=self._new_finding,
+            new_inspection=self._new_inspection,
+            resolve_deadline=self.resolve_deadline,
+            admit=self._admit,
+            now=self.now(),
+            actor=normalize_name(actor),
+        )
+        created: list[Inspection] = []
+        try:
+            with self.store.transaction():  # ids checked and written under one lock
+                if fmt == "yaml":
+                    data = read_yaml(file, issues)
+                    created = plan_inspections(data, issues, hooks)
+                    for new in created:  # staged: events refer to them; undone on error
+                        self.store.add_inspection(new)
+                        inspections[new.id] = new
+                    items = plan_events(
+                        data, issues, hooks, max_rows=limits.max_rows, inspection=inspection
+                    )
+                    rows_read = len(data.get("events") or ())
+                else:
+                    table = read_tabular(
+                        file,
+                        fmt,
+                        issues,
+                        limits=limits,
+                        tz=self.policy.timezone,
+                        inspection=inspection,
+                        allow_extra_columns=allow_extra_columns,
+                        progress=progress,
+                    )
+                    items = plan_rows(table, issues, hooks, file.name)
+                    rows_read = table.rows_read
+                if issues:
+                    raise self._file_error(issues)
+                if dry_run:
+                    raise _DryRun  # noqa: TRY301 - undo the staged inspections
+                if items:
+                    self.store.append_many(items)
+        except _DryRun:
+            pass
+        last = {event.finding_id: finding for event, finding, _ in items}
+        by_state: dict[str, int] = {}
+        for finding in last.values():
+            by_state[finding.state] = by_state.get(finding.state, 0) + 1
+        return ImportSummary(
+            file=str(file),
+            format=fmt,
+            rows_read=rows_read,
+            findings_added=sum(1 for event, _, _ in items if event.name == "add"),
+            events_added=len(items),
+            inspections_added=len(created),
+            by_state={s: by_state[s] for s in STATES if s in by_state},
+            dry_run=dry_run,
+        )
+
+    def export_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        format: str | None = None,  # noqa: A002 - the issue's name for it
+        as_of: dt.date | dt.datetime | str | None = None,
+        inspection: str | None = None,
+    ) -> int:
+        """Write the ledger to a file: CSV (UTF-8 with BOM), XLSX or YAML.
+
+        CSV and XLSX hold the table (整改台账: one row per finding, Chinese
+        headers, every text cell escaped against formula injection); YAML holds
+        the inspections and every event in chain order, so importing it into an
+        empty ledger gives the same events and the same head. The file is
+        written beside *path* and moved into place when complete.
+
+        Args:
+            path: The file to write (replaced if it exists).
+            format: ``"csv"``, ``"xlsx"`` or ``"yaml"``; default: from the suffix.
+            as_of: The ledger as it stood then (a day means its end); default: now.
+            inspection: Only this inspection.
+
+        Returns:
+            The number of rows (CSV, XLSX) or events (YAML) written.
+        """
+        file = pathlib.Path(path)
+        fmt = file_format(file, format)
+        if fmt is None:
+            raise InvalidInput(
+                msg("file.unknown_format", self.lang, value=format or file.suffix),
+                field="format",
+                value=format,
+            )
+        if inspection is not None:
+            self.inspection(inspection)
+        cutoff = None if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
+        partial = file.with_name(f".{file.name}.partial")
+        try:
+            if fmt == "yaml":
+                count = self._export_yaml(partial, cutoff, inspection)
+            else:
+                count = write_table(partial, fmt, self._export_rows(cutoff, inspection))
+            partial.replace(file)
+        finally:
+            partial.unlink(missing_ok=True)
+        return count
+
+    def _export_rows(
+        self, cutoff: dt.datetime | None, inspection: str | None
+    ) -> Iterator[tuple[Finding, tuple[Event, ...]]]:
+        if cutoff is None:
+            for finding in self.store.findings(inspection):
+                yield finding, self.store.history(finding.id)
+            return
+        for finding in self._as_of(cutoff, inspection):
+            yield finding, tuple(e for e in self.store.history(finding.id) if e.at <= cutoff)
+
+    def _export_yaml(
+        self, file: pathlib.Path, cutoff: dt.datetime | None, inspection: str | None
+    ) -> int:
+        with self.store.transaction():  # one snapshot
+            head = self.store.head()
+            inspections = [
+                i
+                for i in self.inspections()
+                if (inspection is None or i.id == inspection)
+                and (cutoff is None or i.created_at is None or i.created_at <= cutoff)
+            ]
+            ids = None if inspection is None else {f.id for f in self.store.findings(inspection)}
+            events = [
+                entry.event
+                for entry in self.store.chain()
+                if (cutoff is None or entry.event.at <= cutoff)
+                and (ids is None or entry.event.finding_id in ids)
+            ]
+        meta: dict[str, Any] = {"policy": self.policy.name}
+        if cutoff is None and inspection is None:
+            meta["head"] = {"count": head.count, "hash": head.hash}
+        dump_yaml(file, inspections, events, meta)
+        return len(events)
+
+    def _file_error(self, issues: Issues) -> LedgerFileError:
+        lines = [msg("file.errors", self.lang, file=issues.file, n=issues.total)]
+        errors = issues.sorted()
+        lines.extend(str(issue) for issue in errors[:20])
+        if issues.total > 20:
+            lines.append("…")
+        truncated = issues.stopped or issues.total > len(errors)
+        if truncated:
+            lines.append(msg("file.more_errors", self.lang, n=len(errors)))
+        return LedgerFileError(issues.file, errors, "\n".join(lines), truncated=truncated)

@@ -283,6 +283,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="event argument, e.g. next_checkpoint=2024-03-01, deadline=…, seed=…",
     )
+    _file_commands(sub, common)
     return p
 
 
@@ -736,10 +737,160 @@ def _main(argv: Sequence[str] | None) -> int:
             return _cmd_add(args)
         if args.command == "diagram":
             return _cmd_diagram(args)
+        if args.command in ("import", "export"):
+            return _cmd_file(args)
     except (RectflowError, _UsageError) as exc:
         _error(args, exc)
         return 2
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+# -- ledger files: import and export (issue 7)
+
+_FILE_T = {
+    "imported": (
+        (
+            "已导入 {file}: 读取 {rows} 行, 新增问题 {findings} 个、事件 {events} 条、"
+            "巡察 {inspections} 个"
+        ),
+        (
+            "imported {file}: {rows} rows read, {findings} findings, {events} events, "
+            "{inspections} inspections added"
+        ),
+    ),
+    "dry_run": (
+        (
+            "试导入 {file}: 读取 {rows} 行, 无错误; 将新增问题 {findings} 个、"
+            "事件 {events} 条(未写入)"
+        ),
+        (
+            "dry run of {file}: {rows} rows read, no errors; would add {findings} findings, "
+            "{events} events (nothing written)"
+        ),
+    ),
+    "events": ("条事件", "events"),
+    "rows": ("行", "rows"),
+    "exported": ("已导出 {file}: {count} {unit}", "exported {file}: {count} {unit}"),
+}
+
+
+def _file_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    i = sub.add_parser(
+        "import", parents=[common], help="import a ledger file (CSV, XLSX, YAML), all or nothing"
+    )
+    i.add_argument("file")
+    i.add_argument("--format", choices=("csv", "xlsx", "yaml"), help="default: from the suffix")
+    i.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    i.add_argument("--inspection", help="the inspection of every row (files without 巡察)")
+    i.add_argument("--allow-extra-columns", action="store_true", help="ignore unknown columns")
+    i.add_argument(
+        "--actor",
+        default=os.environ.get("RECTFLOW_ACTOR"),
+        help="who imports (default: $RECTFLOW_ACTOR, else your login name)",
+    )
+    e = sub.add_parser("export", parents=[common], help="write the ledger to CSV, XLSX or YAML")
+    e.add_argument("file")
+    e.add_argument("--format", choices=("csv", "xlsx", "yaml"), help="default: from the suffix")
+    e.add_argument("--as-of", help="the ledger as it stood on a day YYYY-MM-DD")
+    e.add_argument("--inspection", help="only this inspection")
+
+
+def _progress_bar(args: argparse.Namespace) -> tuple[Any, Any]:
+    """A progress callback showing a bar on a terminal once a file passes 2000 rows."""
+    if args.json or not sys.stderr.isatty():
+        return None, None
+    try:
+        from tqdm import tqdm  # noqa: PLC0415 - optional (the cli extra)
+    except ImportError:  # pragma: no cover - depends on the install
+        return None, None
+    state: dict[str, Any] = {}
+
+    def update(rows: int) -> None:
+        if rows < 2000:
+            return
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(unit=" rows", file=sys.stderr, leave=False)
+        bar.update(rows - bar.n)
+
+    def close() -> None:
+        if "bar" in state:
+            state["bar"].close()
+
+    return update, close
+
+
+def _cmd_file(args: argparse.Namespace) -> int:
+    from rectflow._io.table import FileIssue  # noqa: PLC0415
+    from rectflow.exceptions import LedgerFileError  # noqa: PLC0415
+
+    lang = args.lang
+    if args.command == "export":
+        with _open(args) as ledger:
+            count = ledger.export_file(
+                args.file, format=args.format, as_of=args.as_of, inspection=args.inspection
+            )
+        yaml_out = (args.format or Path(args.file).suffix.lstrip(".")).startswith("y")
+        unit = (
+            ("条事件" if lang == "zh" else "events")
+            if yaml_out
+            else ("行" if lang == "zh" else "rows")
+        )
+        _out(
+            args,
+            {"file": args.file, "count": count},
+            _FILE_T["exported"][lang == "en"].format(file=args.file, count=count, unit=unit),
+        )
+        return 0
+    import getpass  # noqa: PLC0415
+
+    actor = args.actor or getpass.getuser()
+    update, close = _progress_bar(args)
+    try:
+        with _open(args, create=True) as ledger:
+            summary = ledger.import_file(
+                args.file,
+                actor=actor,
+                format=args.format,
+                inspection=args.inspection,
+                dry_run=args.dry_run,
+                allow_extra_columns=args.allow_extra_columns,
+                progress=update,
+            )
+    except LedgerFileError as exc:
+        errors: list[FileIssue] = list(exc.errors)
+        if args.json:
+            data = {
+                "error": "LedgerFileError",
+                "message": exc.message.splitlines()[0],
+                "truncated": exc.truncated,
+                "errors": [
+                    {"row": e.row, "column": e.column, "code": e.code, "message": e.message}
+                    for e in errors
+                ],
+            }
+            print(json.dumps(data, ensure_ascii=False, indent=2), file=sys.stderr)
+        else:
+            for issue in errors:
+                print(issue, file=sys.stderr)
+            print(f"rectflow: {exc.message.splitlines()[0]}", file=sys.stderr)
+        return 2
+    finally:
+        if close is not None:
+            close()
+    key = "dry_run" if summary.dry_run else "imported"
+    _out(
+        args,
+        summary.to_dict(),
+        _FILE_T[key][lang == "en"].format(
+            file=args.file,
+            rows=summary.rows_read,
+            findings=summary.findings_added,
+            events=summary.events_added,
+            inspections=summary.inspections_added,
+        ),
+    )
+    return 0
 
 
 def _error(args: argparse.Namespace, exc: Exception) -> None:

@@ -6,7 +6,8 @@ not know rectflow::
 
     RectflowError
     ├── InvalidInput (ValueError)            bad time, unknown event, state, kind …
-    │   └── PolicyError                      a policy file that does not validate
+    │   ├── PolicyError                      a policy file that does not validate
+    │   └── LedgerFileError                  a ledger file (CSV/XLSX/YAML) that does not import
     ├── FindingNotFound (KeyError)           no finding with that id
     ├── InspectionNotFound (KeyError)        no inspection with that id
     ├── DuplicateId (ValueError)             an id that is already on the ledger
@@ -32,6 +33,7 @@ __all__ = [
     "InspectionNotFound",
     "InvalidInput",
     "LedgerCorrupted",
+    "LedgerFileError",
     "PolicyError",
     "RectflowError",
     "RuleViolation",
@@ -229,3 +231,25 @@ class LedgerCorrupted(StorageError):
     def __init__(self, message: str, problems: tuple[Any, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+# -- ledger files (issue 7)
+
+
+class LedgerFileError(InvalidInput):
+    """A ledger file that cannot be imported; nothing was written.
+
+    Attributes:
+        path: The file.
+        errors: Every problem found (up to the limit), in file order: each a
+            :class:`rectflow.FileIssue` with ``.row``, ``.column``, ``.code``, ``.message``.
+        truncated: True when more problems were found than are listed.
+    """
+
+    def __init__(
+        self, path: str, errors: tuple[Any, ...], message: str, *, truncated: bool = False
+    ) -> None:
+        super().__init__(message, field="file", value=path)
+        self.path = path
+        self.errors = errors
+        self.truncated = truncated

@@ -1,0 +1,535 @@
+"""Turning checked rows and YAML entries into the events an import writes.
+
+Nothing here writes. The ledger lends what needs it (:class:`Hooks`): the
+checks of ``add_inspection`` and ``add_finding``, the workflow, the gate every
+write passes (``admit``) and the clock. A row in a later state becomes its
+history explicitly: an ``add`` with ``imported`` provenance by the importing
+actor, then the events the row implies, each through ``Workflow.apply`` like
+any ``fire``. A problem is recorded against the row and column it comes from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import attrs
+
+from rectflow import _codec
+from rectflow._io.table import Issues, RowSpec, Table
+from rectflow._model import Event, Finding, Inspection, Measure, Owner
+from rectflow._time import local_date, parse_date, parse_time
+from rectflow._workflow import Workflow
+from rectflow.exceptions import (
+    DuplicateId,
+    InspectionNotFound,
+    InvalidInput,
+    RectflowError,
+    RuleViolation,
+    TransitionNotAllowed,
+)
+
+FORMAT: Final = "rectflow-ledger"
+
+Item = tuple[Event, Finding, int]
+"""What ``Store.append_many`` takes: the event, the row after it, the version before."""
+
+_STEPS: Final[Mapping[str, tuple[str, ...]]] = {
+    "assigned": (),
+    "in_progress": ("start",),
+    "staged_result": ("start", "stage"),
+    "pending_signoff": ("start", "measures", "submit"),
+    "completed": ("start", "measures", "submit", "sign_off"),
+    "rechecked": ("start", "measures", "submit", "sign_off", "recheck"),
+    "cancelled": ("cancel",),
+}
+"""The events a row's state implies after ``add``."""
+
+STATE_EVENTS: Final[Mapping[str, frozenset[str]]] = {
+    "assigned": frozenset({"add"}),
+    "in_progress": frozenset({"start", "reject", "rebound"}),
+    "staged_result": frozenset({"stage"}),
+    "pending_signoff": frozenset({"submit"}),
+    "completed": frozenset({"submit"}),
+    "rechecked": frozenset({"recheck"}),
+    "cancelled": frozenset({"cancel"}),
+}
+"""The event whose note and evidence a row's 整改进展 and 佐证材料 are, per state."""
+
+_RULE_COLUMNS: Final[Mapping[str, str]] = {
+    "evidence_required": "evidence",
+    "note_required": "progress",
+    "reason_required": "progress",
+    "checkpoint_required": "next_checkpoint",
+    "checkpoint_after_event": "next_checkpoint",
+    "checkpoint_within_interval": "next_checkpoint",
+    "measures_done": "measures",
+    "signer_not_submitter": "signed_off_by",
+    "signer_not_responsible": "signed_off_by",
+    "look_back_wait": "state_at",
+    "rechecker_not_submitter": "submitted_by",
+    "canceller_not_responsible": "person",
+}
+_EVENT_COLUMNS: Final[Mapping[str, str]] = {
+    "add": "id",
+    "start": "state",
+    "stage": "progress",
+    "submit": "submitted_by",
+    "sign_off": "signed_off_by",
+    "recheck": "state_at",
+    "cancel": "progress",
+    "record_measure": "measures",
+}
+
+
+@attrs.frozen
+class Hooks:
+    """What the ledger lends an import plan.
+
+    Attributes:
+        workflow: The ledger's workflow.
+        inspection: The inspection with an id, on the ledger or created by the file.
+        exists: Whether a finding id is on the ledger.
+        new_finding: ``add_finding``'s checks; returns the ``add`` event and the
+            new finding without writing.
+        new_inspection: ``add_inspection``'s checks; returns the inspection without writing.
+        resolve_deadline: A deadline (a day or a period's text) for an inspection.
+        admit: The gate every write passes (roles), after the workflow's rules.
+        now: The ledger clock's time at the import.
+        actor: Who imports.
+    """
+
+    workflow: Workflow
+    inspection: Callable[[str], Inspection | None]
+    exists: Callable[[str], bool]
+    new_finding: Callable[..., tuple[Event, Finding]]
+    new_inspection: Callable[..., Inspection]
+    resolve_deadline: Callable[[object, Inspection], dt.date]
+    admit: Callable[[Event, Finding | None], None]
+    now: dt.datetime
+    actor: str
+
+
+class _Refused(Exception):
+    def __init__(self, column: str, code: str, **fields: Any) -> None:
+        super().__init__(code)
+        self.column = column
+        self.code = code
+        self.fields = fields
+
+
+_YAML_KEYS: Final[Mapping[str, str]] = {
+    "evidence": "evidence",
+    "progress": "note",
+    "next_checkpoint": "payload",
+    "measures": "payload",
+    "signed_off_by": "actor",
+    "submitted_by": "actor",
+    "person": "actor",
+    "state_at": "at",
+    "signed_off_at": "at",
+    "state": "name",
+    "id": "finding_id",
+    "inspection": "payload",
+}
+"""A table column's counterpart in a YAML event."""
+
+
+def _refusal(exc: RectflowError, event: str, prefix: str = "") -> _Refused:
+    """An error raised while checking *event*, placed at its column (YAML: its key)."""
+    column, code = _explain(exc, event)
+    if prefix:
+        column = prefix + _YAML_KEYS.get(column, "payload")
+    if isinstance(exc, DuplicateId):
+        return _Refused(column, code, value=exc.id)
+    if isinstance(exc, InspectionNotFound):
+        return _Refused(column, code, value=exc.inspection_id)
+    return _Refused(column, code, value=str(exc))
+
+
+def _explain(exc: RectflowError, event: str) -> tuple[str, str]:
+    """The column key and code of an error raised while applying *event*."""
+    if isinstance(exc, RuleViolation):
+        column = _RULE_COLUMNS.get(exc.rule)
+        if column is None and exc.rule in ("time_order", "not_in_future", "before_feedback"):
+            column = "signed_off_at" if event in ("add", "start", "submit", "sign_off") else ""
+            column = column or "state_at"
+        return column or _EVENT_COLUMNS.get(event, ""), f"rule.{exc.rule}"
+    if isinstance(exc, TransitionNotAllowed):
+        return "state", "not_allowed"
+    if isinstance(exc, DuplicateId):
+        return "id", "id_exists"
+    if isinstance(exc, InspectionNotFound):
+        return "inspection", "unknown_inspection"
+    column = _EVENT_COLUMNS.get(event, "")
+    if isinstance(exc, InvalidInput):
+        field = getattr(exc, "field", None) or ""
+        return (field if field in _RULE_COLUMNS.values() else column), "bad_value"
+    # another gate's refusal (e.g. roles: PermissionDenied → permission_denied)
+    return column, re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+
+
+class _RowPlan:
+    """The events of one row."""
+
+    def __init__(self, spec: RowSpec, hooks: Hooks, source: str) -> None:
+        self.spec = spec
+        self.hooks = hooks
+        self.source = source
+        self.items: list[Item] = []
+        self.finding: Finding | None = None
+
+    def times(self) -> tuple[dt.datetime, dt.datetime]:
+        """When the history up to sign-off happens, and when the last event does.
+
+        A completed row happens at its 销号时间; a rechecked one is signed off then
+        and rechecked at its 状态时间; any other row reaches its state at its
+        状态时间. Without them: the time of the import.
+        """
+        spec, now = self.spec, self.hooks.now
+        if spec.signed_off_at is not None and spec.state not in ("completed", "rechecked"):
+            raise _Refused("signed_off_at", "state_time", state=spec.state)
+        if spec.state == "completed":
+            at = spec.signed_off_at or spec.state_at or now
+            return at, at
+        last = spec.state_at or now
+        return (spec.signed_off_at or last), last
+
+    def deadline(self, inspection: Inspection) -> dt.date:
+        spec, hooks = self.spec, self.hooks
+        if isinstance(spec.deadline, dt.date):
+            if spec.deadline < inspection.feedback_at:
+                raise _Refused(
+                    "deadline",
+                    "deadline_before_feedback",
+                    value=spec.deadline,
+                    inspection=inspection.id,
+                    feedback=inspection.feedback_at,
+                )
+            return spec.deadline
+        if spec.deadline == "long_term":
+            return hooks.workflow.policy.report_period.after(
+                inspection.feedback_at, hooks.workflow.calendar
+            )
+        try:
+            return hooks.resolve_deadline(spec.deadline, inspection)
+        except InvalidInput:
+            raise _Refused("deadline", "bad_date", value=spec.deadline) from None
+
+    def fire(self, name: str, at: dt.datetime, actor: str, **fields: Any) -> None:
+        assert self.finding is not None  # noqa: S101 - add comes first
+        before = self.finding
+        event = Event(before.id, name, at, actor, **fields)
+        try:
+            after = self.hooks.workflow.apply(before, event, now=self.hooks.now)
+            stored = attrs.evolve(event, version=after.version)
+            self.hooks.admit(stored, before)
+        except RectflowError as exc:
+            raise _refusal(exc, name) from exc
+        self.items.append((stored, after, before.version))
+        self.finding = after
+
+    def build(self) -> list[Item]:
+        spec, hooks = self.spec, self.hooks
+        inspection = hooks.inspection(spec.inspection)
+        if inspection is None:
+            raise _Refused("inspection", "unknown_inspection", value=spec.inspection)
+        due = self.deadline(inspection)
+        first, last = self.times()
+        steps = _STEPS[spec.state]
+        defining = STATE_EVENTS[spec.state]
+        carried = {"note": spec.progress or None, "evidence": spec.evidence}
+        try:
+            event, finding = hooks.new_finding(
+                spec.id,
+                inspection=inspection.id,
+                title=spec.title,
+                kind=spec.kind,
+                owner=Owner(spec.leader, spec.department, spec.person),
+                deadline=due,
+                actor=hooks.actor,
+                aspect=spec.aspect,
+                category=spec.category,
+                measures=[
+                    Measure(f"{spec.id}-{i}", text, kind="one_off")
+                    for i, text in enumerate(spec.measures, 1)
+                ],
+                itemized=spec.itemized,
+                at=first,
+                provenance={"provenance": "imported", "source": self.source},
+                known=inspection,
+                **(carried if "add" in defining else {}),
+            )
+            hooks.admit(event, None)
+        except RectflowError as exc:
+            raise _refusal(exc, "add") from exc
+        self.items.append((event, finding, 0))
+        self.finding = finding
+        actor = hooks.actor
+        for step in steps:
+            here = last if step == "recheck" else first
+            own = carried if step in defining and step != "cancel" else {}
+            if step == "measures":
+                for m in finding.measures:
+                    self.fire("record_measure", here, actor, payload={"measure": m.id})
+            elif step == "stage":
+                day = local_date(here, hooks.workflow.policy.timezone)
+                checkpoint = (
+                    spec.next_checkpoint
+                    or hooks.workflow.policy.checkpoint_interval.after(day, hooks.workflow.calendar)
+                )
+                self.fire(
+                    "stage", here, actor, payload={"next_checkpoint": checkpoint.isoformat()}, **own
+                )
+            elif step == "submit":
+                if not spec.submitted_by:
+                    raise _Refused("submitted_by", "required", name="提交人/submitted_by")
+                self.fire(
+                    "submit",
+                    here,
+                    spec.submitted_by,
+                    note=spec.progress or None,
+                    evidence=spec.evidence,
+                )
+            elif step == "sign_off":
+                if not spec.signed_off_by:
+                    raise _Refused("signed_off_by", "required", name="销号人/signed_off_by")
+                self.fire("sign_off", here, spec.signed_off_by)
+            elif step == "cancel":
+                self.fire(
+                    "cancel",
+                    here,
+                    actor,
+                    payload={"reason": spec.progress},
+                    evidence=spec.evidence,
+                )
+            else:
+                self.fire(step, here, actor, **own)
+        return self.items
+
+
+def plan_rows(table: Table, issues: Issues, hooks: Hooks, source: str) -> list[Item]:
+    """The events of every row of *table*; problems go to *issues* (then the list is moot)."""
+    items: list[Item] = []
+    for spec in table.rows:
+        try:
+            items.extend(_RowPlan(spec, hooks, f"{source}:{spec.row}").build())
+        except _Refused as exc:  # noqa: PERF203 - one refusal per bad row
+            issues.add(spec.row, table.column(exc.column), exc.code, **exc.fields)
+            if issues.full:
+                issues.stopped = True
+                break
+    return items
+
+
+# ---------------------------------------------------------------- YAML
+
+
+_EVENT_KEYS: Final = frozenset(
+    {"finding_id", "name", "at", "actor", "note", "evidence", "payload", "version"}
+)
+_ADD_KEYS: Final = frozenset(
+    {
+        "inspection",
+        "aspect",
+        "category",
+        "title",
+        "kind",
+        "owner",
+        "deadline",
+        "measures",
+        "itemized",
+    }
+)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-native data (dates YAML typed are turned back into ISO text)."""
+    if isinstance(value, dt.datetime):
+        return parse_time(value).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise InvalidInput(f"unsupported value {value!r}", value=value)
+
+
+def _entry(
+    raw: object, where: str, keys: frozenset[str], required: tuple[str, ...]
+) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _Refused(where, "yaml_schema", value=f"{where}: expected a mapping")
+    extra = set(map(str, raw)) - keys
+    if extra:
+        raise _Refused(f"{where}.{min(extra)}", "yaml_schema", value=f"unknown key {min(extra)!r}")
+    for key in required:
+        if raw.get(key) in (None, ""):
+            raise _Refused(f"{where}.{key}", "yaml_schema", value=f"{key} is required")
+    return raw
+
+
+def plan_inspections(data: Mapping[str, Any], issues: Issues, hooks: Hooks) -> list[Inspection]:
+    """The inspections a YAML ledger file creates (each through ``add_inspection``'s checks)."""
+    extra = set(map(str, data)) - {"format", "version", "policy", "head", "inspections", "events"}
+    if extra:
+        issues.add(0, min(extra), "yaml_schema", value=f"unknown key {min(extra)!r}")
+    if data.get("format", FORMAT) != FORMAT or data.get("version", 1) != 1:
+        issues.add(0, "version", "yaml_schema", value="not a rectflow-ledger file of version 1")
+    created: dict[str, Inspection] = {}
+    keys = frozenset({"id", "title", "feedback_at", "declared_findings", "created_at"})
+    for n, raw in enumerate(_list(data, "inspections", issues), 1):
+        try:
+            entry = _entry(raw, "inspections", keys, ("id", "title", "feedback_at"))
+            created_at = entry.get("created_at")
+            found = hooks.new_inspection(
+                str(entry["id"]),
+                title=entry["title"],
+                feedback_at=_plain(entry["feedback_at"]),
+                declared_findings=entry.get("declared_findings"),
+                at=None if created_at is None else _plain(created_at),
+            )
+            if found.id in created:
+                raise _Refused(  # noqa: TRY301
+                    "inspections.id", "duplicate_id", value=found.id, first="?"
+                )
+            created[found.id] = found
+        except _Refused as exc:  # noqa: PERF203
+            issues.add(n, exc.column, exc.code, **exc.fields)
+        except RectflowError as exc:
+            column = f"inspections.{getattr(exc, 'field', None) or 'id'}"
+            if isinstance(exc, DuplicateId):
+                issues.add(n, column, "id_exists", value=exc.id)
+            else:
+                issues.add(n, column, "bad_value", value=str(exc))
+    return list(created.values())
+
+
+def plan_events(
+    data: Mapping[str, Any],
+    issues: Issues,
+    hooks: Hooks,
+    *,
+    max_rows: int,
+    inspection: str | None = None,
+) -> list[Item]:
+    """The events to append from a YAML ledger file (its inspections already staged).
+
+    Events are applied in file order (the exporter writes chain order), each
+    checked by the workflow like a ``fire``; their times, actors and versions
+    are kept, so a whole ledger re-imported into an empty one has the same head.
+    The later events of a finding whose ``add`` was refused are not reported again.
+    """
+    current: dict[str, Finding] = {}
+    refused: set[str] = set()
+    items: list[Item] = []
+    events = _list(data, "events", issues)
+    if len(events) > max_rows:
+        issues.add(max_rows + 1, "events", "too_many_rows", limit=max_rows)
+        return []
+    for n, raw in enumerate(events, 1):
+        try:
+            entry = _entry(raw, "events", _EVENT_KEYS, ("finding_id", "name", "at", "actor"))
+            if str(entry["finding_id"]) in refused:
+                continue
+            items.append(_yaml_event(entry, current, hooks, inspection))
+        except _Refused as exc:
+            issues.add(n, exc.column, exc.code, **exc.fields)
+            if isinstance(raw, dict):
+                refused.add(str(raw.get("finding_id")))
+            if issues.full:
+                issues.stopped = True
+                break
+    return items
+
+
+def _list(data: Mapping[str, Any], key: str, issues: Issues) -> list[Any]:
+    value = data.get(key, [])
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        issues.add(0, key, "yaml_schema", value=f"{key}: expected a list")
+        return []
+    return value
+
+
+def _yaml_event(
+    entry: dict[str, Any],
+    current: dict[str, Finding],
+    hooks: Hooks,
+    only: str | None,
+) -> Item:
+    fid, name = str(entry["finding_id"]), str(entry["name"])
+    try:
+        at = parse_time(entry["at"], "at")
+        payload = _plain(entry.get("payload") or {})
+        evidence = entry.get("evidence") or []
+        if not isinstance(payload, dict) or not isinstance(evidence, list):
+            raise InvalidInput("payload must be a mapping and evidence a list")  # noqa: TRY301
+        note = entry.get("note")
+        version = entry.get("version")
+    except InvalidInput as exc:
+        column = "events.at" if getattr(exc, "field", None) == "at" else "events.payload"
+        code = "naive_time" if "naive" in str(exc) or "缺少时区" in str(exc) else "bad_value"
+        raise _Refused(
+            column, code, value=entry.get("at") if column == "events.at" else str(exc)
+        ) from None
+    before = current.get(fid)
+    expected = 1 if before is None else before.version + 1
+    if not isinstance(version, int) or isinstance(version, bool) or version != expected:
+        raise _Refused("events.version", "version", finding=fid, expected=expected, value=version)
+    if name == "add":
+        if before is not None or hooks.exists(fid):
+            raise _Refused("events.finding_id", "id_exists", value=fid)
+        insp = hooks.inspection(str(payload.get("inspection")))
+        if insp is None:
+            raise _Refused("events.payload", "unknown_inspection", value=payload.get("inspection"))
+        if only is not None and insp.id != only:
+            raise _Refused("events.payload", "inspection_mismatch", value=insp.id, expected=only)
+        try:
+            event, finding = hooks.new_finding(
+                fid,
+                inspection=insp.id,
+                title=payload.get("title"),
+                kind=payload.get("kind"),
+                owner=_codec.owner_from(payload.get("owner") or {}),
+                deadline=parse_date(payload.get("deadline"), "deadline"),
+                actor=entry["actor"],
+                aspect=payload.get("aspect", ""),
+                category=payload.get("category", ""),
+                measures=[_codec.measure_from(m) for m in payload.get("measures") or []],
+                itemized=payload.get("itemized", True),
+                at=at,
+                provenance={k: v for k, v in payload.items() if k not in _ADD_KEYS},
+                known=insp,
+                note=note,
+                evidence=evidence,
+            )
+            hooks.admit(event, None)
+        except RectflowError as exc:
+            raise _refusal(exc, "add", "events.") from exc
+        except (TypeError, ValueError, KeyError) as exc:
+            raise _Refused("events.payload", "bad_value", value=str(exc)) from exc
+        if dict(event.payload) != payload:
+            raise _Refused("events.payload", "yaml_schema", value="add payload is not canonical")
+        current[fid] = finding
+        return event, finding, 0
+    if before is None:
+        if hooks.exists(fid):
+            raise _Refused("events.finding_id", "id_exists", value=fid)
+        raise _Refused("events.finding_id", "finding_not_found", value=fid)
+    if name not in hooks.workflow.rules:
+        raise _Refused("events.name", "unknown_event", value=name)
+    event = Event(fid, name, at, str(entry["actor"]), note, tuple(evidence), payload, version)
+    try:
+        after = hooks.workflow.apply(before, event, now=hooks.now)
+        hooks.admit(event, before)
+    except RectflowError as exc:
+        raise _refusal(exc, name, "events.") from exc
+    current[fid] = after
+    return event, after, before.version

@@ -1,0 +1,563 @@
+"""Reading a ledger table (CSV or XLSX rows) into checked row records.
+
+The format readers (:mod:`rectflow._io.csvfile`, :mod:`rectflow._io.xlsxfile`)
+yield raw rows; :func:`read_table` finds the header below any title rows, maps
+the columns, fills 方面/类别 down, skips blank rows and checks every cell,
+collecting every problem (up to the limit) rather than stopping at the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Final
+
+import attrs
+import pendulum
+
+from rectflow._i18n import has, msg
+from rectflow._io.cells import (
+    COLUMNS,
+    FILLED_DOWN,
+    HEADERS,
+    LONG_TERM_WORDS,
+    REQUIRED,
+    BadDate,
+    FileLimits,
+    column_letter,
+    header_key,
+    is_formula,
+    parse_day,
+    parse_flag,
+    parse_kind,
+    parse_state,
+    split_lines,
+    split_measures,
+    unescape_formula,
+    word,
+)
+from rectflow._model import STATES
+from rectflow._time import parse_time
+from rectflow.exceptions import InvalidInput
+
+_HEADER_SCAN: Final = 50
+"""Rows searched for the header (title rows above it are skipped)."""
+_MIN_HEADERS: Final = 3
+_TIME_HINT = re.compile(r"\d{1,2}:\d{2}")
+
+
+@attrs.frozen
+class FileIssue:
+    """One problem found in a ledger file, at a place a person can find.
+
+    ``str(issue)`` is ``file:row:column: code: message``.
+
+    Attributes:
+        file: The file's name as given.
+        row: The 1-based row of a table (the header row counts), or the 1-based
+            entry of a YAML list; 0 for the file as a whole.
+        column: The spreadsheet column letter (``"A"``, ``"B"`` …) or the YAML key;
+            empty for a whole row or file.
+        code: A stable identifier, e.g. ``"bad_date"`` or ``"rule.signer_not_submitter"``.
+        message: What is wrong and what to do, in the ledger's language.
+    """
+
+    file: str
+    row: int
+    column: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        """``file:row:column: code: message``."""
+        return f"{self.file}:{self.row}:{self.column}: {self.code}: {self.message}"
+
+
+@attrs.frozen
+class Formula:
+    """A cell holding a formula rather than a value (XLSX).
+
+    Attributes:
+        text: The formula, e.g. ``"=SUM(A1:A3)"``.
+    """
+
+    text: str
+
+
+class FileProblem(Exception):
+    """A reader met something that ends reading the file (bad encoding, not a zip …).
+
+    Attributes:
+        code: The issue's code.
+        row: The row (0: the whole file).
+        column: The column or key.
+        fields: Values for the message.
+    """
+
+    def __init__(self, code: str, row: int = 0, column: str = "", **fields: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.row = row
+        self.column = column
+        self.fields = fields
+
+
+class Issues:
+    """The problems found in one file, capped at ``limits.max_errors``.
+
+    Attributes:
+        file: The file's name as reported.
+        lang: Language of the messages.
+        items: The listed problems.
+        total: How many were found, listed or not.
+        stopped: Checking stopped at the limit, so there may be more.
+    """
+
+    def __init__(self, file: str, lang: str, limit: int) -> None:
+        self.file = file
+        self.lang = lang
+        self.limit = limit
+        self.items: list[FileIssue] = []
+        self.total = 0
+        self.stopped = False  # checking stopped at the limit: there may be more
+
+    def add(self, row: int, column: str, code: str, **fields: Any) -> None:
+        """Record a problem; its message comes from the catalogue (``file.<code>``)."""
+        key = f"file.{code}" if has(f"file.{code}") else "file.rule"
+        self.add_text(row, column, code, msg(key, self.lang, **fields))
+
+    def add_text(self, row: int, column: str, code: str, message: str) -> None:
+        """Record a problem with a ready message."""
+        self.total += 1
+        if len(self.items) < self.limit:
+            self.items.append(FileIssue(self.file, row, column, code, message))
+
+    def at(self, row: int, column: str) -> bool:
+        """Whether a problem is already listed at this cell (no follow-on errors)."""
+        return any(i.row == row and i.column == column for i in self.items[-8:])
+
+    def sorted(self) -> tuple[FileIssue, ...]:
+        """The listed problems by row, then column (A … Z, AA …)."""
+        return tuple(sorted(self.items, key=lambda i: (i.row, len(i.column), i.column)))
+
+    def problem(self, exc: FileProblem) -> None:
+        """Record what a reader raised."""
+        self.add(exc.row, exc.column, exc.code, **exc.fields)
+
+    @property
+    def full(self) -> bool:
+        """The limit is reached: reading further only counts."""
+        return self.total >= self.limit
+
+    def __bool__(self) -> bool:
+        """True when any problem was found."""
+        return self.total > 0
+
+
+@attrs.frozen
+class RowSpec:
+    """One checked data row: a finding as the file states it.
+
+    Attributes:
+        row: The row's number in the file (1-based; title and header rows count).
+        id: 编号.
+        inspection: 巡察 (the cell, else the one given for the file).
+        aspect: 方面 (filled down).
+        category: 类别 (filled down).
+        title: 问题.
+        kind: ``immediate``, ``deadline`` or ``long_term``.
+        leader: 责任领导.
+        department: 责任部门.
+        person: 责任人.
+        deadline: A day, or a period's text ("2个月"), or ``"long_term"`` (长期).
+        measures: 整改措施, one text each.
+        state: The state the row claims.
+        progress: 整改进展 / 完成情况 (the note of the event that reached the state).
+        evidence: 佐证材料.
+        submitted_by: 提交人.
+        signed_off_by: 销号人.
+        signed_off_at: 销号时间.
+        next_checkpoint: 下次检查时间, for staged results.
+        state_at: 状态时间, when the row's state was reached (its last state change).
+        itemized: 是否列明.
+    """
+
+    row: int
+    id: str
+    inspection: str
+    aspect: str
+    category: str
+    title: str
+    kind: str
+    leader: str
+    department: str
+    person: str
+    deadline: dt.date | str
+    measures: tuple[str, ...]
+    state: str
+    progress: str
+    evidence: tuple[str, ...]
+    submitted_by: str
+    signed_off_by: str
+    signed_off_at: dt.datetime | None
+    next_checkpoint: dt.date | None
+    state_at: dt.datetime | None
+    itemized: bool
+
+
+class Table:
+    """A file's columns, and its checked rows as they are read (streamed).
+
+    Attributes:
+        letters: Column key → its spreadsheet letter (for error positions).
+        rows: The data rows that passed their checks, in file order; read once.
+        rows_read: Data rows read so far (blank rows not counted).
+    """
+
+    def __init__(self, letters: Mapping[str, str]) -> None:
+        self.letters = letters
+        self.rows: Iterator[RowSpec] = iter(())
+        self.rows_read = 0
+
+    def column(self, key: str) -> str:
+        """The letter of column *key*, or the key itself when the file lacks it."""
+        return self.letters.get(key, key)
+
+
+def _text(value: object) -> str:
+    """A cell as text (numbers without a spurious ``.0``)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format(value, "g")
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_blank(cells: list[Any]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def _find_header(
+    rows: Iterator[tuple[int, list[Any]]],
+) -> tuple[int, list[Any]] | None:
+    """The header row; FileProblem ``empty_file`` when the file has no content at all."""
+    seen = False
+    for _ in range(_HEADER_SCAN):
+        try:
+            number, cells = next(rows)
+        except StopIteration:
+            if not seen:
+                raise FileProblem("empty_file") from None
+            return None
+        seen = seen or not _is_blank(cells)
+        known = sum(1 for c in cells if isinstance(c, str) and header_key(c) in HEADERS)
+        if known >= _MIN_HEADERS:
+            return number, cells
+    return None
+
+
+class _RowReader:
+    """Checks the cells of one row against the header's columns."""
+
+    def __init__(
+        self,
+        index: Mapping[str, int],
+        issues: Issues,
+        limits: FileLimits,
+        tz: str,
+        inspection: str | None,
+    ) -> None:
+        self.index = index
+        self.issues = issues
+        self.limits = limits
+        self.tz = tz
+        self.inspection = inspection
+        self.names = {key: COLUMNS[key][0] for key in COLUMNS}
+
+    def letter(self, key: str) -> str:
+        return column_letter(self.index[key]) if key in self.index else key
+
+    def raw(self, number: int, cells: list[Any], key: str) -> object:
+        if key not in self.index or self.index[key] >= len(cells):
+            return None
+        value = cells[self.index[key]]
+        if isinstance(value, Formula):
+            self.issues.add(number, self.letter(key), "formula", value=value.text)
+            return None
+        if isinstance(value, str):
+            if len(value) > self.limits.max_cell_chars:
+                self.issues.add(
+                    number,
+                    self.letter(key),
+                    "cell_too_long",
+                    n=len(value),
+                    limit=self.limits.max_cell_chars,
+                )
+                return None
+            if value.startswith("'"):  # escaped on export: exactly the text it was
+                plain = unescape_formula(value)
+                return plain if plain != value else value.strip()
+            if is_formula(value):
+                self.issues.add(number, self.letter(key), "formula", value=value)
+                return None
+            return value.strip()
+        return value
+
+    def text(self, number: int, cells: list[Any], key: str) -> str:
+        return _text(self.raw(number, cells, key))
+
+    def required(self, number: int, key: str, value: str) -> str:
+        if not value and not self.issues.at(number, self.letter(key)):
+            self.issues.add(number, self.letter(key), "required", name=self.names[key])
+        return value
+
+    def day(self, number: int, cells: list[Any], key: str) -> dt.date | None:
+        value = self.raw(number, cells, key)
+        if value is None or value == "":
+            return None
+        try:
+            day = parse_day(value)
+        except BadDate:
+            day = None
+        if day is None:
+            self.issues.add(number, self.letter(key), "bad_date", value=_text(value))
+        return day
+
+    def deadline(self, number: int, cells: list[Any]) -> dt.date | str:
+        value = self.raw(number, cells, "deadline")
+        text = _text(value).strip()
+        if not text:
+            self.required(number, "deadline", "")
+            return ""
+        if word(text) in LONG_TERM_WORDS:
+            return "long_term"
+        try:
+            day = parse_day(value)
+        except BadDate:
+            self.issues.add(number, self.letter("deadline"), "bad_date", value=text)
+            return ""
+        return text if day is None else day  # a period's text is resolved by the ledger
+
+    def instant(self, number: int, cells: list[Any], key: str) -> dt.datetime | None:
+        value = self.raw(number, cells, key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, dt.datetime):  # an Excel time has no zone: the policy's
+            return pendulum.instance(value, tz=self.tz) if value.tzinfo is None else value
+        try:
+            day = parse_day(value)
+        except BadDate:
+            self.issues.add(number, self.letter(key), "bad_time", value=_text(value))
+            return None
+        if day is not None:  # a day alone: its start in the policy's zone
+            return pendulum.datetime(day.year, day.month, day.day, tz=self.tz)
+        text = _text(value)
+        try:
+            return parse_time(text, key)
+        except InvalidInput:
+            code = "naive_time" if _TIME_HINT.search(text) else "bad_time"
+            self.issues.add(number, self.letter(key), code, value=text)
+            return None
+
+    def read(self, number: int, cells: list[Any], above: dict[str, str]) -> RowSpec:
+        t = self.text
+        fid = self.required(number, "id", t(number, cells, "id"))
+        inspection = t(number, cells, "inspection") or (self.inspection or "")
+        if self.inspection is not None and inspection != self.inspection:
+            self.issues.add(
+                number,
+                self.letter("inspection"),
+                "inspection_mismatch",
+                value=inspection,
+                expected=self.inspection,
+            )
+        self.required(number, "inspection", inspection)
+        filled = {}
+        for key in FILLED_DOWN:
+            filled[key] = t(number, cells, key) or above.get(key, "")
+            above[key] = filled[key]
+        kind_text = t(number, cells, "kind")
+        kind = parse_kind(kind_text) if kind_text else None
+        if kind_text and kind is None:
+            self.issues.add(number, self.letter("kind"), "unknown_kind", value=kind_text)
+        deadline = self.deadline(number, cells)
+        if deadline == "long_term":
+            if kind not in (None, "long_term"):
+                self.issues.add(number, self.letter("kind"), "long_term_kind", value=kind_text)
+            kind = "long_term"
+        state_text = t(number, cells, "state")
+        state = parse_state(state_text) if state_text else "assigned"
+        if state is None:
+            self.issues.add(
+                number,
+                self.letter("state"),
+                "unknown_state",
+                value=state_text,
+                known=", ".join(STATES),
+            )
+        flag_text = t(number, cells, "itemized")
+        itemized = parse_flag(flag_text) if flag_text else True
+        if itemized is None:
+            self.issues.add(number, self.letter("itemized"), "bad_value", value=flag_text)
+        return RowSpec(
+            row=number,
+            id=fid,
+            inspection=inspection,
+            aspect=filled["aspect"],
+            category=filled["category"],
+            title=self.required(number, "title", t(number, cells, "title")),
+            kind=kind or "deadline",
+            leader=t(number, cells, "leader"),
+            department=self.required(number, "department", t(number, cells, "department")),
+            person=t(number, cells, "person"),
+            deadline=deadline,
+            measures=split_measures(t(number, cells, "measures")),
+            state=state or "assigned",
+            progress=t(number, cells, "progress"),
+            evidence=split_lines(t(number, cells, "evidence")),
+            submitted_by=t(number, cells, "submitted_by"),
+            signed_off_by=t(number, cells, "signed_off_by"),
+            signed_off_at=self.instant(number, cells, "signed_off_at"),
+            next_checkpoint=self.day(number, cells, "next_checkpoint"),
+            state_at=self.instant(number, cells, "state_at"),
+            itemized=bool(itemized),
+        )
+
+
+def _header_index(
+    number: int, cells: list[Any], issues: Issues, *, allow_extra_columns: bool
+) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        text = _text(cell).strip()
+        if not text:
+            continue
+        key = HEADERS.get(header_key(text))
+        if key is None:
+            if not allow_extra_columns:
+                issues.add(number, column_letter(i), "unknown_column", value=text)
+        elif key in index:
+            issues.add(number, column_letter(i), "duplicate_column", value=text)
+        else:
+            index[key] = i
+    return index
+
+
+def read_table(
+    rows: Iterable[tuple[int, list[Any]]],
+    issues: Issues,
+    *,
+    limits: FileLimits,
+    tz: str,
+    inspection: str | None = None,
+    allow_extra_columns: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Table:
+    """Find the header and map the columns; the rows are checked as ``Table.rows`` is read.
+
+    Problems go to *issues* and their rows are left out; the file is streamed, so
+    its rows are never all held at once.
+
+    Args:
+        rows: ``(row number, cells)`` from a format reader, title rows included.
+        issues: Where problems are recorded.
+        limits: Row, cell and error limits.
+        tz: The policy's time zone (dates and Excel times are read in it).
+        inspection: The inspection of every row (its cells may be blank or equal).
+        allow_extra_columns: Ignore unknown columns instead of refusing them.
+        progress: Called with the number of data rows read so far, every 1000 rows.
+    """
+    stream = iter(rows)
+    try:
+        found = _find_header(stream)
+    except FileProblem as exc:
+        issues.problem(exc)
+        return Table({})
+    if found is None:
+        issues.add(1, "", "no_header")
+        return Table({})
+    header_row, header = found
+    index = _header_index(header_row, header, issues, allow_extra_columns=allow_extra_columns)
+    missing = [
+        key
+        for key in REQUIRED
+        if key not in index and not (key == "inspection" and inspection is not None)
+    ]
+    for key in missing:
+        text = (
+            msg("file.missing_inspection", issues.lang)
+            if key == "inspection"
+            else msg("file.missing_column", issues.lang, name=COLUMNS[key][0])
+        )
+        issues.add_text(header_row, "", "missing_column", text)
+    if missing:
+        return Table({})
+    reader = _RowReader(index, issues, limits, tz, inspection)
+    width = max(index.values()) + 1
+    header_width = len(header)
+    while header_width > width and _is_blank(header[header_width - 1 :]):
+        header_width -= 1
+    table = Table({key: column_letter(i) for key, i in index.items()})
+    table.rows = _checked_rows(stream, table, reader, header_width, limits, progress)
+    return table
+
+
+def _checked_rows(
+    stream: Iterator[tuple[int, list[Any]]],
+    table: Table,
+    reader: _RowReader,
+    header_width: int,
+    limits: FileLimits,
+    progress: Callable[[int], None] | None,
+) -> Iterator[RowSpec]:
+    """The data rows below the header that pass their checks (the others go to issues)."""
+    issues = reader.issues
+    first_row: dict[str, int] = {}
+    above: dict[str, str] = {}
+    try:
+        for number, cells in stream:
+            if _is_blank(cells):
+                continue
+            table.rows_read += 1
+            count = table.rows_read
+            if count > limits.max_rows:
+                issues.add(number, "", "too_many_rows", limit=limits.max_rows)
+                issues.stopped = True
+                return
+            if progress is not None and count % 1000 == 0:
+                progress(count)
+            if len(cells) < header_width or (
+                len(cells) > header_width and not _is_blank(cells[header_width:])
+            ):
+                issues.add(
+                    number,
+                    column_letter(min(len(cells), header_width)),
+                    "ragged_row",
+                    found=len(cells),
+                    expected=header_width,
+                )
+                continue
+            before = issues.total
+            spec = reader.read(number, cells, above)
+            if spec.id:
+                if spec.id in first_row:
+                    issues.add(
+                        number,
+                        reader.letter("id"),
+                        "duplicate_id",
+                        value=spec.id,
+                        first=first_row[spec.id],
+                    )
+                else:
+                    first_row[spec.id] = number
+            if issues.total == before and not issues.full:
+                yield spec
+    except FileProblem as exc:
+        issues.problem(exc)
