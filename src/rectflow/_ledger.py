@@ -18,11 +18,21 @@ from rectflow import _codec
 from rectflow._i18n import LANGS, msg
 from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy, policy_from_mapping, policy_to_mapping
+from rectflow._roles import LEDGER, Actor, Grant, LedgerState, inspection_payload
 from rectflow._store.base import AgendaQuery, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
 from rectflow._views.agenda import Agenda, build_agenda
 from rectflow._views.report import Report, build_report
+from rectflow._views.integrity import (
+    SignedHead,
+    anchor_problems,
+    evidence_problems,
+    ledger_problems,
+    parse_anchor,
+    sign_head,
+    with_problems,
+)
 from rectflow._views.verify import Verification, verify_chain
 from rectflow._workflow import Workflow, normalize_name, validate_definition
 from rectflow.exceptions import (
@@ -145,6 +155,8 @@ class Ledger:
         tz = self.policy.timezone
         self._clock = clock or (lambda: pendulum.now(tz))
         self._before_write: Callable[[], None] | None = None  # test hook: widen the read-write gap
+        self._state: LedgerState | None = None  # ledger-level events replayed (issue 8)
+        self._state_last: Event | None = None
 
     @classmethod
     def open(
@@ -202,8 +214,9 @@ class Ledger:
         feedback_at: dt.date | str,
         declared_findings: int | None = None,
         at: dt.datetime | str | None = None,
+        actor: str | None = None,
     ) -> Inspection:
-        """Put an inspection (巡察) on the ledger.
+        """Put an inspection (巡察) on the ledger, as an event on the chain.
 
         Args:
             inspection_id: Its id, e.g. ``"R1"``.
@@ -211,14 +224,27 @@ class Ledger:
             feedback_at: The day feedback was given (``"2023-11-23"``).
             declared_findings: How many problems the feedback declared.
             at: When it is recorded (default: now).
+            actor: Who records it; required once the ledger has registered actors
+                (the policy's ``add_inspection`` roles, ledger-wide).
 
         Raises:
             InvalidInput: For malformed arguments.
             DuplicateId: When the id exists.
+            PermissionDenied: When *actor* may not add inspections.
         """
         self._require_text(inspection_id, "inspection_id")
         self._require_text(title, "title")
         feedback = parse_date(feedback_at, "feedback_at", self.lang)
+        self._check_count(declared_findings)
+        when = self._at(at)
+        self._not_in_future(when, inspection_id, "add_inspection")
+        if self.store.get_inspection(inspection_id) is not None:
+            raise DuplicateId(inspection_id, msg("duplicate_id", self.lang, id=inspection_id))
+        inspection = Inspection(inspection_id, title, feedback, declared_findings, when)
+        self._record("add_inspection", inspection_payload(inspection), actor, when)
+        return inspection
+
+    def _check_count(self, declared_findings: object) -> None:
         if declared_findings is not None and (
             not isinstance(declared_findings, int)
             or isinstance(declared_findings, bool)
@@ -229,13 +255,6 @@ class Ledger:
                 field="declared_findings",
                 value=declared_findings,
             )
-        when = self._at(at)
-        self._not_in_future(when, inspection_id, "add_inspection")
-        if self.store.get_inspection(inspection_id) is not None:
-            raise DuplicateId(inspection_id, msg("duplicate_id", self.lang, id=inspection_id))
-        inspection = Inspection(inspection_id, title, feedback, declared_findings, when)
-        self.store.add_inspection(inspection)
-        return inspection
 
     def inspection(self, inspection_id: str) -> Inspection:
         """The inspection with this id.
@@ -522,8 +541,12 @@ class Ledger:
     @contextmanager
     def batch(self) -> Iterator[Ledger]:
         """Commit every change inside the block in one transaction, all or nothing."""
-        with self.store.transaction():
-            yield self
+        try:
+            with self.store.transaction():
+                yield self
+        except BaseException:
+            self._state = None  # ledger-level events of the block were rolled back
+            raise
 
     # -- replay, reports
 
@@ -651,25 +674,292 @@ class Ledger:
         drawn = tuple(random.Random(seed).sample(population, min(k, len(population))))  # noqa: S311
         return SpotCheckDraw(inspection, seed, k, day, population, drawn)
 
+    # -- actors, roles, inspection changes, reports (issue 8)
+
+    def add_actor(
+        self,
+        name: str,
+        *,
+        roles: Iterable[str] | str,
+        inspection: str | None = None,
+        actor: str | None = None,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> Actor:
+        """Register *name* with *roles*, as an event on the chain.
+
+        The first call puts the ledger in roles mode for good: from then on every
+        event must come from a registered actor holding, at the event's time, a
+        role the policy names for it (see the README's "Who may do what").
+        Calling it again for a registered name grants more roles.
+
+        Args:
+            name: The actor's name, as events will carry it.
+            roles: ``inspector``, ``leader``, ``owner``, ``checker`` (one or more).
+            inspection: The inspection the roles apply to (default: every one).
+            actor: Who registers them (in roles mode, a holder of an ``add_actor``
+                role; the very first registration may be self-made).
+            at: When (default: now); the roles cover events from then on.
+            note: A note.
+
+        Returns:
+            The actor.
+
+        Raises:
+            InvalidInput: An unknown role, a role already held, an empty name.
+            InspectionNotFound: An unknown inspection.
+            PermissionDenied: *actor* may not register actors.
+        """
+        self._require_text(name, "name")
+        if isinstance(roles, str):
+            roles = (roles,)
+        try:
+            wanted = sorted({str(r) for r in roles})
+        except TypeError:
+            raise InvalidInput(msg("empty", self.lang, field="roles"), field="roles") from None
+        if not wanted:
+            raise InvalidInput(msg("empty", self.lang, field="roles"), field="roles")
+        if inspection is not None:
+            self.inspection(inspection)
+        name = normalize_name(name)
+        state = self._ledger_state()
+        payload: dict[str, Any] = {"name": name, "roles": wanted, "inspection": inspection}
+        if not state.roles_mode:
+            payload["roles_mode"] = True
+            actor = name if actor is None else actor
+        self._record("add_actor", payload, actor, self._at(at), note=note)
+        found = self._ledger_state().actor(name)
+        assert found is not None  # noqa: S101
+        return found
+
+    def revoke_role(
+        self,
+        name: str,
+        role: str,
+        *,
+        inspection: str | None = None,
+        actor: str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Revoke *role* (for *inspection*, or ledger-wide) from *name*, as a chained event.
+
+        The role stops working from the revocation on: no event after it in the
+        chain is covered by it, whatever time it claims.
+
+        Raises:
+            InvalidInput: *name* does not hold that role there.
+            PermissionDenied: *actor* may not revoke roles.
+        """
+        self._require_text(name, "name")
+        self._require_text(role, "role")
+        payload = {"name": normalize_name(name), "role": role, "inspection": inspection}
+        self._record("revoke_role", payload, actor, self._at(at), note=note)
+
+    def actors(self) -> list[Actor]:
+        """The registered actors, in the order they were registered (from the chain)."""
+        return list(self._ledger_state().actors.values())
+
+    def grants(self, name: str | None = None) -> list[Grant]:
+        """Role grants (revoked ones included, with their revocation), of *name* or all."""
+        state = self._ledger_state()
+        return list(state.grants if name is None else state.grants_of(name))
+
+    @property
+    def roles_mode(self) -> bool:
+        """Whether the ledger has registered actors (then every event needs a role)."""
+        return self._ledger_state().roles_mode
+
+    def change_inspection(
+        self,
+        inspection_id: str,
+        *,
+        reason: str,
+        declared_findings: int | None = None,
+        feedback_at: dt.date | str | None = None,
+        actor: str | None = None,
+        at: dt.datetime | str | None = None,
+    ) -> Inspection:
+        """Change an inspection's declared count or feedback day, with a reason, on the chain.
+
+        Raises:
+            InvalidInput: No change given, an empty reason, a malformed value.
+            InspectionNotFound: An unknown inspection.
+            PermissionDenied: *actor* may not change it.
+        """
+        self._require_text(reason, "reason")
+        current = self.inspection(inspection_id)
+        self._check_count(declared_findings)
+        payload: dict[str, Any] = {"inspection": inspection_id, "reason": reason}
+        if declared_findings is not None:
+            payload["declared_findings"] = declared_findings
+        if feedback_at is not None:
+            payload["feedback_at"] = parse_date(feedback_at, "feedback_at", self.lang).isoformat()
+        if len(payload) == 2:  # noqa: PLR2004 - inspection and reason only
+            raise InvalidInput(
+                msg("no_change", self.lang, inspection=inspection_id), field="declared_findings"
+            )
+        self._record("change_inspection", payload, actor, self._at(at), note=reason)
+        return self.inspection(current.id)
+
+    def submit_report(
+        self,
+        inspection: str,
+        *,
+        actor: str,
+        evidence: Iterable[str] | str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> Inspection:
+        """Record that the progress report (整改进展情况报告) of *inspection* was submitted.
+
+        The first submission clears the agenda's "report due" item.
+
+        Args:
+            inspection: The inspection.
+            actor: Who submitted it (the policy's ``submit_report`` roles).
+            evidence: References to the report (file names, URLs, hashed references).
+            at: When (default: now).
+            note: A note.
+
+        Raises:
+            RuleViolation: No evidence.
+            InspectionNotFound: An unknown inspection.
+            PermissionDenied: *actor* may not submit it.
+        """
+        self.inspection(inspection)
+        refs = (evidence,) if isinstance(evidence, str) else tuple(evidence)
+        if not refs or not all(isinstance(e, str) and e.strip() for e in refs):
+            raise RuleViolation(
+                "evidence_required",
+                msg("empty", self.lang, field="evidence"),
+                event="submit_report",
+            )
+        self._record(
+            "submit_report", {"inspection": inspection}, actor, self._at(at), note, refs
+        )
+        return self.inspection(inspection)
+
+    def ledger_history(self) -> tuple[Event, ...]:
+        """The ledger-level events (inspections, actors, roles, reports), oldest first."""
+        return self.store.ledger_events()
+
+    def _ledger_state(self) -> LedgerState:
+        """The ledger-level events replayed, kept in step with the store cheaply.
+
+        Re-reads from the last event it knows: when that one is gone (a rolled-back
+        block, another process's rollback), it replays everything again.
+        """
+        state, last = self._state, self._state_last
+        if state is not None and state.version > 0:
+            newer = self.store.ledger_events(state.version - 1)
+            if newer and newer[0] == last:
+                for event in newer[1:]:
+                    state.apply(event)
+                self._state_last = newer[-1]
+                return state
+            state = None
+        if state is None or state.version == 0:
+            events = self.store.ledger_events()
+            state = LedgerState.replay(events)
+            self._state, self._state_last = state, (events[-1] if events else None)
+        return state
+
+    def _record(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        actor: str | None,
+        when: pendulum.DateTime,
+        note: str | None = None,
+        evidence: tuple[str, ...] = (),
+    ) -> Event:
+        """Check, chain and project one ledger-level event: the write path of this block."""
+        if note is not None and not isinstance(note, str):
+            raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
+        who = normalize_name(actor) if isinstance(actor, str) else ""
+        self._not_in_future(when, str(payload.get("inspection") or payload.get("name")), name)
+        state = self._ledger_state()
+        event = Event(LEDGER, name, when, who, note, evidence, payload, state.version + 1)
+        self._admit(event, None)
+        before_grants = {g.key: g for g in state.grants}
+        try:
+            with self.store.transaction():
+                self.store.append_record(event, state.version)
+                state.apply(event)
+                self._state_last = event
+                self._project(event, state, before_grants)
+        except BaseException:
+            self._state = None
+            raise
+        return event
+
+    def _project(self, event: Event, state: LedgerState, before: dict[str, Grant]) -> None:
+        """Write the rows an event changes (inspection, actor, grants) in its transaction."""
+        inspection_id = event.payload.get("inspection")
+        if event.name == "add_inspection":
+            self.store.add_inspection(state.inspections[str(inspection_id)])
+        elif event.name in ("change_inspection", "submit_report"):
+            self.store.replace_inspection(state.inspections[str(inspection_id)])
+        elif event.name == "add_actor":
+            found = state.actor(str(event.payload["name"]))
+            assert found is not None  # noqa: S101
+            self.store.put_record("actor", found.name, _codec.dumps(_codec.unstructure(found)))
+        for grant in state.grants:
+            if before.get(grant.key) != grant:
+                self.store.put_record("grant", grant.key, _codec.dumps(_codec.unstructure(grant)))
+
     # -- integrity
 
     def head(self) -> Head:
         """``(count, hash)`` of the event chain: keep it elsewhere as an anchor."""
         return self.store.head()
 
-    def verify(self, anchor: Head | tuple[int, str] | None = None) -> Verification:
-        """Recompute the hash chain and replay every finding.
+    def signed_head(self, key: bytes | str) -> SignedHead:
+        """The head with an HMAC-SHA256 over it, keyed by *key* (never stored in the ledger).
+
+        Keep ``str(signed)`` (``COUNT:HASH:MAC``) elsewhere: someone who can write
+        the database but lacks the key cannot forge a head that verifies.
+        """
+        return sign_head(self.head(), key, self.lang)
+
+    def verify(
+        self,
+        anchor: Head | tuple[int, str] | SignedHead | str | None = None,
+        *,
+        key: bytes | str | None = None,
+        evidence_dir: str | None = None,
+    ) -> Verification:
+        """Recompute the hash chain and replay every finding, actor, role and inspection.
 
         Args:
-            anchor: A head kept from earlier; with it truncation is detected too.
+            anchor: A head kept from earlier (``(count, hash)``, a :class:`SignedHead`,
+                or the text ``COUNT:HASH`` / ``COUNT:HASH:MAC``); with it truncation
+                is detected too.
+            key: The HMAC key a signed anchor is checked with (a forged one is reported).
+            evidence_dir: A folder of evidence files: every reference carrying a
+                SHA-256 is re-hashed from there; changed and missing files are reported.
 
         Returns:
             A :class:`~rectflow.Verification`; truthy when everything checks.
+
+        Raises:
+            InvalidInput: A malformed anchor, or a signed anchor without *key*.
         """
+        signed = parse_anchor(anchor, self.lang) if anchor is not None else None
         with self.store.transaction():  # one snapshot: writers wait, no false alarms
             entries = list(self.store.chain())
             rows = list(self.store.findings())
-        return verify_chain(entries, rows, self.workflow, anchor)
+            inspections = self.store.inspections()
+            records = {kind: self.store.records(kind) for kind in ("actor", "grant")}
+        plain = None if signed is None else Head(signed.count, signed.hash)
+        result = verify_chain(entries, rows, self.workflow, plain)
+        extra = ledger_problems(entries, inspections, records, self.policy, self.lang)
+        if signed is not None:
+            extra += anchor_problems(signed, key, self.lang)
+        if evidence_dir is not None:
+            extra += evidence_problems(entries, evidence_dir)
+        return with_problems(result, extra)
 
     # -- helpers
 
@@ -702,10 +992,17 @@ class Ledger:
     def _admit(self, event: Event, before: Finding | None) -> None:
         """The one gate every write passes after the workflow's rules, before it is stored.
 
-        *before* is the finding before *event* (None for ``add``). Today the
-        workflow's separation-of-duty rules are the whole check; who may fire
-        what (roles) is decided here, for every entry point alike.
+        *before* is the finding before *event* (None for ``add`` and for
+        ledger-level events). The policy's separation of duties always; once
+        the ledger has registered actors, the role the event needs, held by its
+        actor at its time (:meth:`rectflow._roles.LedgerState.check`). The
+        state is the ledger's as stored, which inside :meth:`batch` includes the
+        ledger-level events the block wrote so far.
+
+        Raises:
+            PermissionDenied: The actor may not fire the event.
         """
+        self._ledger_state().check(event, before, self.policy, self.lang)
 
     def _not_in_future(self, when: dt.datetime, subject: str, event: str) -> None:
         now = self.now()

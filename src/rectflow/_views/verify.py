@@ -234,7 +234,8 @@ def verify_chain(
 
     per_finding: dict[str, list[Event]] = {}
     for e in stored:
-        per_finding.setdefault(e.event.finding_id, []).append(e.event)
+        if e.event.finding_id:  # ledger-level events (issue 8): rectflow._views.integrity
+            per_finding.setdefault(e.event.finding_id, []).append(e.event)
     rows = {f.id: f for f in current}
     for fid, events in per_finding.items():
         events.sort(key=lambda e: e.version)
