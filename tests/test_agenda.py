@@ -1048,7 +1048,7 @@ def ledger_replayed_to(src: Ledger, day: dt.date) -> Ledger:
             )
     for entry in src.store.chain():
         e = entry.event
-        if e.at > cutoff:
+        if e.at > cutoff or not e.finding_id:  # ledger-level events: added above
             continue
         if e.name == "add":
             p = e.payload

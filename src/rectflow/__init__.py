@@ -28,11 +28,13 @@ from rectflow._model import (
     Measure,
     Owner,
 )
-from rectflow._policy import Period, Policy, load_policy, policy_pack
+from rectflow._policy import ROLES, Period, Policy, load_policy, policy_pack
+from rectflow._roles import Actor, Grant
 from rectflow._store.base import ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._version import __version__
 from rectflow._views.agenda import Agenda, AgendaItem, InspectionAgenda
+from rectflow._views.integrity import SignedHead, hash_evidence
 from rectflow._views.report import Report
 from rectflow._views.verify import Problem, Verification
 from rectflow._workflow import Context, Rule, Workflow
@@ -43,6 +45,7 @@ from rectflow.exceptions import (
     InspectionNotFound,
     InvalidInput,
     LedgerCorrupted,
+    PermissionDenied,
     PolicyError,
     RectflowError,
     RuleViolation,
@@ -55,7 +58,9 @@ __all__ = [
     "DONE_STATES",
     "EVENT_NAMES",
     "OPEN_STATES",
+    "ROLES",
     "STATES",
+    "Actor",
     "Agenda",
     "AgendaItem",
     "ChainEntry",
@@ -65,6 +70,7 @@ __all__ = [
     "Event",
     "Finding",
     "FindingNotFound",
+    "Grant",
     "Head",
     "Inspection",
     "InspectionAgenda",
@@ -76,6 +82,7 @@ __all__ = [
     "MemoryStore",
     "Owner",
     "Period",
+    "PermissionDenied",
     "Policy",
     "PolicyError",
     "Problem",
@@ -84,6 +91,7 @@ __all__ = [
     "Rule",
     "RuleViolation",
     "SchemaVersionError",
+    "SignedHead",
     "SpotCheckDraw",
     "StorageError",
     "Store",
@@ -91,6 +99,7 @@ __all__ = [
     "Verification",
     "Workflow",
     "__version__",
+    "hash_evidence",
     "load_policy",
     "policy_pack",
 ]

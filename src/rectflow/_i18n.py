@@ -213,8 +213,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "denied.role": (
         "{actor!r} 在 {at} 不具有「{event}」({subject}) 所需的角色 {needed} (巡察 {inspection})",
-        "{actor!r} does not hold a role {needed} needed to {event} ({subject}) at {at}"
-        " (inspection {inspection})",
+        (
+            "{actor!r} does not hold a role {needed} needed to {event} ({subject}) at {at}"
+            " (inspection {inspection})"
+        ),
     ),
     "denied.relation": (
         "{actor!r} 是问题 {subject} 的{relation}, 不能执行「{event}」",
@@ -235,10 +237,6 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "{actor!r} 没有巡察 {inspection} 的角色 {role}, 无可撤销",
         "{actor!r} holds no role {role} for inspection {inspection} to revoke",
     ),
-    "ledger_time_order": (
-        "台账事件时间 {at} 早于上一条台账事件 ({last})",
-        "ledger event at {at} is earlier than the previous ledger event ({last})",
-    ),
     "no_change": (
         "巡察 {inspection}: 没有要修改的内容(declared_findings 或 feedback_at)",
         "inspection {inspection}: nothing to change (give declared_findings or feedback_at)",
@@ -252,7 +250,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "the anchor carries a MAC: verifying it needs the key (--key-file or RECTFLOW_HEAD_KEY)",
     ),
     "bad_key": ("密钥无效: {value}", "invalid key: {value}"),
-    "evidence_file": ("无法读取证据文件 {value}: {error}", "cannot read evidence file {value}: {error}"),
+    "evidence_file": (
+        "无法读取证据文件 {value}: {error}",
+        "cannot read evidence file {value}: {error}",
+    ),
 }
 
 

@@ -23,7 +23,6 @@ from rectflow._store.base import AgendaQuery, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
 from rectflow._views.agenda import Agenda, build_agenda
-from rectflow._views.report import Report, build_report
 from rectflow._views.integrity import (
     SignedHead,
     anchor_problems,
@@ -33,6 +32,7 @@ from rectflow._views.integrity import (
     sign_head,
     with_problems,
 )
+from rectflow._views.report import Report, build_report
 from rectflow._views.verify import Verification, verify_chain
 from rectflow._workflow import Workflow, normalize_name, validate_definition
 from rectflow.exceptions import (
@@ -795,7 +795,7 @@ class Ledger:
             payload["declared_findings"] = declared_findings
         if feedback_at is not None:
             payload["feedback_at"] = parse_date(feedback_at, "feedback_at", self.lang).isoformat()
-        if len(payload) == 2:  # noqa: PLR2004 - inspection and reason only
+        if len(payload) == 2:
             raise InvalidInput(
                 msg("no_change", self.lang, inspection=inspection_id), field="declared_findings"
             )
@@ -835,9 +835,7 @@ class Ledger:
                 msg("empty", self.lang, field="evidence"),
                 event="submit_report",
             )
-        self._record(
-            "submit_report", {"inspection": inspection}, actor, self._at(at), note, refs
-        )
+        self._record("submit_report", {"inspection": inspection}, actor, self._at(at), note, refs)
         return self.inspection(inspection)
 
     def ledger_history(self) -> tuple[Event, ...]:

@@ -204,35 +204,40 @@ DEFAULT_SEPARATION: Final[RoleTable] = (
 """Who may never fire an event, by relation to the finding (separation of duties)."""
 
 
-def _role_table(allowed: tuple[str, ...], field: str, defaults: RoleTable) -> Any:
-    """A converter reading ``{event: [names]}`` (or a :data:`RoleTable`) into a RoleTable.
+def _role_table(
+    value: object, allowed: tuple[str, ...], field: str, defaults: RoleTable
+) -> RoleTable:
+    """``{event: [names]}`` (or a :data:`RoleTable`) as a RoleTable over *defaults*.
 
     Events the value does not list keep their default; ``event = []`` clears one.
     """
-
-    def convert(value: object) -> RoleTable:
-        items = value.items() if isinstance(value, dict) else value
-        try:
-            table = {
-                str(k): tuple(sorted({str(v) for v in (vs if not isinstance(vs, str) else [vs])}))
-                for k, vs in items  # type: ignore[union-attr]
-            }
-        except (TypeError, ValueError) as exc:
+    try:
+        pairs: Iterable[Any] = value.items() if isinstance(value, dict) else value  # type: ignore[assignment]
+        table = {
+            str(k): tuple(sorted({str(v) for v in ([vs] if isinstance(vs, str) else vs)}))
+            for k, vs in pairs
+        }
+    except (TypeError, ValueError) as exc:
+        raise PolicyError(
+            f"{field}: a table of event = [names], not {value!r}", field=field
+        ) from exc
+    for event, names in table.items():
+        unknown = sorted(set(names) - set(allowed))
+        if unknown:
             raise PolicyError(
-                f"{field}: a table of event = [names], not {value!r}", field=field
-            ) from exc
-        for event, names in table.items():
-            unknown = sorted(set(names) - set(allowed))
-            if unknown:
-                raise PolicyError(
-                    f"{field}.{event}: unknown name(s) {', '.join(unknown)};"
-                    f" use {', '.join(allowed)}",
-                    field=field,
-                    value=unknown,
-                )
-        return tuple(sorted((dict(defaults) | table).items()))
+                f"{field}.{event}: unknown name(s) {', '.join(unknown)}; use {', '.join(allowed)}",
+                field=field,
+                value=unknown,
+            )
+    return tuple(sorted((dict(defaults) | table).items()))
 
-    return convert
+
+def _roles(value: object) -> RoleTable:
+    return _role_table(value, ROLES, "roles", DEFAULT_ROLES)
+
+
+def _separation(value: object) -> RoleTable:
+    return _role_table(value, RELATIONS, "separation", DEFAULT_SEPARATION)
 
 
 @attrs.frozen(kw_only=True)
@@ -275,12 +280,10 @@ class Policy:
     )
     effectiveness_checks: tuple[Period, ...] = attrs.field(default=(), converter=_periods)
     source: str = ""
-    roles: RoleTable = attrs.field(
-        default=DEFAULT_ROLES, converter=_role_table(ROLES, "roles", DEFAULT_ROLES)
-    )
+    roles: RoleTable = attrs.field(default=DEFAULT_ROLES, converter=_roles)
     separation: RoleTable = attrs.field(
         default=DEFAULT_SEPARATION,
-        converter=_role_table(RELATIONS, "separation", DEFAULT_SEPARATION),
+        converter=_separation,
     )
 
     @timezone.validator

@@ -26,7 +26,7 @@ from rectflow._i18n import msg
 from rectflow._model import Event, Finding, Inspection
 from rectflow._policy import RELATIONS, ROLES
 from rectflow._workflow import normalize_name, same_person
-from rectflow.exceptions import InvalidInput, PermissionDenied, RuleViolation
+from rectflow.exceptions import InvalidInput, PermissionDenied
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -214,7 +214,9 @@ class LedgerState:
             )
         elif name == "revoke_role":
             self.grants = [
-                attrs.evolve(g, revoked_at=event.at, revoked_by=event.actor, revoked_in=event.version)
+                attrs.evolve(
+                    g, revoked_at=event.at, revoked_by=event.actor, revoked_in=event.version
+                )
                 if self._matches(g, p)
                 else g
                 for g in self.grants
@@ -242,7 +244,6 @@ class LedgerState:
         Raises:
             PermissionDenied: The actor lacks the role, is not registered, or is tied
                 to the finding in a way the policy bars.
-            RuleViolation: A ledger-level event out of time order.
             InvalidInput: A malformed ``add_actor`` or ``revoke_role``.
         """
         if before is not None:
@@ -271,9 +272,7 @@ class LedgerState:
                     subject=before.id,
                 )
 
-    def check_role(
-        self, event: Event, inspection: str | None, policy: Policy, lang: str
-    ) -> None:
+    def check_role(self, event: Event, inspection: str | None, policy: Policy, lang: str) -> None:
         """Refuse *event* in roles mode unless its actor holds a needed role at its time."""
         if not self.roles_mode:
             return  # the first add_actor switches roles mode on; before it, anyone
@@ -321,12 +320,6 @@ class LedgerState:
             )
 
     def _check_ledger_event(self, event: Event, lang: str) -> None:
-        if self.last_at is not None and event.at < self.last_at:
-            raise RuleViolation(
-                "time_order",
-                msg("ledger_time_order", lang, at=event.at, last=self.last_at),
-                event=event.name,
-            )
         p = event.payload
         scope = None if p.get("inspection") is None else str(p["inspection"])
         if event.name == "add_actor":

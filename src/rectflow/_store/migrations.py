@@ -406,7 +406,7 @@ def _postgres_2_to_3(conn: Any) -> None:
     conn.execute(_PG_META)
 
 
-def _chain_inspections(conn: Any, param: str, utc: Callable[[Any], int]) -> None:
+def _chain_inspections(conn: Any, param: str, utc: Callable[[dt.datetime], Any]) -> None:
     """Put every stored inspection on the chain as an ``add_inspection`` event (v3 → v4).
 
     Appended after the existing entries, in the order the inspections were added,

@@ -91,10 +91,10 @@ def parse_anchor(anchor: object, lang: str = "zh") -> SignedHead:
     if isinstance(anchor, str):
         parts = anchor.strip().split(":")
         if len(parts) in (2, 3) and parts[0].isdigit() and re.fullmatch(r"[0-9a-f]{64}", parts[1]):
-            mac = parts[2] if len(parts) == 3 else None  # noqa: PLR2004
+            mac = parts[2] if len(parts) == 3 else None
             if mac is None or re.fullmatch(r"[0-9a-f]{64}", mac):
                 return SignedHead(int(parts[0]), parts[1], mac)
-    elif isinstance(anchor, tuple) and len(anchor) == 2:  # noqa: PLR2004
+    elif isinstance(anchor, tuple) and len(anchor) == 2:
         count, digest = anchor
         if isinstance(count, int) and not isinstance(count, bool) and isinstance(digest, str):
             return SignedHead(count, digest)
@@ -283,4 +283,4 @@ def with_problems(result: Verification, extra: Iterable[Problem]) -> Verificatio
     if len(problems) == len(result.problems):
         return result
     problems.sort(key=lambda p: (p.position == 0, p.position, p.kind, p.finding_id or ""))
-    return Verification(False, result.count, result.head, tuple(problems))
+    return Verification(ok=False, count=result.count, head=result.head, problems=tuple(problems))
