@@ -684,6 +684,7 @@ def test_agenda_to_dict_is_json():
                         "owner": "总务处",
                     },
                 ],
+                "report_submitted": None,
             }
         ],
         "upcoming": [],
