@@ -22,7 +22,6 @@ from rectflow import (
     PermissionDenied,
     Policy,
     RuleViolation,
-    TransitionNotAllowed,
 )
 from rectflow._roles import LEDGER
 from rectflow.cli import main
@@ -610,18 +609,24 @@ def test_permission_denied_is_typed_and_translated(office: Ledger) -> None:
 def test_batch_sees_its_own_grants_and_rolls_them_back(office: Ledger) -> None:
     """Inside batch() a grant applies to the block's later events; a failed block undoes both."""
     head = office.head()
-    with pytest.raises(RuntimeError), office.batch():
-        office.add_actor("新", roles=["owner"], inspection="R1", actor="办", at=t(3))
-        office.fire(
-            "F1",
-            "stage",
-            actor="新",
-            note="x",
-            evidence=["e"],
-            next_checkpoint="2024-02-20",
-            at=t(4),
-        )
-        raise RuntimeError
+
+    def block() -> None:
+        with office.batch():
+            office.add_actor("新", roles=["owner"], inspection="R1", actor="办", at=t(3))
+            staged = office.fire(
+                "F1",
+                "stage",
+                actor="新",
+                note="x",
+                evidence=["e"],
+                next_checkpoint="2024-02-20",
+                at=t(4),
+            )
+            assert staged.state == "staged_result"
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        block()
     assert office.head() == head
     assert office.grants("新") == []
     refused(
@@ -659,10 +664,10 @@ def test_another_process_grant_is_seen(tmp_path: Path) -> None:
 
 
 WRITERS: dict[str, Callable[[Ledger, int], Any]] = {
-    "add_inspection": lambda L, n: L.add_inspection(
+    "add_inspection": lambda led, n: led.add_inspection(
         f"R9{n}", title="x", feedback_at="2024-01-05", actor="办", at=t(3)
     ),
-    "add_finding": lambda L, n: L.add_finding(
+    "add_finding": lambda led, n: led.add_finding(
         f"F9{n}",
         inspection="R1",
         title="x",
@@ -672,17 +677,21 @@ WRITERS: dict[str, Callable[[Ledger, int], Any]] = {
         actor="办",
         at=t(3),
     ),
-    "fire": lambda L, n: L.fire(
+    "fire": lambda led, n: led.fire(
         "F1", "stage", actor="乙", note="x", evidence=["e"], next_checkpoint="2024-02-20", at=t(3)
     ),
-    "add_actor": lambda L, n: L.add_actor(
+    "add_actor": lambda led, n: led.add_actor(
         "某", roles=["owner"], inspection="R1", actor="办", at=t(3)
     ),
-    "revoke_role": lambda L, n: L.revoke_role("乙", "owner", inspection="R1", actor="办", at=t(3)),
-    "change_inspection": lambda L, n: L.change_inspection(
+    "revoke_role": lambda led, n: led.revoke_role(
+        "乙", "owner", inspection="R1", actor="办", at=t(3)
+    ),
+    "change_inspection": lambda led, n: led.change_inspection(
         "R1", declared_findings=4, reason="更正", actor="办", at=t(3)
     ),
-    "submit_report": lambda L, n: L.submit_report("R1", actor="丁", evidence=["r.pdf"], at=t(3)),
+    "submit_report": lambda led, n: led.submit_report(
+        "R1", actor="丁", evidence=["r.pdf"], at=t(3)
+    ),
 }
 READERS = {
     "open",
@@ -771,7 +780,8 @@ def test_add_inspection_and_reports_are_chained(office: Ledger) -> None:
 def test_agenda_report_due_clears_once_submitted(office: Ledger) -> None:
     """The report-due item is overdue until submitted; as of a day before the submission it still is."""
     before = office.agenda(as_of="2024-06-01").inspections[0]
-    assert before.report_overdue and before.report_submitted is None
+    assert before.report_overdue
+    assert before.report_submitted is None
     office.submit_report("R1", actor="丁", evidence=["报告.pdf"], at="2024-06-10T09:00:00+08:00")
     after = office.agenda(as_of="2024-06-11").inspections[0]
     assert not after.report_overdue
