@@ -61,11 +61,16 @@ def test_writer_killed_inside_batch_stores_nothing(
         head = before.head()
     ledger = opened(pg_target)
     pid = backend_pid(ledger)
-    with pytest.raises(StorageError) as info, ledger.batch():
-        ledger.fire("F0", "start", actor="乙", at=t(2))
-        ledger.add_actor("丙", roles=["leader"], inspection="R1", actor="办", at=t(2))
-        pg_sql("SELECT pg_terminate_backend(%s)", (pid,))
-        ledger.fire("F1", "start", actor="乙", at=t(2))
+
+    def block() -> None:
+        with ledger.batch():
+            ledger.fire("F0", "start", actor="乙", at=t(2))
+            ledger.add_actor("丙", roles=["leader"], inspection="R1", actor="办", at=t(2))
+            pg_sql("SELECT pg_terminate_backend(%s)", (pid,))
+            ledger.fire("F1", "start", actor="乙", at=t(2))
+
+    with pytest.raises(StorageError) as info:
+        block()
     text = str(info.value)
     assert "terminating connection" in text, text  # the cause, as the server gave it
     ledger.close()
