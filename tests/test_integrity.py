@@ -601,3 +601,14 @@ def test_rehashed_rewrite_of_a_chained_actor_event_is_caught(target: Target) -> 
         )
     found = problems(target)
     assert ("edited", seq) in {(k, int(d.split()[1])) for k, d in found if k == "edited"}
+
+
+def test_tamper_evidence_page_runs() -> None:
+    """Every python block of docs/explanation/tamper-evidence.md runs as written."""
+    page = Path(__file__).resolve().parent.parent / "docs" / "explanation" / "tamper-evidence.md"
+    blocks = [
+        b.split("```", 1)[0] for b in page.read_text(encoding="utf-8").split("```python\n")[1:]
+    ]
+    assert blocks
+    for block in blocks:
+        exec(compile(block, str(page), "exec"), {})  # noqa: S102

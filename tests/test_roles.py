@@ -809,3 +809,30 @@ def test_role_policy_is_data() -> None:
     )
     assert ledger.fire("F1", "start", actor="丙", at=t(2)).state == "in_progress"
     assert dict(ledger.policy.roles)["start"] == ("leader", "owner")
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_roles_section_runs_and_matches_the_policy() -> None:
+    """The README's "Who may do what" example runs, and its table is the default policy's."""
+    section = README.read_text(encoding="utf-8").split("## Who may do what", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+    assert namespace["ledger"].inspection("R1").report_submitted_at is not None
+    words = {"the extension's requester": "requester", "the responsible person": "responsible"}
+    roles: dict[str, set[str]] = {}
+    barred: dict[str, set[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`"):
+            continue
+        for event in (e.strip("` ").split()[0].strip("`") for e in cells[0].split(",")):
+            roles[event] = {r.split()[0] for r in cells[1].split(", ")}
+            names = [n.strip() for n in cells[2].split(",") if n.strip()]
+            barred[event] = {words.get(n, n.split()[-1]) for n in names}
+    policy = Policy()
+    assert roles == {e: set(r) for e, r in policy.roles}
+    assert {e: b for e, b in barred.items() if b} == {e: set(r) for e, r in policy.separation}

@@ -49,7 +49,10 @@ class Problem:
         kind: ``"edited"``, ``"deleted"``, ``"reordered"``, ``"truncated"``,
             ``"inserted"``, ``"anchor_mismatch"`` (positional), or
             ``"history_gap"``, ``"replay_failed"``, ``"state_mismatch"``
-            (position 0).
+            (position 0). Issue 8 adds ``"permission_denied"``,
+            ``"evidence_changed"``, ``"evidence_missing"``, ``"anchor_forged"``
+            (positional) and ``"inspection_mismatch"``, ``"actor_mismatch"``,
+            ``"grant_mismatch"`` (position 0); see :mod:`rectflow._views.integrity`.
         finding_id: The finding concerned, when known.
         detail: A sentence saying what was found.
     """
