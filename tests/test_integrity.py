@@ -12,21 +12,14 @@ import attrs
 import pendulum
 import pytest
 
-from rectflow import Event, InvalidInput, Ledger, Owner, SignedHead, hash_evidence
+from rectflow import Event, InvalidInput, Ledger, SignedHead, hash_evidence
 from rectflow._codec import dumps, event_from, unstructure
 from rectflow._store.base import entry_hash
 from rectflow._store.memory import MemoryStore
 from rectflow.cli import main
+from roles_support import CLOCK, add_finding, t
 
-SH = "Asia/Shanghai"
-CLOCK = pendulum.datetime(2024, 12, 31, 12, tz=SH)
-BASE = pendulum.datetime(2024, 1, 10, 10, tz=SH)
 KEY = b"kept-by-the-inspection-office"
-
-
-def t(day: int) -> str:
-    """The ISO time *day* days after 2024-01-10 10:00 (+08:00)."""
-    return BASE.add(days=day).isoformat()
 
 
 def fill(ledger: Ledger) -> None:
@@ -37,16 +30,7 @@ def fill(ledger: Ledger) -> None:
     ledger.add_actor("乙", roles=["owner"], inspection="R1", actor="办", at=t(0))
     ledger.add_actor("丙", roles=["leader"], inspection="R1", actor="办", at=t(0))
     ledger.add_actor("丁", roles=["leader", "checker"], inspection="R1", actor="办", at=t(0))
-    ledger.add_finding(
-        "F1",
-        inspection="R1",
-        title="问题",
-        kind="deadline",
-        owner=Owner("领导", "办公室", "责任人"),
-        deadline="2024-03-29",
-        actor="办",
-        at=t(1),
-    )
+    add_finding(ledger)
     ledger.fire("F1", "start", actor="乙", at=t(2))
     ledger.fire("F1", "submit", actor="乙", evidence=["完成.pdf"], at=t(3))
     ledger.fire("F1", "sign_off", actor="丙", at=t(4))
@@ -315,22 +299,18 @@ def test_forged_head_without_the_key_is_named(target: Target) -> None:
     assert "truncated" in {k for k, _ in problems(target, str(signed), key=KEY)}
 
 
+def slipped_past_the_gate(ledger: Ledger, event: str, actor: str, at: str, **kw: Any) -> None:
+    """Append an event of F1 to the (memory) store directly, as an SQL insert with good hashes would."""
+    current = ledger.get("F1")
+    forged = Event("F1", event, pendulum.parse(at), actor, version=current.version + 1, **kw)
+    ledger.store.append(forged, ledger.workflow.apply(current, forged, now=CLOCK), current.version)
+
+
 def test_replay_refuses_an_event_whose_actor_lacked_the_role() -> None:
     """An event slipped past the gate (appended to the store directly) is named by verify."""
-    store = MemoryStore()
-    ledger = Ledger(store, clock=lambda: CLOCK)
+    ledger = Ledger(MemoryStore(), clock=lambda: CLOCK)
     fill(ledger)
-    current = ledger.get("F1")
-    forged = Event(
-        "F1",
-        "recheck",
-        pendulum.parse(t(200)),
-        "丙",
-        evidence=("r.pdf",),
-        version=current.version + 1,
-    )
-    after = ledger.workflow.apply(current, forged, now=CLOCK)
-    store.append(forged, after, current.version)
+    slipped_past_the_gate(ledger, "recheck", "丙", t(200), evidence=("r.pdf",))
     result = ledger.verify()
     assert [(p.kind, p.finding_id) for p in result.problems] == [("permission_denied", "F1")]
     assert result.problems[0].position == ledger.head().count
@@ -338,19 +318,9 @@ def test_replay_refuses_an_event_whose_actor_lacked_the_role() -> None:
 
 def test_replay_refuses_an_event_legitimised_only_by_a_later_grant() -> None:
     """An event by an actor granted the role only later in the chain stays refused on replay."""
-    store = MemoryStore()
-    ledger = Ledger(store, clock=lambda: CLOCK)
+    ledger = Ledger(MemoryStore(), clock=lambda: CLOCK)
     fill(ledger)
-    current = ledger.get("F1")
-    early = Event(
-        "F1",
-        "spot_check",
-        pendulum.parse(t(10)),
-        "新",
-        payload={"seed": 1},
-        version=current.version + 1,
-    )
-    store.append(early, ledger.workflow.apply(current, early, now=CLOCK), current.version)
+    slipped_past_the_gate(ledger, "spot_check", "新", t(10), payload={"seed": 1})
     ledger.add_actor("新", roles=["checker"], inspection="R1", actor="办", at=t(1))
     assert [p.kind for p in ledger.verify().problems] == ["permission_denied"]
 
@@ -390,16 +360,7 @@ def test_evidence_hashes_are_rechecked(tmp_path: Path) -> None:
     assert done == f"完成.pdf#sha256={hashlib.sha256(b'done').hexdigest()}"
     ledger = Ledger(MemoryStore(), clock=lambda: CLOCK)
     ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05", at=t(0))
-    ledger.add_finding(
-        "F1",
-        inspection="R1",
-        title="问题",
-        kind="deadline",
-        owner=Owner("领导", "办公室", "乙"),
-        deadline="2024-03-29",
-        actor="办",
-        at=t(1),
-    )
+    add_finding(ledger, person="乙")
     ledger.fire("F1", "start", actor="乙", at=t(2))
     ledger.fire(
         "F1",
@@ -536,16 +497,7 @@ def test_cli_fire_hashes_a_local_evidence_file(
     monkeypatch.chdir(tmp_path)
     with Ledger.open("t.db") as ledger:
         ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05", at=t(0))
-        ledger.add_finding(
-            "F1",
-            inspection="R1",
-            title="问题",
-            kind="deadline",
-            owner=Owner("领导", "办公室", "乙"),
-            deadline="2024-03-29",
-            actor="办",
-            at=t(1),
-        )
+        add_finding(ledger, person="乙")
         ledger.fire("F1", "start", actor="乙", at=t(2))
     Path("整改.pdf").write_bytes(b"proof")
     code, _, err = run(

@@ -5,20 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pendulum
 import pytest
 
-from rectflow import Ledger, Owner, StorageError
+from rectflow import Ledger, StorageError
+from roles_support import CLOCK, add_finding, t
 
 pytestmark = pytest.mark.postgres
-
-CLOCK = pendulum.datetime(2024, 12, 31, 12, tz="Asia/Shanghai")
-BASE = pendulum.datetime(2024, 1, 10, 10, tz="Asia/Shanghai")
-
-
-def t(day: int) -> str:
-    """The ISO time *day* days after 2024-01-10 10:00 (+08:00)."""
-    return BASE.add(days=day).isoformat()
 
 
 def opened(url: str) -> Ledger:
@@ -33,16 +25,7 @@ def setup(url: str) -> None:
         ledger.add_actor("办", roles=["inspector", "leader"], at=t(0))
         ledger.add_actor("乙", roles=["owner"], inspection="R1", actor="办", at=t(0))
         for n in range(3):
-            ledger.add_finding(
-                f"F{n}",
-                inspection="R1",
-                title="问题",
-                kind="deadline",
-                owner=Owner("领导", "办公室", "责任人"),
-                deadline="2024-03-29",
-                actor="办",
-                at=t(1),
-            )
+            add_finding(ledger, f"F{n}")
 
 
 def backend_pid(ledger: Ledger) -> int:

@@ -25,15 +25,7 @@ from rectflow import (
 )
 from rectflow._roles import LEDGER
 from rectflow.cli import main
-
-SH = "Asia/Shanghai"
-CLOCK = pendulum.datetime(2024, 12, 31, 12, tz=SH)
-BASE = pendulum.datetime(2024, 1, 10, 10, tz=SH)
-
-
-def t(day: int) -> str:
-    """The ISO time *day* days after 2024-01-10 10:00 (+08:00)."""
-    return BASE.add(days=day).isoformat()
+from roles_support import CLOCK, add_finding, t
 
 
 def new_ledger(target: str = ":memory:") -> Ledger:
@@ -149,17 +141,7 @@ def build(ledger: Ledger, event: str, role: str, relation: str) -> Scenario:
     ledger.add_actor("乙", roles=["owner"], inspection="R1", actor="办", at=t(0))
     ledger.add_actor("丙", roles=["leader"], inspection="R1", actor="办", at=t(0))
     person = ACTOR if relation == "responsible" else "乙"
-    ledger.add_finding(
-        "F1",
-        inspection="R1",
-        title="问题",
-        kind="deadline",
-        owner=Owner("领导", "办公室", person),
-        deadline="2024-03-29",
-        actor="办",
-        measures=[Measure("M1", "整改措施")],
-        at=t(1),
-    )
+    add_finding(ledger, person=person, measures=(Measure("M1", "整改措施"),))
     submitter = relation == "submitter"
     if submitter:
         ledger.add_actor(ACTOR, roles=["owner"], inspection="R1", actor="办", at=t(1))
@@ -273,16 +255,7 @@ def office() -> Ledger:
     ledger.add_actor("丙", roles=["leader", "owner"], inspection="R1", actor="办", at=t(0))
     ledger.add_actor("丁", roles=["leader"], inspection="R1", actor="办", at=t(0))
     ledger.add_actor("查", roles=["checker", "owner"], inspection="R1", actor="办", at=t(0))
-    ledger.add_finding(
-        "F1",
-        inspection="R1",
-        title="问题",
-        kind="deadline",
-        owner=Owner("领导", "办公室", "责任人"),
-        deadline="2024-03-29",
-        actor="办",
-        at=t(1),
-    )
+    add_finding(ledger)
     ledger.fire("F1", "start", actor="乙", at=t(2))
     return ledger
 
@@ -296,6 +269,22 @@ def refused(ledger: Ledger, error: type[Exception], call: Callable[[], Any]) -> 
     return info.value
 
 
+def refused_then_done(
+    ledger: Ledger, error: type[Exception], event: str, first: str, second: str, at: str
+) -> str:
+    """*event* on F1 (with evidence) by *first* at *at* is refused; by *second* it passes.
+
+    Returns:
+        F1's state afterwards. When *first* is *second*, only the time differs: the
+        refused try is made a day before *at*.
+    """
+    early = pendulum.parse(at).subtract(days=1).isoformat() if first == second else at
+    refused(
+        ledger, error, lambda: ledger.fire("F1", event, actor=first, evidence=["e.pdf"], at=early)
+    )
+    return ledger.fire("F1", event, actor=second, evidence=["e.pdf"], at=at).state
+
+
 def test_sod_leader_cannot_sign_off_what_they_submitted(office: Ledger) -> None:
     """A leader who also submitted (as owner) cannot sign it off; another leader can."""
     office.fire("F1", "submit", actor="丙", evidence=["e.pdf"], at=t(3))
@@ -303,42 +292,22 @@ def test_sod_leader_cannot_sign_off_what_they_submitted(office: Ledger) -> None:
     assert office.fire("F1", "sign_off", actor="丁", at=t(4)).state == "completed"
 
 
-def test_sod_responsible_person_cannot_sign_off() -> None:
+def test_sod_responsible_person_cannot_sign_off(office: Ledger) -> None:
     """The responsible person never signs off their own finding, even holding the leader role."""
-    ledger = new_ledger()
-    ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05", at=t(0))
-    ledger.add_actor("办", roles=["inspector", "leader"], at=t(0))
-    ledger.add_actor("乙", roles=["owner"], inspection="R1", actor="办", at=t(0))
-    ledger.add_actor("丙", roles=["leader"], inspection="R1", actor="办", at=t(0))
-    ledger.add_finding(
-        "F1",
-        inspection="R1",
-        title="问题",
-        kind="deadline",
-        owner=Owner("领导", "办公室", "丙"),
-        deadline="2024-03-29",
-        actor="办",
-        at=t(1),
-    )
-    ledger.fire("F1", "start", actor="乙", at=t(2))
-    ledger.fire("F1", "submit", actor="乙", evidence=["e.pdf"], at=t(3))
-    error = refused(ledger, RuleViolation, lambda: ledger.fire("F1", "sign_off", actor="丙"))
+    add_finding(office, "F2", person="丙")
+    office.fire("F2", "start", actor="乙", at=t(2))
+    office.fire("F2", "submit", actor="乙", evidence=["e.pdf"], at=t(3))
+    error = refused(office, RuleViolation, lambda: office.fire("F2", "sign_off", actor="丙"))
     assert isinstance(error, RuleViolation)
     assert error.rule == "signer_not_responsible"
+    assert office.fire("F2", "sign_off", actor="丁").state == "completed"
 
 
 def test_sod_checker_cannot_recheck_work_they_did(office: Ledger) -> None:
     """A checker who submitted the work cannot recheck it; another checker (the office) can."""
     office.fire("F1", "submit", actor="查", evidence=["e.pdf"], at=t(3))
     office.fire("F1", "sign_off", actor="丁", at=t(4))
-    refused(
-        office,
-        RuleViolation,
-        lambda: office.fire("F1", "recheck", actor="查", evidence=["r.pdf"], at=t(120)),
-    )
-    assert office.fire("F1", "recheck", actor="办", evidence=["r.pdf"], at=t(120)).state == (
-        "rechecked"
-    )
+    assert refused_then_done(office, RuleViolation, "recheck", "查", "办", t(120)) == "rechecked"
 
 
 def test_sod_requester_cannot_approve_their_extension(office: Ledger) -> None:
@@ -379,16 +348,7 @@ def test_sod_gate_applies_without_actors() -> None:
     """Without registered actors the gate still enforces separation of duties (an import row)."""
     ledger = new_ledger()
     ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05", at=t(0))
-    ledger.add_finding(
-        "F1",
-        inspection="R1",
-        title="问题",
-        kind="deadline",
-        owner=Owner("领导", "办公室", "乙"),
-        deadline="2024-03-29",
-        actor="办",
-        at=t(1),
-    )
+    add_finding(ledger, person="乙")
     ledger.fire("F1", "start", actor="乙", at=t(2))
     ledger.fire("F1", "submit", actor="丙", evidence=["e.pdf"], at=t(3))
     before = ledger.get("F1")
@@ -416,7 +376,7 @@ def test_sod_role_granted_later_does_not_cover_an_earlier_time(office: Ledger) -
         PermissionDenied,
         lambda: office.fire("F1", "submit", actor="新", evidence=["e.pdf"], at=t(5)),
     )
-    assert office.fire("F1", "submit", actor="新", evidence=["e.pdf"], at=t(10)).state == (
+    assert refused_then_done(office, PermissionDenied, "submit", "新", "新", t(10)) == (
         "pending_signoff"
     )
 
@@ -425,16 +385,7 @@ def test_sod_roles_are_per_inspection(office: Ledger) -> None:
     """A leader of R1 has no say over R2's findings."""
     office.add_inspection("R2", title="审计", feedback_at="2024-01-05", actor="办", at=t(1))
     office.add_actor("乙", roles=["owner"], inspection="R2", actor="办", at=t(1))
-    office.add_finding(
-        "G1",
-        inspection="R2",
-        title="问题",
-        kind="deadline",
-        owner=Owner("领导", "办公室", "责任人"),
-        deadline="2024-03-29",
-        actor="办",
-        at=t(1),
-    )
+    add_finding(office, "G1", inspection="R2")
     office.fire("G1", "start", actor="乙", at=t(2))
     office.fire("G1", "submit", actor="乙", evidence=["e.pdf"], at=t(3))
     error = refused(office, PermissionDenied, lambda: office.fire("G1", "sign_off", actor="丁"))
@@ -461,16 +412,11 @@ def test_sod_names_are_compared_like_people(office: Ledger) -> None:
 
 def test_sod_only_leaders_and_inspectors_grant_roles(office: Ledger) -> None:
     """An owner cannot register actors or revoke roles; a leader can."""
-    refused(
-        office,
-        PermissionDenied,
+    for call in (
         lambda: office.add_actor("某", roles=["leader"], inspection="R1", actor="乙"),
-    )
-    refused(
-        office,
-        PermissionDenied,
         lambda: office.revoke_role("丁", "leader", inspection="R1", actor="乙"),
-    )
+    ):
+        refused(office, PermissionDenied, call)
     office.add_actor("某", roles=["checker"], inspection="R1", actor="丁", at=t(3))
     assert [g.role for g in office.grants("某")] == ["checker"]
 
@@ -505,16 +451,7 @@ def test_without_actors_anyone_may_fire() -> None:
     ledger = new_ledger()
     ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05", at=t(0))
     assert not ledger.roles_mode
-    ledger.add_finding(
-        "F1",
-        inspection="R1",
-        title="问题",
-        kind="deadline",
-        owner=Owner("领导", "办公室", "乙"),
-        deadline="2024-03-29",
-        actor="谁都行",
-        at=t(1),
-    )
+    add_finding(ledger, person="乙", actor="谁都行")
     assert ledger.fire("F1", "start", actor="随便", at=t(2)).state == "in_progress"
 
 
@@ -547,18 +484,13 @@ def test_roles_mode_is_for_good_and_on_the_chain(tmp_path: Path) -> None:
 
 def test_bad_role_arguments_are_refused(office: Ledger) -> None:
     """Unknown roles, roles already held, revoking what is not held: InvalidInput, nothing written."""
-    refused(office, InvalidInput, lambda: office.add_actor("某", roles=["boss"], actor="办"))
-    refused(office, InvalidInput, lambda: office.add_actor("某", roles=[], actor="办"))
-    refused(
-        office,
-        InvalidInput,
+    for call in (
+        lambda: office.add_actor("某", roles=["boss"], actor="办"),
+        lambda: office.add_actor("某", roles=[], actor="办"),
         lambda: office.add_actor("乙", roles=["owner"], inspection="R1", actor="办"),
-    )
-    refused(
-        office,
-        InvalidInput,
         lambda: office.revoke_role("乙", "leader", inspection="R1", actor="办"),
-    )
+    ):
+        refused(office, InvalidInput, call)
 
 
 def test_unknown_keyword_arguments_are_refused(office: Ledger) -> None:
@@ -579,28 +511,13 @@ def test_unknown_keyword_arguments_are_refused(office: Ledger) -> None:
 
 def test_permission_denied_is_typed_and_translated(office: Ledger) -> None:
     """PermissionDenied is a RectflowError and a PermissionError, in Chinese or English."""
+    stage = {"note": "x", "evidence": ["e"], "next_checkpoint": "2024-02-01", "at": t(3)}
     with pytest.raises(PermissionError) as zh:
-        office.fire(
-            "F1",
-            "stage",
-            actor="丁",
-            note="x",
-            evidence=["e"],
-            next_checkpoint="2024-02-01",
-            at=t(3),
-        )
+        office.fire("F1", "stage", actor="丁", **stage)
     assert "角色" in str(zh.value)
     en = Ledger(office.store, clock=lambda: CLOCK, lang="en")
     with pytest.raises(PermissionDenied, match="does not hold a role owner"):
-        en.fire(
-            "F1",
-            "stage",
-            actor="丁",
-            note="x",
-            evidence=["e"],
-            next_checkpoint="2024-02-01",
-            at=t(3),
-        )
+        en.fire("F1", "stage", actor="丁", **stage)
 
 
 # ---------------------------------------------------------------- batches
@@ -797,16 +714,7 @@ def test_role_policy_is_data() -> None:
     ledger = Ledger.open(policy=policy, clock=lambda: CLOCK)
     ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05", at=t(0))
     ledger.add_actor("丙", roles=["leader"], at=t(0))
-    ledger.add_finding(
-        "F1",
-        inspection="R1",
-        title="问题",
-        kind="deadline",
-        owner=Owner("领导", "办公室", "丙"),
-        deadline="2024-03-29",
-        actor="丙",
-        at=t(1),
-    )
+    add_finding(ledger, person="丙", actor="丙")
     assert ledger.fire("F1", "start", actor="丙", at=t(2)).state == "in_progress"
     assert dict(ledger.policy.roles)["start"] == ("leader", "owner")
 

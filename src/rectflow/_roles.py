@@ -280,30 +280,15 @@ class LedgerState:
         subject = event.finding_id or str(
             event.payload.get("name") or event.payload.get("inspection") or ""
         )
-        if self.actor(event.actor) is None:
-            raise PermissionDenied(
-                msg(
-                    "denied.unregistered",
-                    lang,
-                    actor=event.actor,
-                    event=event.name,
-                    subject=subject,
-                    needed=", ".join(needed) or "-",
-                ),
-                actor=event.actor,
-                event=event.name,
-                needed=needed,
-                inspection=inspection,
-                subject=subject,
-            )
-        held = any(
+        registered = self.actor(event.actor) is not None
+        held = registered and any(
             g.active and g.role in needed and g.covers(inspection) and g.granted_at <= event.at
             for g in self.grants_of(event.actor)
         )
         if not held:
             raise PermissionDenied(
                 msg(
-                    "denied.role",
+                    "denied.role" if registered else "denied.unregistered",
                     lang,
                     actor=event.actor,
                     event=event.name,

@@ -197,31 +197,25 @@ class LedgerStateMachine(RuleBasedStateMachine):
         return self._add(fid, owner, data.draw(measures(fid)))
 
     def _add(self, fid: str, owner: Owner, ms: tuple[Measure, ...]) -> str:
+        def add() -> None:
+            self.ledger.add_finding(
+                fid,
+                inspection="T",
+                title=f"finding {fid}",
+                kind="deadline",
+                owner=owner,
+                deadline=(START + dt.timedelta(days=30)).date(),
+                measures=ms,
+                actor=REGISTRAR,
+                at=START,
+            )
+
         if not self.may(REGISTRAR, "add", START):
             with contextlib.suppress(PermissionDenied):
-                self.ledger.add_finding(
-                    fid,
-                    inspection="T",
-                    title=f"finding {fid}",
-                    kind="deadline",
-                    owner=owner,
-                    deadline=(START + dt.timedelta(days=30)).date(),
-                    actor=REGISTRAR,
-                    at=START,
-                )
+                add()
                 raise AssertionError(f"{REGISTRAR} added {fid} without a role")
             return "F0"
-        self.ledger.add_finding(
-            fid,
-            inspection="T",
-            title=f"finding {fid}",
-            kind="deadline",
-            owner=owner,
-            deadline=(START + dt.timedelta(days=30)).date(),
-            measures=ms,
-            actor=REGISTRAR,
-            at=START,
-        )
+        add()
         self.last_at[fid] = START
         return fid
 
