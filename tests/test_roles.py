@@ -744,3 +744,10 @@ def test_readme_roles_section_runs_and_matches_the_policy() -> None:
     policy = Policy()
     assert roles == {e: set(r) for e, r in policy.roles}
     assert {e: b for e, b in barred.items() if b} == {e: set(r) for e, r in policy.separation}
+
+
+def test_history_of_the_ledger_subject_is_not_a_finding(office: Ledger) -> None:
+    """history("") is no back door to the ledger-level events: use ledger_history()."""
+    with pytest.raises(KeyError):
+        office.history("")
+    assert office.ledger_history()[0].name == "add_inspection"

@@ -420,7 +420,7 @@ class Ledger:
         Raises:
             FindingNotFound: When there is no such finding.
         """
-        events = self.store.history(finding_id)
+        events = self.store.history(finding_id) if finding_id != LEDGER else ()
         if not events:
             raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
         return events
