@@ -120,7 +120,11 @@ class Ledger:
 
     Open one with :meth:`open`; every change goes through :meth:`add_inspection`,
     :meth:`add_finding` and :meth:`fire`, which check the workflow's rules and
-    write the event and the finding's new state in one transaction.
+    write the event and the finding's new state in one transaction, or through
+    :meth:`add_actor`, :meth:`revoke_role`, :meth:`change_inspection` and
+    :meth:`submit_report` (ledger-level events on the same chain). Every write
+    passes one gate, ``_admit``: separation of duties, and roles once actors
+    are registered.
 
     Attributes:
         policy: The policy in force.

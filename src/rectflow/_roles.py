@@ -24,7 +24,7 @@ import attrs
 
 from rectflow._i18n import msg
 from rectflow._model import Event, Finding, Inspection
-from rectflow._policy import RELATIONS, ROLES
+from rectflow._policy import ROLES
 from rectflow._workflow import normalize_name, same_person
 from rectflow.exceptions import InvalidInput, PermissionDenied
 
@@ -337,16 +337,3 @@ class LedgerState:
                 value=p["role"],
             )
 
-
-__all__ = [
-    "LEDGER",
-    "LEDGER_EVENTS",
-    "RELATIONS",
-    "ROLES",
-    "Actor",
-    "Grant",
-    "LedgerState",
-    "event_inspection",
-    "inspection_payload",
-    "relation_of",
-]
