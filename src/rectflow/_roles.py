@@ -336,4 +336,3 @@ class LedgerState:
                 field="role",
                 value=p["role"],
             )
-
