@@ -688,6 +688,7 @@ def test_agenda_to_dict_is_json():
                         "check": None,
                     },
                 ],
+                "report_submitted": None,
             }
         ],
         "upcoming": [],
@@ -1052,7 +1053,7 @@ def ledger_replayed_to(src: Ledger, day: dt.date) -> Ledger:
             )
     for entry in src.store.chain():
         e = entry.event
-        if e.at > cutoff:
+        if e.at > cutoff or not e.finding_id:  # ledger-level events: added above
             continue
         if e.name == "add":
             p = e.payload

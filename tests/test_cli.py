@@ -135,14 +135,16 @@ def test_verify_names_a_tampered_row(capsys: pytest.CaptureFixture[str], tmp_pat
     assert run(capsys, "--ledger", db, "demo")[0] == 0
     conn = sqlite3.connect(db)
     conn.execute("DROP TRIGGER IF EXISTS events_no_update")
-    conn.execute("UPDATE events SET data = replace(data, '校长办公室', '某某') WHERE seq = 30")
+    conn.execute(
+        "UPDATE events SET data = replace(data, '校长办公室', '某某') WHERE seq = 31"
+    )  # after the inspection's event
     conn.commit()
     conn.close()
     code, out, _ = run(capsys, "--ledger", db, "--json", "verify")
     assert code == 1
     data = json.loads(out)
     assert data["ok"] is False
-    assert any(p["position"] == 30 and p["kind"] == "edited" for p in data["problems"])
+    assert any(p["position"] == 31 and p["kind"] == "edited" for p in data["problems"])
 
 
 def test_init_fire_show_list_report_on_a_file(
@@ -239,7 +241,7 @@ def test_demo_refuses_a_ledger_with_data(
     assert "--fresh" in err
     with Ledger.open(db) as ledger:
         assert [i.id for i in ledger.inspections()] == ["2024-XC-1"]
-        assert ledger.head().count == 0
+        assert ledger.head().count == 1  # the inspection's own event, nothing more
 
 
 def test_fire_rejects_arguments_the_event_does_not_take(

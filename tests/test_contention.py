@@ -61,7 +61,7 @@ def setup_ledger(target: str) -> int:
                 measures=[Measure(f"{fid}-m", "每月排查", "recurring", cadence="monthly")],
             )
             ledger.fire(fid, "start", actor="王老师", at="2029-05-02T09:00:00+08:00")
-        return ledger.head().count
+        return ledger.head().count - len(ledger.ledger_history())  # the findings' events
 
 
 def work(
@@ -141,7 +141,7 @@ def lost_updates(target: str, setup_events: int, results: list[dict[str, Any]]) 
     with open_ledger(target) as ledger:
         findings = list(ledger.findings())
         versions = sum(f.version for f in findings)
-        stored = ledger.head().count
+        stored = ledger.head().count - len(ledger.ledger_history())  # findings' events
         gaps = sum(
             1
             for f in findings

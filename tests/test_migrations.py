@@ -17,7 +17,15 @@ import pytest
 
 from rectflow import Ledger
 from rectflow._codec import dumps, unstructure
-from rectflow._store.base import SCHEMA_VERSION, AgendaQuery, Store
+from rectflow._store.base import (
+    GENESIS,
+    SCHEMA_VERSION,
+    AgendaQuery,
+    ChainEntry,
+    Head,
+    Store,
+    entry_hash,
+)
 from rectflow._store.memory import MemoryStore
 from rectflow._store.migrations import MIGRATIONS, POSTGRES_V1, SQLITE_V1, pending
 from rectflow._store.sqlite import SqliteStore
@@ -37,6 +45,22 @@ def reference(make_ledger: Callable[[Any], Ledger], populate: Callable[[Ledger],
     return ledger
 
 
+def legacy_chain(ledger: Ledger) -> list[ChainEntry]:
+    """*ledger*'s findings' events chained alone, as rectflow before schema 4 chained them."""
+    entries, prev = [], GENESIS
+    for seq, event in enumerate((e.event for e in ledger.store.chain() if e.event.finding_id), 1):
+        digest = entry_hash(prev, seq, event)
+        entries.append(ChainEntry(seq, event, prev, digest))
+        prev = digest
+    return entries
+
+
+def legacy_head(ledger: Ledger) -> Head:
+    """The head a pre-schema-4 rectflow gave *ledger* (its inspections off the chain)."""
+    entries = legacy_chain(ledger)
+    return Head(len(entries), entries[-1].hash)
+
+
 def write_v1(raw: Callable[..., list[Any]], ph: str, ddl: tuple[str, ...], ledger: Ledger) -> None:
     """Write *ledger* into an empty database with the version 1 schema, as rectflow 1 did."""
     for statement in ddl:
@@ -51,7 +75,7 @@ def write_v1(raw: Callable[..., list[Any]], ph: str, ddl: tuple[str, ...], ledge
             f"INSERT INTO findings (id, inspection, version, state, data) VALUES ({ph}, {ph}, {ph}, {ph}, {ph})",
             (f.id, f.inspection, f.version, f.state, dumps(unstructure(f))),
         )
-    for e in ledger.store.chain():
+    for e in legacy_chain(ledger):
         data = unstructure(e.event)
         raw(
             "INSERT INTO events (finding_id, version, seq, name, at, data, prev_hash, hash)"
@@ -72,12 +96,22 @@ def write_v1(raw: Callable[..., list[Any]], ph: str, ddl: tuple[str, ...], ledge
 def assert_same_ledger(
     store: Store, reference: Ledger, make_ledger: Callable[[Any], Ledger]
 ) -> None:
-    """*store* holds exactly the reference ledger, selects like it and verifies against its head."""
+    """*store* holds exactly the reference ledger, selects like it and verifies against its head.
+
+    Schema 4 appends each inspection's event after the old chain: the old head still
+    verifies as an anchor, and the inspections are on the chain in the order added.
+    """
     assert store.inspections() == reference.store.inspections()
     assert list(store.findings()) == list(reference.store.findings())
     for f in reference.store.findings():
         assert store.history(f.id) == reference.store.history(f.id)
-    assert store.head() == reference.head()
+    old = legacy_head(reference)
+    assert store.head().count == reference.head().count == old.count + 2
+    moved = store.ledger_events()
+    assert [(e.name, e.payload["inspection"]) for e in moved] == [
+        ("add_inspection", i.id) for i in reference.store.inspections()
+    ]
+    assert [e.at for e in moved] == [i.created_at for i in reference.store.inspections()]
     queries = (
         AgendaQuery(
             states=frozenset({"in_progress", "assigned"}),
@@ -91,9 +125,10 @@ def assert_same_ledger(
         assert [f.id for f in store.select(q)] == [f.id for f in reference.store.select(q)]
         assert list(store.select(q))
     ledger = make_ledger(store)
-    assert ledger.verify(anchor=reference.head()).ok
+    assert ledger.verify(anchor=old).ok
+    assert ledger.verify(anchor=store.head()).ok
     ledger.fire("1.9", "start", actor="王老师", at="2024-01-09T09:00:00+08:00")
-    assert ledger.verify(anchor=reference.head()).ok
+    assert ledger.verify(anchor=old).ok
 
 
 def test_steps_lead_to_the_current_version() -> None:
@@ -205,7 +240,8 @@ def test_sqlite_concurrent_openers_migrate_once(
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         stores = list(pool.map(lambda _: SqliteStore(sqlite_target), range(4)))
     try:
-        assert {s.head() for s in stores} == {reference.head()}
+        assert len({s.head() for s in stores}) == 1
+        assert stores[0].head().count == reference.head().count
         assert sqlite_sql("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
     finally:
         for s in stores:
@@ -246,7 +282,7 @@ def test_postgres_v1_schema_is_migrated(
     """A version 1 schema opens as version 2 with every finding, event, hash and index intact."""
     pg_sql(f'CREATE SCHEMA "{pg_schema}"')
     write_v1(pg_sql, "%s", POSTGRES_V1, reference)
-    head = reference.head()
+    head = legacy_head(reference)
     pg_sql("UPDATE ledger_head SET seq = %s, hash = %s", (head.count, head.hash))
     store = PostgresStore(pg_target)
     try:
@@ -311,12 +347,13 @@ def test_postgres_concurrent_openers_migrate_once(
     """Several connections opening a v1 schema at once: one migrates (under a lock), all end on version 2."""
     pg_sql(f'CREATE SCHEMA "{pg_schema}"')
     write_v1(pg_sql, "%s", POSTGRES_V1, reference)
-    head = reference.head()
+    head = legacy_head(reference)
     pg_sql("UPDATE ledger_head SET seq = %s, hash = %s", (head.count, head.hash))
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         stores = list(pool.map(lambda _: PostgresStore(pg_target), range(4)))
     try:
-        assert {s.head() for s in stores} == {head}
+        assert len({s.head() for s in stores}) == 1
+        assert stores[0].head().count == head.count + 2
         assert pg_sql("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
     finally:
         for s in stores:

@@ -1,6 +1,7 @@
 """Tampering with plain SQL: verify() names each edited, deleted, reordered or truncated entry.
 
-The sample ledger has 27 events (see ``populate_sample``). Each test takes the
+The sample ledger has 29 events (see ``populate_sample``): its two inspections'
+events at 1 and 2, then 27 findings' events. Each test takes the
 head as an anchor, closes the ledger, changes the event table behind
 rectflow's back (after dropping the append-only triggers, as an attacker with
 SQL access would), reopens it and checks the ``(position, kind)`` of every
@@ -80,7 +81,7 @@ def anchor(backend: Backend, make_ledger: Callable[[Any], Ledger]) -> Head:
     """The head before tampering (what a careful user keeps elsewhere)."""
     with make_ledger(backend.target) as ledger:
         head = ledger.head()
-    assert head.count == 27
+    assert head.count == 29
     for statement in backend.unguard:
         backend.raw(statement)
     return head
@@ -141,12 +142,12 @@ def test_untouched_ledger_verifies(
 def test_edited_event_is_named(
     backend: Backend, anchor: Head, make_ledger: Callable[[Any], Ledger]
 ) -> None:
-    """Changing who signed off (seq 6) is reported as edited at 6, and A's row no longer replays."""
-    rewrite(backend, 6, rehash=False, actor="张校长")
+    """Changing who signed off (seq 8) is reported as edited at 8, and A's row no longer replays."""
+    rewrite(backend, 8, rehash=False, actor="张校长")
     result = verify(backend, make_ledger, anchor)
-    assert positional(result) == {(6, "edited")}
+    assert positional(result) == {(8, "edited")}
     assert not result.ok
-    assert [p.finding_id for p in result.problems if p.position == 6] == ["A"]
+    assert [p.finding_id for p in result.problems if p.position == 8] == ["A"]
     assert (0, "state_mismatch") in {(p.position, p.kind) for p in result.problems}
 
 
@@ -154,33 +155,33 @@ def test_edited_column_is_named(
     backend: Backend, anchor: Head, make_ledger: Callable[[Any], Ledger]
 ) -> None:
     """Editing an event's name or time column (not its JSON) is reported as edited."""
-    backend.raw(f"UPDATE events SET name = 'reject' WHERE seq = {backend.ph}", (14,))
-    backend.raw(backend.shift_time, (3,))
+    backend.raw(f"UPDATE events SET name = 'reject' WHERE seq = {backend.ph}", (16,))
+    backend.raw(backend.shift_time, (5,))
     result = verify(backend, make_ledger, anchor)
-    assert positional(result) == {(3, "edited"), (14, "edited")}
+    assert positional(result) == {(5, "edited"), (16, "edited")}
 
 
 def test_edited_and_rehashed_event_is_named(
     backend: Backend, anchor: Head, make_ledger: Callable[[Any], Ledger]
 ) -> None:
     """An edit whose own hash was recomputed still shows: the next entry no longer links to it."""
-    rewrite(backend, 18, rehash=True, actor="张校长")
+    rewrite(backend, 20, rehash=True, actor="张校长")
     result = verify(backend, make_ledger, anchor)
-    assert positional(result) == {(18, "edited")}
+    assert positional(result) == {(20, "edited")}
 
 
 def test_rewritten_last_event_is_caught_by_the_anchor(
     backend: Backend, anchor: Head, make_ledger: Callable[[Any], Ledger]
 ) -> None:
     """Re-hashing the last entry leaves no link to break: the anchor catches it."""
-    rewrite(backend, 27, rehash=True, note="改过的说明")
-    assert positional(verify(backend, make_ledger, anchor)) == {(27, "anchor_mismatch")}
+    rewrite(backend, 29, rehash=True, note="改过的说明")
+    assert positional(verify(backend, make_ledger, anchor)) == {(29, "anchor_mismatch")}
 
 
 # -- deleted
 
 
-@pytest.mark.parametrize("seqs", [(12,), (1,), (5, 20), (20, 21)])
+@pytest.mark.parametrize("seqs", [(14,), (3,), (7, 22), (22, 23)])
 def test_deleted_events_are_named(
     backend: Backend, anchor: Head, make_ledger: Callable[[Any], Ledger], seqs: tuple[int, ...]
 ) -> None:
@@ -189,7 +190,7 @@ def test_deleted_events_are_named(
         backend.raw(f"DELETE FROM events WHERE seq = {backend.ph}", (seq,))
     result = verify(backend, make_ledger, anchor)
     assert positional(result) == {(s, "deleted") for s in seqs}
-    assert result.count == 27 - len(seqs)
+    assert result.count == 29 - len(seqs)
     assert any(p.kind in {"history_gap", "state_mismatch"} for p in result.problems)
 
 
@@ -197,17 +198,17 @@ def test_deleted_and_renumbered_events_are_named(
     backend: Backend, anchor: Head, make_ledger: Callable[[Any], Ledger]
 ) -> None:
     """Deleting a row and renumbering the rest to close the gap shows the deletion and every renumbered entry."""
-    backend.raw(f"DELETE FROM events WHERE seq = {backend.ph}", (10,))
-    for seq in range(11, 28):
+    backend.raw(f"DELETE FROM events WHERE seq = {backend.ph}", (12,))
+    for seq in range(13, 30):
         move_seq(backend, seq, seq - 1)
     result = verify(backend, make_ledger, anchor)
-    assert positional(result) == {(10, "deleted")} | {(s, "edited") for s in range(10, 27)}
+    assert positional(result) == {(12, "deleted")} | {(s, "edited") for s in range(12, 29)}
 
 
 # -- reordered
 
 
-@pytest.mark.parametrize(("x", "y"), [(9, 20), (12, 13), (1, 27)])
+@pytest.mark.parametrize(("x", "y"), [(11, 22), (14, 15), (3, 29)])
 def test_swapped_events_are_named(
     backend: Backend, anchor: Head, make_ledger: Callable[[Any], Ledger], x: int, y: int
 ) -> None:
@@ -223,15 +224,15 @@ def test_swapped_events_are_named(
 def test_rotated_events_are_named(
     backend: Backend, anchor: Head, make_ledger: Callable[[Any], Ledger]
 ) -> None:
-    """Three rows rotated (3→4→5→3) are all reported as reordered."""
-    move_seq(backend, 5, 100_000)
-    move_seq(backend, 4, 5)
-    move_seq(backend, 3, 4)
-    move_seq(backend, 100_000, 3)
+    """Three rows rotated (5→6→7→5) are all reported as reordered."""
+    move_seq(backend, 7, 100_000)
+    move_seq(backend, 6, 7)
+    move_seq(backend, 5, 6)
+    move_seq(backend, 100_000, 5)
     assert positional(verify(backend, make_ledger, anchor)) == {
-        (3, "reordered"),
-        (4, "reordered"),
         (5, "reordered"),
+        (6, "reordered"),
+        (7, "reordered"),
     }
 
 
@@ -243,15 +244,15 @@ def test_swapped_contents_are_named(
     cols = ["finding_id", "version", "name", *backend.time_columns, "data"]
     select = f"SELECT {', '.join(cols)} FROM events WHERE seq = {ph}"
     update = f"UPDATE events SET {', '.join(f'{c} = {ph}' for c in cols)} WHERE seq = {ph}"
-    [a] = backend.raw(select, (16,))
-    [b] = backend.raw(select, (19,))
+    [a] = backend.raw(select, (18,))
+    [b] = backend.raw(select, (21,))
     backend.raw(
-        f"UPDATE events SET finding_id = 'tmp' WHERE seq = {ph}", (16,)
+        f"UPDATE events SET finding_id = 'tmp' WHERE seq = {ph}", (18,)
     )  # the key is unique
-    backend.raw(update, (*a, 19))
-    backend.raw(update, (*b, 16))
+    backend.raw(update, (*a, 21))
+    backend.raw(update, (*b, 18))
     result = verify(backend, make_ledger, anchor)
-    assert positional(result) == {(16, "reordered"), (19, "reordered")}
+    assert positional(result) == {(18, "reordered"), (21, "reordered")}
 
 
 # -- truncated
@@ -260,18 +261,18 @@ def test_swapped_contents_are_named(
 def test_truncation_is_named_against_the_anchor(
     backend: Backend, anchor: Head, make_ledger: Callable[[Any], Ledger]
 ) -> None:
-    """Deleting the last three rows is reported as truncated at 25, 26, 27 given the anchor."""
-    backend.raw(f"DELETE FROM events WHERE seq > {backend.ph}", (24,))
+    """Deleting the last three rows is reported as truncated at 27, 28, 29 given the anchor."""
+    backend.raw(f"DELETE FROM events WHERE seq > {backend.ph}", (26,))
     result = verify(backend, make_ledger, anchor)
-    assert positional(result) == {(25, "truncated"), (26, "truncated"), (27, "truncated")}
-    assert result.head.count == 24
+    assert positional(result) == {(27, "truncated"), (28, "truncated"), (29, "truncated")}
+    assert result.head.count == 26
 
 
 def test_truncation_without_anchor_still_fails(
     backend: Backend, anchor: Head, make_ledger: Callable[[Any], Ledger]
 ) -> None:
     """Without an anchor a truncation still fails verification: current rows outlive their history."""
-    backend.raw(f"DELETE FROM events WHERE seq > {backend.ph}", (24,))
+    backend.raw(f"DELETE FROM events WHERE seq > {backend.ph}", (26,))
     result = verify(backend, make_ledger, None)
     assert not result.ok
     assert positional(result) == set()
@@ -294,9 +295,9 @@ def chain(
 def test_verify_chain_names_a_duplicated_entry(chain: tuple[list[ChainEntry], Ledger]) -> None:
     """A copy of an existing entry appended at the end is reported as inserted."""
     entries, ledger = chain
-    copy = attrs.evolve(entries[4], seq=28)
+    copy = attrs.evolve(entries[4], seq=30)
     result = verify_chain([*entries, copy], ledger.store.findings(), ledger.workflow)
-    assert positional(result) == {(28, "inserted")}
+    assert positional(result) == {(30, "inserted")}
 
 
 def test_verify_chain_names_a_forged_first_link(chain: tuple[list[ChainEntry], Ledger]) -> None:
@@ -316,7 +317,7 @@ def test_verify_chain_reports_an_anchor_of_another_ledger(
     result = verify_chain(entries, ledger.store.findings(), ledger.workflow, Head(10, "0" * 64))
     assert positional(result) == {(10, "anchor_mismatch")}
     assert verify_chain(
-        entries, ledger.store.findings(), ledger.workflow, Head(27, entries[-1].hash)
+        entries, ledger.store.findings(), ledger.workflow, Head(29, entries[-1].hash)
     ).ok
 
 
@@ -325,5 +326,5 @@ def test_verify_chain_reports_a_row_without_history(chain: tuple[list[ChainEntry
     entries, ledger = chain
     kept = [e for e in entries if e.event.finding_id != "1.9"]
     result = verify_chain(kept, ledger.store.findings(), ledger.workflow)
-    assert (15, "deleted") in positional(result)
+    assert (17, "deleted") in positional(result)
     assert ("state_mismatch", "1.9") in {(p.kind, p.finding_id) for p in result.problems}

@@ -29,11 +29,13 @@ from rectflow._model import (
     Measure,
     Owner,
 )
-from rectflow._policy import Period, Policy, load_policy, policy_pack
+from rectflow._policy import ROLES, Period, Policy, load_policy, policy_pack
+from rectflow._roles import Actor, Grant
 from rectflow._store.base import ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._version import __version__
 from rectflow._views.agenda import Agenda, AgendaItem, InspectionAgenda
+from rectflow._views.integrity import SignedHead, hash_evidence
 from rectflow._views.report import Report
 from rectflow._views.verify import Problem, Verification
 from rectflow._workflow import Context, Rule, Workflow
@@ -45,6 +47,7 @@ from rectflow.exceptions import (
     InvalidInput,
     LedgerCorrupted,
     LedgerFileError,
+    PermissionDenied,
     PolicyError,
     RectflowError,
     RuleViolation,
@@ -57,7 +60,9 @@ __all__ = [
     "DONE_STATES",
     "EVENT_NAMES",
     "OPEN_STATES",
+    "ROLES",
     "STATES",
+    "Actor",
     "Agenda",
     "AgendaItem",
     "ChainEntry",
@@ -69,6 +74,7 @@ __all__ = [
     "FileLimits",
     "Finding",
     "FindingNotFound",
+    "Grant",
     "Head",
     "ImportSummary",
     "Inspection",
@@ -82,6 +88,7 @@ __all__ = [
     "MemoryStore",
     "Owner",
     "Period",
+    "PermissionDenied",
     "Policy",
     "PolicyError",
     "Problem",
@@ -90,6 +97,7 @@ __all__ = [
     "Rule",
     "RuleViolation",
     "SchemaVersionError",
+    "SignedHead",
     "SpotCheckDraw",
     "StorageError",
     "Store",
@@ -97,6 +105,7 @@ __all__ = [
     "Verification",
     "Workflow",
     "__version__",
+    "hash_evidence",
     "load_policy",
     "policy_pack",
 ]

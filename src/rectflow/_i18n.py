@@ -430,6 +430,54 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "file.not_allowed": ("{value}", "{value}"),
     "file.rule": ("{value}", "{value}"),
+    # issue 8: actors, roles, ledger events, anchors, evidence
+    "denied.unregistered": (
+        "{actor!r} 不是本台账登记的人员, 不能执行「{event}」({subject}); 需要角色: {needed}",
+        "{actor!r} is not a registered actor and may not {event} ({subject}); needs: {needed}",
+    ),
+    "denied.role": (
+        "{actor!r} 在 {at} 不具有「{event}」({subject}) 所需的角色 {needed} (巡察 {inspection})",
+        (
+            "{actor!r} does not hold a role {needed} needed to {event} ({subject}) at {at}"
+            " (inspection {inspection})"
+        ),
+    ),
+    "denied.relation": (
+        "{actor!r} 是问题 {subject} 的{relation}, 不能执行「{event}」",
+        "{actor!r} is the {relation} of finding {subject} and may not {event} it",
+    ),
+    "relation.submitter": ("提交人", "submitter"),
+    "relation.responsible": ("责任人", "responsible person"),
+    "relation.requester": ("延期申请人", "extension requester"),
+    "unknown_role": (
+        "未知的角色 {value!r}; 可用: {known}",
+        "unknown role {value!r}; known roles: {known}",
+    ),
+    "role_held": (
+        "{actor!r} 已具有巡察 {inspection} 的角色 {role}",
+        "{actor!r} already holds role {role} for inspection {inspection}",
+    ),
+    "role_not_held": (
+        "{actor!r} 没有巡察 {inspection} 的角色 {role}, 无可撤销",
+        "{actor!r} holds no role {role} for inspection {inspection} to revoke",
+    ),
+    "no_change": (
+        "巡察 {inspection}: 没有要修改的内容(declared_findings 或 feedback_at)",
+        "inspection {inspection}: nothing to change (give declared_findings or feedback_at)",
+    ),
+    "bad_anchor": (
+        "锚点应写作 COUNT:HASH 或 COUNT:HASH:MAC, 而不是 {value!r}",
+        "an anchor is COUNT:HASH or COUNT:HASH:MAC, not {value!r}",
+    ),
+    "key_needed": (
+        "锚点带有 MAC, 校验需要密钥(--key-file 或环境变量 RECTFLOW_HEAD_KEY)",
+        "the anchor carries a MAC: verifying it needs the key (--key-file or RECTFLOW_HEAD_KEY)",
+    ),
+    "bad_key": ("密钥无效: {value}", "invalid key: {value}"),
+    "evidence_file": (
+        "无法读取证据文件 {value}: {error}",
+        "cannot read evidence file {value}: {error}",
+    ),
 }
 
 

@@ -20,15 +20,40 @@ from rectflow import _codec
 from rectflow._i18n import LANGS, msg
 from rectflow._io.cells import FileLimits
 from rectflow._io.files import ImportSummary, file_format, read_tabular, read_yaml, write_table
-from rectflow._io.plan import Hooks, plan_events, plan_inspections, plan_rows
+from rectflow._io.plan import (
+    Hooks,
+    Item,
+    check_header,
+    has_ledger_events,
+    plan_events,
+    plan_inspections,
+    plan_rows,
+)
 from rectflow._io.table import Issues
 from rectflow._io.yamlfile import dump as dump_yaml
 from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy, policy_from_mapping, policy_to_mapping
+from rectflow._roles import (
+    LEDGER,
+    LEDGER_EVENTS,
+    Actor,
+    Grant,
+    LedgerState,
+    inspection_payload,
+)
 from rectflow._store.base import AgendaQuery, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
 from rectflow._views.agenda import Agenda, build_agenda
+from rectflow._views.integrity import (
+    SignedHead,
+    anchor_problems,
+    evidence_problems,
+    ledger_problems,
+    parse_anchor,
+    sign_head,
+    with_problems,
+)
 from rectflow._views.report import Report, build_report
 from rectflow._views.verify import Verification, verify_chain
 from rectflow._workflow import Workflow, normalize_name, validate_definition
@@ -40,10 +65,12 @@ from rectflow.exceptions import (
     InvalidInput,
     LedgerFileError,
     PolicyError,
+    RectflowError,
     RuleViolation,
     StorageError,
 )
 
+_INSPECTION_EVENTS = frozenset({"add_inspection", "change_inspection", "submit_report"})
 _DATE_ARGS = frozenset({"next_checkpoint", "deadline", "until", "drawn_on"})
 _DATE_TEXT = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
@@ -122,7 +149,11 @@ class Ledger:
 
     Open one with :meth:`open`; every change goes through :meth:`add_inspection`,
     :meth:`add_finding` and :meth:`fire`, which check the workflow's rules and
-    write the event and the finding's new state in one transaction.
+    write the event and the finding's new state in one transaction, or through
+    :meth:`add_actor`, :meth:`revoke_role`, :meth:`change_inspection` and
+    :meth:`submit_report` (ledger-level events on the same chain). Every write
+    passes one gate, ``_admit``: separation of duties, and roles once actors
+    are registered.
 
     Attributes:
         policy: The policy in force.
@@ -157,6 +188,8 @@ class Ledger:
         tz = self.policy.timezone
         self._clock = clock or (lambda: pendulum.now(tz))
         self._before_write: Callable[[], None] | None = None  # test hook: widen the read-write gap
+        self._state: LedgerState | None = None  # ledger-level events replayed (issue 8)
+        self._state_last: Event | None = None
 
     @classmethod
     def open(
@@ -214,8 +247,9 @@ class Ledger:
         feedback_at: dt.date | str,
         declared_findings: int | None = None,
         at: dt.datetime | str | None = None,
+        actor: str | None = None,
     ) -> Inspection:
-        """Put an inspection (巡察) on the ledger.
+        """Put an inspection (巡察) on the ledger, as an event on the chain.
 
         Args:
             inspection_id: Its id, e.g. ``"R1"``.
@@ -223,10 +257,13 @@ class Ledger:
             feedback_at: The day feedback was given (``"2023-11-23"``).
             declared_findings: How many problems the feedback declared.
             at: When it is recorded (default: now).
+            actor: Who records it; required once the ledger has registered actors
+                (the policy's ``add_inspection`` roles, ledger-wide).
 
         Raises:
             InvalidInput: For malformed arguments.
             DuplicateId: When the id exists.
+            PermissionDenied: When *actor* may not add inspections.
         """
         inspection = self._new_inspection(
             inspection_id,
@@ -235,7 +272,8 @@ class Ledger:
             declared_findings=declared_findings,
             at=at,
         )
-        self.store.add_inspection(inspection)
+        assert inspection.created_at is not None  # noqa: S101 - _new_inspection sets it
+        self._record("add_inspection", inspection_payload(inspection), actor, inspection.created_at)
         return inspection
 
     def _new_inspection(
@@ -251,6 +289,14 @@ class Ledger:
         self._require_text(inspection_id, "inspection_id")
         self._require_text(title, "title")
         feedback = parse_date(feedback_at, "feedback_at", self.lang)
+        self._check_count(declared_findings)
+        when = self._at(at)
+        self._not_in_future(when, inspection_id, "add_inspection")
+        if self.store.get_inspection(inspection_id) is not None:
+            raise DuplicateId(inspection_id, msg("duplicate_id", self.lang, id=inspection_id))
+        return Inspection(inspection_id, title, feedback, declared_findings, when)
+
+    def _check_count(self, declared_findings: object) -> None:
         if declared_findings is not None and (
             not isinstance(declared_findings, int)
             or isinstance(declared_findings, bool)
@@ -261,11 +307,6 @@ class Ledger:
                 field="declared_findings",
                 value=declared_findings,
             )
-        when = self._at(at)
-        self._not_in_future(when, inspection_id, "add_inspection")
-        if self.store.get_inspection(inspection_id) is not None:
-            raise DuplicateId(inspection_id, msg("duplicate_id", self.lang, id=inspection_id))
-        return Inspection(inspection_id, title, feedback, declared_findings, when)
 
     def inspection(self, inspection_id: str) -> Inspection:
         """The inspection with this id.
@@ -478,7 +519,7 @@ class Ledger:
         Raises:
             FindingNotFound: When there is no such finding.
         """
-        events = self.store.history(finding_id)
+        events = self.store.history(finding_id) if finding_id != LEDGER else ()
         if not events:
             raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
         return events
@@ -599,8 +640,12 @@ class Ledger:
     @contextmanager
     def batch(self) -> Iterator[Ledger]:
         """Commit every change inside the block in one transaction, all or nothing."""
-        with self.store.transaction():
-            yield self
+        try:
+            with self.store.transaction():
+                yield self
+        except BaseException:
+            self._state = None  # ledger-level events of the block were rolled back
+            raise
 
     # -- replay, reports
 
@@ -729,25 +774,290 @@ class Ledger:
         drawn = tuple(random.Random(seed).sample(population, min(k, len(population))))  # noqa: S311
         return SpotCheckDraw(inspection, seed, k, day, population, drawn)
 
+    # -- actors, roles, inspection changes, reports (issue 8)
+
+    def add_actor(
+        self,
+        name: str,
+        *,
+        roles: Iterable[str] | str,
+        inspection: str | None = None,
+        actor: str | None = None,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> Actor:
+        """Register *name* with *roles*, as an event on the chain.
+
+        The first call puts the ledger in roles mode for good: from then on every
+        event must come from a registered actor holding, at the event's time, a
+        role the policy names for it (see the README's "Who may do what").
+        Calling it again for a registered name grants more roles.
+
+        Args:
+            name: The actor's name, as events will carry it.
+            roles: ``inspector``, ``leader``, ``owner``, ``checker`` (one or more).
+            inspection: The inspection the roles apply to (default: every one).
+            actor: Who registers them (in roles mode, a holder of an ``add_actor``
+                role; the very first registration may be self-made).
+            at: When (default: now); the roles cover events from then on.
+            note: A note.
+
+        Returns:
+            The actor.
+
+        Raises:
+            InvalidInput: An unknown role, a role already held, an empty name.
+            InspectionNotFound: An unknown inspection.
+            PermissionDenied: *actor* may not register actors.
+        """
+        self._require_text(name, "name")
+        if isinstance(roles, str):
+            roles = (roles,)
+        try:
+            wanted = sorted({str(r) for r in roles})
+        except TypeError:
+            raise InvalidInput(msg("empty", self.lang, field="roles"), field="roles") from None
+        if not wanted:
+            raise InvalidInput(msg("empty", self.lang, field="roles"), field="roles")
+        if inspection is not None:
+            self.inspection(inspection)
+        name = normalize_name(name)
+        state = self._ledger_state()
+        payload: dict[str, Any] = {"name": name, "roles": wanted, "inspection": inspection}
+        if not state.roles_mode:
+            payload["roles_mode"] = True
+            actor = name if actor is None else actor
+        self._record("add_actor", payload, actor, self._at(at), note=note)
+        found = self._ledger_state().actor(name)
+        assert found is not None  # noqa: S101
+        return found
+
+    def revoke_role(
+        self,
+        name: str,
+        role: str,
+        *,
+        inspection: str | None = None,
+        actor: str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Revoke *role* (for *inspection*, or ledger-wide) from *name*, as a chained event.
+
+        The role stops working from the revocation on: no event after it in the
+        chain is covered by it, whatever time it claims.
+
+        Raises:
+            InvalidInput: *name* does not hold that role there.
+            PermissionDenied: *actor* may not revoke roles.
+        """
+        self._require_text(name, "name")
+        self._require_text(role, "role")
+        payload = {"name": normalize_name(name), "role": role, "inspection": inspection}
+        self._record("revoke_role", payload, actor, self._at(at), note=note)
+
+    def actors(self) -> list[Actor]:
+        """The registered actors, in the order they were registered (from the chain)."""
+        return list(self._ledger_state().actors.values())
+
+    def grants(self, name: str | None = None) -> list[Grant]:
+        """Role grants (revoked ones included, with their revocation), of *name* or all."""
+        state = self._ledger_state()
+        return list(state.grants if name is None else state.grants_of(name))
+
+    @property
+    def roles_mode(self) -> bool:
+        """Whether the ledger has registered actors (then every event needs a role)."""
+        return self._ledger_state().roles_mode
+
+    def change_inspection(
+        self,
+        inspection_id: str,
+        *,
+        reason: str,
+        declared_findings: int | None = None,
+        feedback_at: dt.date | str | None = None,
+        actor: str | None = None,
+        at: dt.datetime | str | None = None,
+    ) -> Inspection:
+        """Change an inspection's declared count or feedback day, with a reason, on the chain.
+
+        Raises:
+            InvalidInput: No change given, an empty reason, a malformed value.
+            InspectionNotFound: An unknown inspection.
+            PermissionDenied: *actor* may not change it.
+        """
+        self._require_text(reason, "reason")
+        current = self.inspection(inspection_id)
+        self._check_count(declared_findings)
+        payload: dict[str, Any] = {"inspection": inspection_id, "reason": reason}
+        if declared_findings is not None:
+            payload["declared_findings"] = declared_findings
+        if feedback_at is not None:
+            payload["feedback_at"] = parse_date(feedback_at, "feedback_at", self.lang).isoformat()
+        if len(payload) == 2:
+            raise InvalidInput(
+                msg("no_change", self.lang, inspection=inspection_id), field="declared_findings"
+            )
+        self._record("change_inspection", payload, actor, self._at(at), note=reason)
+        return self.inspection(current.id)
+
+    def submit_report(
+        self,
+        inspection: str,
+        *,
+        actor: str,
+        evidence: Iterable[str] | str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> Inspection:
+        """Record that the progress report (整改进展情况报告) of *inspection* was submitted.
+
+        The first submission clears the agenda's "report due" item.
+
+        Args:
+            inspection: The inspection.
+            actor: Who submitted it (the policy's ``submit_report`` roles).
+            evidence: References to the report (file names, URLs, hashed references).
+            at: When (default: now).
+            note: A note.
+
+        Raises:
+            RuleViolation: No evidence.
+            InspectionNotFound: An unknown inspection.
+            PermissionDenied: *actor* may not submit it.
+        """
+        self.inspection(inspection)
+        refs = (evidence,) if isinstance(evidence, str) else tuple(evidence)
+        if not refs or not all(isinstance(e, str) and e.strip() for e in refs):
+            raise RuleViolation(
+                "evidence_required",
+                msg("empty", self.lang, field="evidence"),
+                event="submit_report",
+            )
+        self._record("submit_report", {"inspection": inspection}, actor, self._at(at), note, refs)
+        return self.inspection(inspection)
+
+    def ledger_history(self) -> tuple[Event, ...]:
+        """The ledger-level events (inspections, actors, roles, reports), oldest first."""
+        return self.store.ledger_events()
+
+    def _ledger_state(self) -> LedgerState:
+        """The ledger-level events replayed, kept in step with the store cheaply.
+
+        Re-reads from the last event it knows: when that one is gone (a rolled-back
+        block, another process's rollback), it replays everything again.
+        """
+        state, last = self._state, self._state_last
+        if state is not None and state.version > 0:
+            newer = self.store.ledger_events(state.version - 1)
+            if newer and newer[0] == last:
+                for event in newer[1:]:
+                    state.apply(event)
+                self._state_last = newer[-1]
+                return state
+            state = None
+        if state is None or state.version == 0:
+            events = self.store.ledger_events()
+            state = LedgerState.replay(events)
+            self._state, self._state_last = state, (events[-1] if events else None)
+        return state
+
+    def _record(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        actor: str | None,
+        when: dt.datetime,
+        note: str | None = None,
+        evidence: tuple[str, ...] = (),
+    ) -> Event:
+        """Check, chain and project one ledger-level event: the write path of this block."""
+        if note is not None and not isinstance(note, str):
+            raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
+        who = normalize_name(actor) if isinstance(actor, str) else ""
+        self._not_in_future(when, str(payload.get("inspection") or payload.get("name")), name)
+        state = self._ledger_state()
+        event = Event(LEDGER, name, when, who, note, evidence, payload, state.version + 1)
+        self._admit(event, None)
+        before_grants = {g.key: g for g in state.grants}
+        try:
+            with self.store.transaction():
+                self.store.append_record(event, state.version)
+                state.apply(event)
+                self._state_last = event
+                self._project(event, state, before_grants)
+        except BaseException:
+            self._state = None
+            raise
+        return event
+
+    def _project(self, event: Event, state: LedgerState, before: dict[str, Grant]) -> None:
+        """Write the rows an event changes (inspection, actor, grants) in its transaction."""
+        inspection_id = event.payload.get("inspection")
+        if event.name == "add_inspection":
+            self.store.add_inspection(state.inspections[str(inspection_id)])
+        elif event.name in ("change_inspection", "submit_report"):
+            self.store.replace_inspection(state.inspections[str(inspection_id)])
+        elif event.name == "add_actor":
+            found = state.actor(str(event.payload["name"]))
+            assert found is not None  # noqa: S101
+            self.store.put_record("actor", found.name, _codec.dumps(_codec.unstructure(found)))
+        for grant in state.grants:
+            if before.get(grant.key) != grant:
+                self.store.put_record("grant", grant.key, _codec.dumps(_codec.unstructure(grant)))
+
     # -- integrity
 
     def head(self) -> Head:
         """``(count, hash)`` of the event chain: keep it elsewhere as an anchor."""
         return self.store.head()
 
-    def verify(self, anchor: Head | tuple[int, str] | None = None) -> Verification:
-        """Recompute the hash chain and replay every finding.
+    def signed_head(self, key: bytes | str) -> SignedHead:
+        """The head with an HMAC-SHA256 over it, keyed by *key* (never stored in the ledger).
+
+        Keep ``str(signed)`` (``COUNT:HASH:MAC``) elsewhere: someone who can write
+        the database but lacks the key cannot forge a head that verifies.
+        """
+        return sign_head(self.head(), key, self.lang)
+
+    def verify(
+        self,
+        anchor: Head | tuple[int, str] | SignedHead | str | None = None,
+        *,
+        key: bytes | str | None = None,
+        evidence_dir: str | None = None,
+    ) -> Verification:
+        """Recompute the hash chain and replay every finding, actor, role and inspection.
 
         Args:
-            anchor: A head kept from earlier; with it truncation is detected too.
+            anchor: A head kept from earlier (``(count, hash)``, a :class:`SignedHead`,
+                or the text ``COUNT:HASH`` / ``COUNT:HASH:MAC``); with it truncation
+                is detected too.
+            key: The HMAC key a signed anchor is checked with (a forged one is reported).
+            evidence_dir: A folder of evidence files: every reference carrying a
+                SHA-256 is re-hashed from there; changed and missing files are reported.
 
         Returns:
             A :class:`~rectflow.Verification`; truthy when everything checks.
+
+        Raises:
+            InvalidInput: A malformed anchor, or a signed anchor without *key*.
         """
+        signed = parse_anchor(anchor, self.lang) if anchor is not None else None
         with self.store.transaction():  # one snapshot: writers wait, no false alarms
             entries = list(self.store.chain())
             rows = list(self.store.findings())
-        return verify_chain(entries, rows, self.workflow, anchor)
+            inspections = self.store.inspections()
+            records = {kind: self.store.records(kind) for kind in ("actor", "grant")}
+        plain = None if signed is None else Head(signed.count, signed.hash)
+        result = verify_chain(entries, rows, self.workflow, plain)
+        extra = ledger_problems(entries, inspections, records, self.policy, self.lang)
+        if signed is not None:
+            extra += anchor_problems(signed, key, self.lang)
+        if evidence_dir is not None:
+            extra += evidence_problems(entries, evidence_dir)
+        return with_problems(result, extra)
 
     # -- helpers
 
@@ -780,10 +1090,17 @@ class Ledger:
     def _admit(self, event: Event, before: Finding | None) -> None:
         """The one gate every write passes after the workflow's rules, before it is stored.
 
-        *before* is the finding before *event* (None for ``add``). Today the
-        workflow's separation-of-duty rules are the whole check; who may fire
-        what (roles) is decided here, for every entry point alike.
+        *before* is the finding before *event* (None for ``add`` and for
+        ledger-level events). The policy's separation of duties always; once
+        the ledger has registered actors, the role the event needs, held by its
+        actor at its time (:meth:`rectflow._roles.LedgerState.check`). The
+        state is the ledger's as stored, which inside :meth:`batch` includes the
+        ledger-level events the block wrote so far.
+
+        Raises:
+            PermissionDenied: The actor may not fire the event.
         """
+        self._ledger_state().check(event, before, self.policy, self.lang)
 
     def _not_in_future(self, when: dt.datetime, subject: str, event: str) -> None:
         now = self.now()
@@ -892,16 +1209,39 @@ class Ledger:
             admit=self._admit,
             now=self.now(),
             actor=normalize_name(actor),
+            record=None,
         )
         created: list[Inspection] = []
+        flushed = 0
+
+        def record(event: Event, planned: list[Item]) -> None:
+            """A ledger-level event in its place: what was planned before it is written first."""
+            nonlocal flushed
+            if not issues and len(planned) > flushed:
+                self.store.append_many(planned[flushed:])
+            flushed = len(planned)
+            self._replay_ledger_event(event)
+            if event.name == "add_inspection":
+                inspection_id = str(event.payload.get("inspection"))
+                inspections.pop(inspection_id, None)
+                if (new := known(inspection_id)) is not None:
+                    created.append(new)
+
         try:
             with self.store.transaction():  # ids checked and written under one lock
                 if fmt == "yaml":
                     data = read_yaml(file, issues)
-                    created = plan_inspections(data, issues, hooks)
-                    for new in created:  # staged: events refer to them; undone on error
-                        self.store.add_inspection(new)
-                        inspections[new.id] = new
+                    if has_ledger_events(data):  # the chain itself recreates its inspections
+                        check_header(data, issues)
+                        hooks = attrs.evolve(hooks, record=record)
+                    else:
+                        created = plan_inspections(data, issues, hooks)
+                        for new in created:  # on the chain; undone with the rest on error
+                            assert new.created_at is not None  # noqa: S101
+                            self._record(
+                                "add_inspection", inspection_payload(new), actor, new.created_at
+                            )
+                            inspections[new.id] = new
                     items = plan_events(
                         data, issues, hooks, max_rows=limits.max_rows, inspection=inspection
                     )
@@ -923,8 +1263,8 @@ class Ledger:
                     raise self._file_error(issues)
                 if dry_run:
                     raise _DryRun  # noqa: TRY301 - undo the staged inspections
-                if items:
-                    self.store.append_many(items)
+                if len(items) > flushed:
+                    self.store.append_many(items[flushed:])
         except _DryRun:
             pass
         last = {event.finding_id: finding for event, finding, _ in items}
@@ -1015,13 +1355,48 @@ class Ledger:
                 entry.event
                 for entry in self.store.chain()
                 if (cutoff is None or entry.event.at <= cutoff)
-                and (ids is None or entry.event.finding_id in ids)
+                and (
+                    ids is None
+                    or entry.event.finding_id in ids
+                    or (  # the inspection's own events travel with it; actors stay
+                        entry.event.finding_id == LEDGER
+                        and entry.event.name in _INSPECTION_EVENTS
+                        and entry.event.payload.get("inspection") == inspection
+                    )
+                )
             ]
         meta: dict[str, Any] = {"policy": self.policy.name}
         if cutoff is None and inspection is None:
             meta["head"] = {"count": head.count, "hash": head.hash}
         dump_yaml(file, inspections, events, meta)
         return len(events)
+
+    def _replay_ledger_event(self, event: Event) -> None:
+        """Write a ledger-level event read from a file exactly as recorded (same hash).
+
+        It passes the gate like any other (``_record``) and takes the next
+        ledger-level version here: into an empty ledger that is the version it
+        had, so a whole ledger re-imported has the same head.
+
+        Raises:
+            InvalidInput: An unknown kind, or a payload its kind cannot read.
+        """
+        if event.name not in LEDGER_EVENTS:
+            raise InvalidInput(
+                msg("unknown_event", self.lang, value=event.name, known=", ".join(LEDGER_EVENTS)),
+                field="event",
+                value=event.name,
+            )
+        try:
+            self._record(
+                event.name, dict(event.payload), event.actor, event.at, event.note, event.evidence
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, RectflowError):
+                raise
+            raise InvalidInput(
+                msg("bad_value", self.lang, field="payload", value=exc), field="payload"
+            ) from exc
 
     def _file_error(self, issues: Issues) -> LedgerFileError:
         lines = [msg("file.errors", self.lang, file=issues.file, n=issues.total)]

@@ -192,6 +192,8 @@ class Inspection:
         declared_findings: How many problems the feedback declared, which may exceed
             the number itemized on the ledger.
         created_at: When it was put on the ledger.
+        report_submitted_at: When its first progress report was submitted
+            (:meth:`rectflow.Ledger.submit_report`); the agenda's "report due" clears then.
     """
 
     id: str
@@ -199,6 +201,7 @@ class Inspection:
     feedback_at: dt.date
     declared_findings: int | None = None
     created_at: dt.datetime | None = None
+    report_submitted_at: dt.datetime | None = None
 
 
 @attrs.frozen

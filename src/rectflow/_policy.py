@@ -180,6 +180,87 @@ def _ladder(value: Iterable[Any]) -> tuple[tuple[int, str], ...]:
     return tuple(sorted(items))
 
 
+# -- issue 8: the role policy (who may fire what), as data
+
+ROLES: Final = ("inspector", "leader", "owner", "checker")
+"""Roles an actor can hold for an inspection.
+
+巡察组/巡察办, 整改领导小组, 责任部门/责任人, 回头看/抽查.
+"""
+
+RELATIONS: Final = ("submitter", "responsible", "requester")
+"""How an actor can be tied to a finding: submitted it, answers for it, requested its extension."""
+
+RoleTable = tuple[tuple[str, tuple[str, ...]], ...]
+"""``((event, (role or relation, …)), …)``, sorted: hashable, comparable, TOML-native."""
+
+DEFAULT_ROLES: Final[RoleTable] = (
+    ("add", ("inspector", "leader")),
+    ("add_actor", ("inspector", "leader")),
+    ("add_inspection", ("inspector",)),
+    ("cancel", ("leader",)),
+    ("change_inspection", ("inspector",)),
+    ("extend", ("leader",)),
+    ("rebound", ("checker", "inspector")),
+    ("recheck", ("checker", "inspector")),
+    ("record_measure", ("owner",)),
+    ("reject", ("leader",)),
+    ("revoke_role", ("inspector", "leader")),
+    ("sign_off", ("leader",)),
+    ("spot_check", ("checker", "inspector")),
+    ("stage", ("owner",)),
+    ("start", ("owner",)),
+    ("submit", ("owner",)),
+    ("submit_report", ("leader",)),
+)
+"""Which roles may fire each event (the README's "Who may do what" table)."""
+
+DEFAULT_SEPARATION: Final[RoleTable] = (
+    ("cancel", ("responsible",)),
+    ("extend", ("requester",)),
+    ("recheck", ("submitter",)),
+    ("reject", ("submitter",)),
+    ("sign_off", ("responsible", "submitter")),
+)
+"""Who may never fire an event, by relation to the finding (separation of duties)."""
+
+
+def _role_table(
+    value: object, allowed: tuple[str, ...], field: str, defaults: RoleTable
+) -> RoleTable:
+    """``{event: [names]}`` (or a :data:`RoleTable`) as a RoleTable over *defaults*.
+
+    Events the value does not list keep their default; ``event = []`` clears one.
+    """
+    try:
+        pairs: Iterable[Any] = value.items() if isinstance(value, dict) else value  # type: ignore[assignment]
+        table = {
+            str(k): tuple(sorted({str(v) for v in ([vs] if isinstance(vs, str) else vs)}))
+            for k, vs in pairs
+        }
+    except (TypeError, ValueError) as exc:
+        raise PolicyError(
+            f"{field}: a table of event = [names], not {value!r}", field=field
+        ) from exc
+    for event, names in table.items():
+        unknown = sorted(set(names) - set(allowed))
+        if unknown:
+            raise PolicyError(
+                f"{field}.{event}: unknown name(s) {', '.join(unknown)}; use {', '.join(allowed)}",
+                field=field,
+                value=unknown,
+            )
+    return tuple(sorted((dict(defaults) | table).items()))
+
+
+def _roles(value: object) -> RoleTable:
+    return _role_table(value, ROLES, "roles", DEFAULT_ROLES)
+
+
+def _separation(value: object) -> RoleTable:
+    return _role_table(value, RELATIONS, "separation", DEFAULT_SEPARATION)
+
+
 @attrs.frozen(kw_only=True)
 class Policy:
     """The settings a workflow runs under (DOMAIN.md "Time and deadlines").
@@ -200,6 +281,10 @@ class Policy:
             pairs, ascending; the highest reached applies.
         effectiveness_checks: Extra follow-up checks after completion (CAPA 30/60/90).
         source: Where the defaults come from (free text, shown in docs).
+        roles: Which roles may fire each event, ``((event, roles), …)``; read from
+            the ``[policy.roles]`` table (default :data:`DEFAULT_ROLES`).
+        separation: Which relations to a finding bar an actor from an event
+            (``submitter``, ``responsible``, ``requester``); ``[policy.separation]``.
     """
 
     name: str = "xuncha"
@@ -216,6 +301,11 @@ class Policy:
     )
     effectiveness_checks: tuple[Period, ...] = attrs.field(default=(), converter=_periods)
     source: str = ""
+    roles: RoleTable = attrs.field(default=DEFAULT_ROLES, converter=_roles)
+    separation: RoleTable = attrs.field(
+        default=DEFAULT_SEPARATION,
+        converter=_separation,
+    )
 
     @timezone.validator
     def _check_tz(self, _attr: object, value: str) -> None:
@@ -275,6 +365,8 @@ def policy_to_mapping(policy: Policy) -> dict[str, Any]:
         "escalation": [{"after_workdays": d, "level": lv} for d, lv in policy.escalation],
         "effectiveness_checks": [str(p) for p in policy.effectiveness_checks],
         "source": policy.source,
+        "roles": {event: list(names) for event, names in policy.roles},
+        "separation": {event: list(names) for event, names in policy.separation},
     }
 
 

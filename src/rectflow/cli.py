@@ -41,7 +41,7 @@ from rectflow._ledger import Ledger
 from rectflow._model import CADENCES, FINDING_KINDS, MEASURE_KINDS, STATES, Measure, Owner
 from rectflow._policy import PACKS, load_policy
 from rectflow._render import diagram as _diagram
-from rectflow._store.base import Head
+from rectflow._views.integrity import SignedHead, hash_evidence, parse_anchor
 from rectflow._workflow import PAYLOAD_KEYS, state_label
 from rectflow.exceptions import RectflowError
 
@@ -85,7 +85,18 @@ _T = {
         "事件 {event} 没有参数 {name!r}(可用: {known})",
         "event {event} takes no argument {name!r} (known: {known})",
     ),
-    "anchor_bad": ("--anchor 应写作 COUNT:HASH", "--anchor must be COUNT:HASH"),
+    "anchor_bad": (
+        "--anchor 应写作 COUNT:HASH 或 COUNT:HASH:MAC",
+        "--anchor must be COUNT:HASH or COUNT:HASH:MAC",
+    ),
+    "no_key_file": ("无法读取密钥文件 {path}: {error}", "cannot read the key file {path}: {error}"),
+    "no_dir": ("证据目录 {path} 不存在", "no evidence folder {path}"),
+    "actor_added": ("已登记 {name}: {roles}", "registered {name}: {roles}"),
+    "role_revoked": ("已撤销 {name} 的角色 {role}", "revoked role {role} of {name}"),
+    "report_submitted": (
+        "巡察 {inspection} 的整改报告已报送 ({at})",
+        "the report of inspection {inspection} was submitted ({at})",
+    ),
     "arg_bad": ("--arg 应写作 KEY=VALUE: {value!r}", "--arg must be KEY=VALUE: {value!r}"),
     # issue 9: report, agenda, add-inspection, add, history, list, diagram
     "which_inspection": (
@@ -169,10 +180,16 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser(
         "verify", parents=[common], help="check the hash chain and replay every finding"
     )
-    v.add_argument("--anchor", help="a head kept earlier, COUNT:HASH")
-    sub.add_parser(
+    v.add_argument("--anchor", help="a head kept earlier, COUNT:HASH or COUNT:HASH:MAC")
+    v.add_argument("--key-file", help="the HMAC key a signed anchor is checked with")
+    v.add_argument("--evidence-dir", help="re-hash the evidence files kept in this folder")
+    h = sub.add_parser(
         "head", parents=[common], help="print the chain head (COUNT:HASH) to keep elsewhere"
     )
+    h.add_argument(
+        "--key-file", help="sign the head with the HMAC key in this file (COUNT:HASH:MAC)"
+    )
+    _add_role_commands(sub, common)
     r = sub.add_parser("report", parents=[common], help="the progress report of an inspection")
     r.add_argument(
         "inspection", nargs="?", help="the inspection's id (default: the ledger's only one)"
@@ -274,7 +291,9 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--actor", required=True)
     f.add_argument("--at", help="ISO-8601 time with offset (default: now)")
     f.add_argument("--note")
-    f.add_argument("--evidence", action="append", default=[])
+    f.add_argument(
+        "--evidence", action="append", default=[], help="a reference; a local file is hashed"
+    )
     f.add_argument("--expected-version", type=int)
     f.add_argument(
         "--arg",
@@ -359,19 +378,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return 0 if all(got == want for got, want in checks.values()) else 1
 
 
-def _parse_anchor(text: str | None, lang: str) -> Head | None:
+def _parse_anchor(text: str | None, lang: str) -> SignedHead | None:
     if text is None:
         return None
-    count, sep, digest = text.partition(":")
-    if not sep or not count.isdigit() or len(digest) != 64:
-        raise _UsageError(_t("anchor_bad", lang))
-    return Head(int(count), digest)
+    try:
+        return parse_anchor(text, lang)
+    except RectflowError:
+        raise _UsageError(_t("anchor_bad", lang)) from None
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     anchor = _parse_anchor(args.anchor, args.lang)
+    key = _key(args)
+    if args.evidence_dir is not None and not Path(args.evidence_dir).is_dir():
+        raise _UsageError(_t("no_dir", args.lang, path=args.evidence_dir))
     with _open(args) as ledger:
-        result = ledger.verify(anchor=anchor)
+        result = ledger.verify(anchor=anchor, key=key, evidence_dir=args.evidence_dir)
     data = {
         "ok": result.ok,
         "count": result.count,
@@ -415,7 +437,7 @@ def _cmd_fire(args: argparse.Namespace) -> int:
             actor=args.actor,
             at=args.at,
             note=args.note,
-            evidence=args.evidence,
+            evidence=_evidence(args.evidence),
             expected_version=args.expected_version,
             **extra,
         )
@@ -686,6 +708,138 @@ class _UsageError(Exception):
     pass
 
 
+# -- who may do what, signed heads, hashed evidence (issue 8)
+
+KEY_ENV = "RECTFLOW_HEAD_KEY"
+"""The environment variable an HMAC key for heads is read from when no --key-file is given."""
+
+
+def _add_role_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    aa = sub.add_parser("add-actor", parents=[common], help="register an actor with roles")
+    aa.add_argument("name")
+    aa.add_argument(
+        "--role", action="append", required=True, help="inspector, leader, owner or checker"
+    )
+    aa.add_argument("--inspection", help="the inspection the roles apply to (default: all)")
+    aa.add_argument("--actor", help="who registers them (required once actors exist)")
+    aa.add_argument("--at", help="ISO-8601 time with offset (default: now)")
+    aa.add_argument("--note")
+    rr = sub.add_parser("revoke-role", parents=[common], help="revoke an actor's role")
+    rr.add_argument("name")
+    rr.add_argument("role")
+    rr.add_argument("--inspection")
+    rr.add_argument("--actor", required=True)
+    rr.add_argument("--at")
+    rr.add_argument("--note")
+    sr = sub.add_parser(
+        "submit-report", parents=[common], help="record that an inspection's report was submitted"
+    )
+    sr.add_argument("inspection")
+    sr.add_argument("--actor", required=True)
+    sr.add_argument(
+        "--evidence", action="append", required=True, help="the report; a local file is hashed"
+    )
+    sr.add_argument("--at")
+    sr.add_argument("--note")
+
+
+def _key(args: argparse.Namespace) -> bytes | None:
+    """The HMAC key from --key-file, else from $RECTFLOW_HEAD_KEY, else None."""
+    if args.key_file is not None:
+        try:
+            return Path(args.key_file).read_bytes().strip()
+        except OSError as exc:
+            raise _UsageError(
+                _t("no_key_file", args.lang, path=args.key_file, error=exc.strerror)
+            ) from exc
+    value = os.environ.get(KEY_ENV)
+    return value.encode("utf-8") if value else None
+
+
+def _evidence(refs: Sequence[str]) -> list[str]:
+    """Evidence references, a local file replaced by its hashed reference."""
+    return [hash_evidence(r) if Path(r).is_file() else r for r in refs]
+
+
+def _cmd_head(args: argparse.Namespace) -> int:
+    key = _key(args)
+    with _open(args) as ledger:
+        head = ledger.signed_head(key) if key is not None else SignedHead(*ledger.head())
+    data: dict[str, Any] = {"count": head.count, "hash": head.hash}
+    if head.mac is not None:
+        data["mac"] = head.mac
+    _out(args, data, str(head))
+    return 0
+
+
+def _cmd_add_actor(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        actor = ledger.add_actor(
+            args.name,
+            roles=args.role,
+            inspection=args.inspection,
+            actor=args.actor,
+            at=args.at,
+            note=args.note,
+        )
+        grants = [unstructure(g) for g in ledger.grants(actor.name)]
+    roles = ", ".join(sorted(args.role))
+    _out(
+        args,
+        {"actor": unstructure(actor), "grants": grants},
+        _t("actor_added", args.lang, name=actor.name, roles=roles),
+    )
+    return 0
+
+
+def _cmd_revoke_role(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        ledger.revoke_role(
+            args.name,
+            args.role,
+            inspection=args.inspection,
+            actor=args.actor,
+            at=args.at,
+            note=args.note,
+        )
+        grants = [unstructure(g) for g in ledger.grants(args.name)]
+    _out(
+        args,
+        {"name": args.name, "grants": grants},
+        _t("role_revoked", args.lang, name=args.name, role=args.role),
+    )
+    return 0
+
+
+def _cmd_submit_report(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        inspection = ledger.submit_report(
+            args.inspection,
+            actor=args.actor,
+            evidence=_evidence(args.evidence),
+            at=args.at,
+            note=args.note,
+        )
+    _out(
+        args,
+        unstructure(inspection),
+        _t(
+            "report_submitted",
+            args.lang,
+            inspection=inspection.id,
+            at=inspection.report_submitted_at,
+        ),
+    )
+    return 0
+
+
+_ROLE_COMMANDS = {
+    "add-actor": _cmd_add_actor,
+    "revoke-role": _cmd_revoke_role,
+    "submit-report": _cmd_submit_report,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
@@ -714,10 +868,9 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "verify":
             return _cmd_verify(args)
         if args.command == "head":
-            with _open(args) as ledger:
-                head = ledger.head()
-            _out(args, {"count": head.count, "hash": head.hash}, f"{head.count}:{head.hash}")
-            return 0
+            return _cmd_head(args)
+        if args.command in _ROLE_COMMANDS:
+            return _ROLE_COMMANDS[args.command](args)
         if args.command == "report":
             return _cmd_report(args)
         if args.command == "agenda":
@@ -897,7 +1050,17 @@ def _error(args: argparse.Namespace, exc: Exception) -> None:
     message = exc.in_lang(args.lang) if isinstance(exc, RectflowError) else str(exc)
     message = " ".join(message.split())  # one line, whatever the message held
     data = {"error": type(exc).__name__, "message": message}
-    for attr in ("rule", "finding_id", "field", "expected", "actual", "state", "event"):
+    for attr in (
+        "rule",
+        "finding_id",
+        "field",
+        "expected",
+        "actual",
+        "state",
+        "event",
+        "actor",
+        "needed",
+    ):
         if hasattr(exc, attr):
             data[attr] = getattr(exc, attr)
     if args.json:

@@ -14,6 +14,7 @@ not know rectflow::
     ├── TransitionNotAllowed                 the event is not allowed in the current state
     ├── RuleViolation                        a guard of the workflow failed; ``.rule`` names it
     ├── ConcurrencyConflict                  someone else moved the finding first
+    ├── PermissionDenied (PermissionError)   the actor lacks the role the event needs
     └── StorageError                         the store cannot be opened or used
         ├── SchemaVersionError               written by a newer rectflow
         └── LedgerCorrupted                  ``verify`` found tampering or damage
@@ -34,6 +35,7 @@ __all__ = [
     "InvalidInput",
     "LedgerCorrupted",
     "LedgerFileError",
+    "PermissionDenied",
     "PolicyError",
     "RectflowError",
     "RuleViolation",
@@ -253,3 +255,36 @@ class LedgerFileError(InvalidInput):
         self.path = path
         self.errors = errors
         self.truncated = truncated
+
+
+class PermissionDenied(RectflowError, PermissionError):
+    """The actor may not fire this event (issue 8: who may do what).
+
+    In a ledger with registered actors, every event must come from a registered
+    actor who holds, at the event's time, one of the roles the policy names for
+    it; nothing is written when it does not.
+
+    Attributes:
+        actor: Who tried.
+        event: The event's name (``"sign_off"``, ``"add_actor"`` …).
+        needed: The roles that would have allowed it (empty: nobody may).
+        inspection: The inspection the role is needed for (None: ledger-wide).
+        subject: The finding (or, for ledger events, the inspection or actor) concerned.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        actor: str,
+        event: str,
+        needed: tuple[str, ...],
+        inspection: str | None = None,
+        subject: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.actor = actor
+        self.event = event
+        self.needed = needed
+        self.inspection = inspection
+        self.subject = subject

@@ -8,6 +8,11 @@
   ledger and checks it against the oracle after every step: allowed edges
   only, refused events change nothing, state equals the replay of history,
   versions without gaps, times aware and ordered, signer ≠ submitter.
+  It also registers actors and grants and revokes roles at random (the first
+  grant puts the ledger in roles mode), keeps its own model of who holds what
+  since when, and checks every outcome against it: an event the model says the
+  actor may not fire must be refused, one it allows must not be refused with
+  :class:`~rectflow.PermissionDenied`.
 
 Use it in your own tests::
 
@@ -24,6 +29,7 @@ Requires ``hypothesis`` (the ``test`` extra).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 from collections.abc import Callable, Mapping
@@ -42,8 +48,8 @@ from hypothesis.stateful import (
 
 from rectflow._ledger import Ledger
 from rectflow._model import EVENT_NAMES, Measure, Owner
-from rectflow._policy import Policy
-from rectflow.exceptions import RectflowError, TransitionNotAllowed
+from rectflow._policy import ROLES, Policy
+from rectflow.exceptions import PermissionDenied, RectflowError, TransitionNotAllowed
 
 __all__ = [
     "ACTORS",
@@ -54,6 +60,7 @@ __all__ = [
     "event_names",
     "measures",
     "owners",
+    "roles",
 ]
 
 ACTORS: Final = ("王老师", "李主任", "陈主任", "张校长", "巡察办")
@@ -120,6 +127,15 @@ def owners() -> st.SearchStrategy[Owner]:
     return st.builds(Owner, leader=st.just("张校长"), department=st.just("德育处"), person=actors())
 
 
+def roles() -> st.SearchStrategy[str]:
+    """One of the four roles."""
+    return st.sampled_from(ROLES)
+
+
+REGISTRAR: Final = "巡察办"
+"""The actor the state machine's first grant registers as inspector and leader, ledger-wide."""
+
+
 def measures(finding_id: str = "F") -> st.SearchStrategy[tuple[Measure, ...]]:
     """Zero to two measures: a one-off and/or a monthly recurring one."""
     one_off = Measure(f"{finding_id}-1", "一次性整改", "one_off", "德育处")
@@ -146,6 +162,8 @@ class LedgerStateMachine(RuleBasedStateMachine):
         )
         self.last_at: dict[str, pendulum.DateTime] = {}
         self.steps = 0
+        # the model of roles: [actor, role, inspection or None, granted at, active]
+        self.model_grants: list[list[Any]] = []
 
     def make_ledger(self, clock: Callable[[], dt.datetime]) -> Ledger:
         """The ledger under test (default: in memory, Monday–Friday, a 10-day look-back wait).
@@ -179,19 +197,92 @@ class LedgerStateMachine(RuleBasedStateMachine):
         return self._add(fid, owner, data.draw(measures(fid)))
 
     def _add(self, fid: str, owner: Owner, ms: tuple[Measure, ...]) -> str:
-        self.ledger.add_finding(
-            fid,
-            inspection="T",
-            title=f"finding {fid}",
-            kind="deadline",
-            owner=owner,
-            deadline=(START + dt.timedelta(days=30)).date(),
-            measures=ms,
-            actor="巡察办",
-            at=START,
-        )
+        def add() -> None:
+            self.ledger.add_finding(
+                fid,
+                inspection="T",
+                title=f"finding {fid}",
+                kind="deadline",
+                owner=owner,
+                deadline=(START + dt.timedelta(days=30)).date(),
+                measures=ms,
+                actor=REGISTRAR,
+                at=START,
+            )
+
+        if not self.may(REGISTRAR, "add", START):
+            with contextlib.suppress(PermissionDenied):
+                add()
+                raise AssertionError(f"{REGISTRAR} added {fid} without a role")
+            return "F0"
+        add()
         self.last_at[fid] = START
         return fid
+
+    # -- roles (issue 8)
+
+    def may(self, actor: str, event: str, at: dt.datetime, scope: str | None = "T") -> bool:
+        """What the model says: no actors yet, or *actor* holds a needed role at *at*.
+
+        A grant for inspection ``T`` covers events of ``T``; a ledger-wide one covers
+        everything, and only it covers a ledger-wide event (*scope* None).
+        """
+        if not self.model_grants:
+            return True
+        needed = dict(self.ledger.policy.roles).get(event, ())
+        return any(
+            g[0] == actor and g[1] in needed and g[2] in (None, scope) and g[3] <= at and g[4]
+            for g in self.model_grants
+        )
+
+    @rule(
+        actor=actors(),
+        role=roles(),
+        ledger_wide=st.booleans(),
+        minutes=st.one_of(st.just(0), st.integers(0, 60 * 24 * 200)),
+    )
+    def grant(self, actor: str, role: str, ledger_wide: bool, minutes: int) -> None:
+        """Register *actor* with *role* (the first grant also registers the registrar)."""
+        at = START.add(minutes=minutes)
+        if not self.model_grants:
+            self.ledger.add_actor(REGISTRAR, roles=["inspector", "leader"], at=START)
+            self.model_grants += [
+                [REGISTRAR, "inspector", None, START, True],
+                [REGISTRAR, "leader", None, START, True],
+            ]
+        scope = None if ledger_wide else "T"
+        held = any(
+            g[0] == actor and g[1] == role and g[2] == scope and g[4] for g in self.model_grants
+        )
+        head = self.ledger.head()
+        try:
+            self.ledger.add_actor(actor, roles=[role], inspection=scope, actor=REGISTRAR, at=at)
+        except RectflowError as exc:
+            assert self.ledger.head() == head
+            assert held or not self.may(REGISTRAR, "add_actor", at, scope), str(exc)  # noqa: PT017
+            return
+        assert not held
+        assert self.may(REGISTRAR, "add_actor", at, scope)
+        self.model_grants.append([actor, role, scope, at, True])
+
+    @precondition(lambda self: bool(self.model_grants))
+    @rule(pick=st.data(), minutes=st.integers(0, 60 * 24 * 200))
+    def revoke(self, pick: st.DataObject, minutes: int) -> None:
+        """Revoke a role the model says is held (the registrar's own too, now and then)."""
+        active = [g for g in self.model_grants if g[4]]
+        if not active:
+            return
+        g = pick.draw(st.sampled_from(active), label="grant")
+        at = START.add(minutes=minutes)
+        head = self.ledger.head()
+        try:
+            self.ledger.revoke_role(g[0], g[1], inspection=g[2], actor=REGISTRAR, at=at)
+        except PermissionDenied:
+            assert self.ledger.head() == head
+            assert not self.may(REGISTRAR, "revoke_role", at, g[2])
+            return
+        assert self.may(REGISTRAR, "revoke_role", at, g[2])
+        g[4] = False
 
     @rule(
         fid=findings,
@@ -254,21 +345,26 @@ class LedgerStateMachine(RuleBasedStateMachine):
             kwargs["reason"] = note
         elif name == "record_measure":
             kwargs["measure"] = f"{fid}-{measure_no}"
+        when = None if use_default_time and self.steps % 7 == 6 else at
+        allowed_by_roles = self.may(actor, name, CLOCK if when is None else when)
         try:
             after = self.ledger.fire(
                 fid,
                 name,
                 actor=actor,
-                at=None if use_default_time and self.steps % 7 == 6 else at,
+                at=when,
                 note=note,
                 evidence=evidence,
                 **kwargs,
             )
         except RectflowError as exc:
             self._refused(fid, name, exc, before, history, head)
+            if isinstance(exc, PermissionDenied) and exc.needed:
+                assert not allowed_by_roles, str(exc)  # noqa: PT017
             return
         finally:
             self.steps += 1
+        assert allowed_by_roles, f"{actor} fired {name} without the role"
         expected = self.edges.get((before.state, name))
         assert expected is not None, f"{name} was allowed from {before.state}"
         assert after.state == expected

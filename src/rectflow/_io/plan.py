@@ -20,6 +20,7 @@ import attrs
 from rectflow import _codec
 from rectflow._io.table import Issues, RowSpec, Table
 from rectflow._model import Event, Finding, Inspection, Measure, Owner
+from rectflow._roles import LEDGER
 from rectflow._time import local_date, parse_date, parse_time
 from rectflow._workflow import Workflow
 from rectflow.exceptions import (
@@ -99,6 +100,9 @@ class Hooks:
         admit: The gate every write passes (roles), after the workflow's rules.
         now: The ledger clock's time at the import.
         actor: Who imports.
+        record: Writes a ledger-level event of a YAML file (an inspection, an actor,
+            a role, a report) in its place in the chain, given the finding events
+            planned before it (which it writes first); None: such events are refused.
     """
 
     workflow: Workflow
@@ -110,6 +114,7 @@ class Hooks:
     admit: Callable[[Event, Finding | None], None]
     now: dt.datetime
     actor: str
+    record: Callable[[Event, list[Item]], None] | None = None
 
 
 class _Refused(Exception):
@@ -374,15 +379,23 @@ def _entry(
     return raw
 
 
-def plan_inspections(data: Mapping[str, Any], issues: Issues, hooks: Hooks) -> list[Inspection]:
-    """The inspections a YAML ledger file creates (each through ``add_inspection``'s checks)."""
+def check_header(data: Mapping[str, Any], issues: Issues) -> None:
+    """A YAML ledger file's top-level keys, format and version."""
     extra = set(map(str, data)) - {"format", "version", "policy", "head", "inspections", "events"}
     if extra:
         issues.add(0, min(extra), "yaml_schema", value=f"unknown key {min(extra)!r}")
     if data.get("format", FORMAT) != FORMAT or data.get("version", 1) != 1:
         issues.add(0, "version", "yaml_schema", value="not a rectflow-ledger file of version 1")
+
+
+def plan_inspections(data: Mapping[str, Any], issues: Issues, hooks: Hooks) -> list[Inspection]:
+    """The inspections a YAML ledger file creates (each through ``add_inspection``'s checks)."""
+    check_header(data, issues)
     created: dict[str, Inspection] = {}
-    keys = frozenset({"id", "title", "feedback_at", "declared_findings", "created_at"})
+    # report_submitted_at is informative: a submission travels as its own event.
+    keys = frozenset(
+        {"id", "title", "feedback_at", "declared_findings", "created_at", "report_submitted_at"}
+    )
     for n, raw in enumerate(_list(data, "inspections", issues), 1):
         try:
             entry = _entry(raw, "inspections", keys, ("id", "title", "feedback_at"))
@@ -433,6 +446,15 @@ def plan_events(
         issues.add(max_rows + 1, "events", "too_many_rows", limit=max_rows)
         return []
     for n, raw in enumerate(events, 1):
+        if isinstance(raw, dict) and raw.get("finding_id") == LEDGER and hooks.record is not None:
+            try:
+                hooks.record(_ledger_event(raw), items)
+            except _Refused as exc:
+                issues.add(n, exc.column, exc.code, **exc.fields)
+            except RectflowError as exc:
+                column, code = _explain(exc, str(raw.get("name")))
+                issues.add(n, f"events.{_YAML_KEYS.get(column, 'name')}", code, value=str(exc))
+            continue
         try:
             entry = _entry(raw, "events", _EVENT_KEYS, ("finding_id", "name", "at", "actor"))
             if str(entry["finding_id"]) in refused:
@@ -446,6 +468,49 @@ def plan_events(
                 issues.stopped = True
                 break
     return items
+
+
+def has_ledger_events(data: Mapping[str, Any]) -> bool:
+    """Whether a YAML ledger file carries ledger-level events (then they create its inspections)."""
+    events = data.get("events")
+    return isinstance(events, list) and any(
+        isinstance(e, dict) and e.get("finding_id") == LEDGER for e in events
+    )
+
+
+def _ledger_event(raw: dict[str, Any]) -> Event:
+    """A ledger-level event of a YAML file, its shape checked (its rules are the ledger's)."""
+    entry = _entry(raw, "events", _EVENT_KEYS, ("name", "at"))  # an actor only in roles mode
+    try:
+        at = parse_time(entry["at"], "at")
+    except InvalidInput:
+        raise _Refused("events.at", "naive_time", value=entry.get("at")) from None
+    try:
+        payload = _plain(entry.get("payload") or {})
+        evidence = _plain(entry.get("evidence") or [])
+    except InvalidInput as exc:
+        raise _Refused("events.payload", "bad_value", value=str(exc)) from None
+    note = entry.get("note")
+    version = entry.get("version")
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(evidence, list)
+        or not all(isinstance(e, str) for e in evidence)
+        or (note is not None and not isinstance(note, str))
+    ):
+        raise _Refused("events.payload", "bad_value", value="payload, evidence or note")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _Refused("events.version", "version", finding=LEDGER, expected="≥ 1", value=version)
+    return Event(
+        LEDGER,
+        str(entry["name"]),
+        at,
+        str(entry.get("actor") or ""),
+        note,
+        tuple(evidence),
+        payload,
+        version,
+    )
 
 
 def _list(data: Mapping[str, Any], key: str, issues: Issues) -> list[Any]:

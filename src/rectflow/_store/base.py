@@ -24,13 +24,15 @@ from rectflow.exceptions import InvalidInput
 GENESIS: Final = "0" * 64
 """The ``prev_hash`` of the first entry."""
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 """The schema version of durable stores written by this rectflow.
 
 1: events, current rows, inspections. 2: the current rows carry the agenda's
 indexed columns (deadline, next checkpoint, completion time, recurring due day),
 events their UTC time, and the event table refuses updates and deletes (see
-``rectflow._store.migrations``).
+``rectflow._store.migrations``). 3: ``ledger_meta`` (the recorded policy).
+4: ``ledger_records`` (actors and role grants) and ledger-level events in the
+chain: inspections already stored get their ``add_inspection`` event.
 """
 
 
@@ -160,6 +162,30 @@ def check_append(event: Event, finding: Finding, expected_version: int) -> None:
         )
 
 
+def check_record(event: Event, expected_version: int) -> None:
+    """Refuse an :meth:`Store.append_record` whose arguments do not fit together.
+
+    The event must be a ledger-level one (``finding_id`` empty) at version
+    ``expected_version + 1``.
+
+    Raises:
+        InvalidInput: When they do not fit.
+    """
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise InvalidInput(
+            f"expected_version must be an int, not {expected_version!r}",
+            field="expected_version",
+            value=expected_version,
+        )
+    if event.finding_id != "" or event.version != expected_version + 1 or expected_version < 0:
+        raise InvalidInput(
+            f"a ledger-level event needs an empty finding_id and version {expected_version + 1},"
+            f" not {event.finding_id!r} at {event.version}",
+            field="version",
+            value=event.version,
+        )
+
+
 @runtime_checkable
 class Store(Protocol):
     """What a ledger backend provides. Implementations: memory, SQLite, PostgreSQL."""
@@ -223,6 +249,26 @@ class Store(Protocol):
 
     def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all; nests (joins the outer one)."""
+
+    def append_record(self, event: Event, expected_version: int) -> None:
+        """Append a ledger-level event (inspection, actor, role, report) to the chain.
+
+        Its ``finding_id`` is empty and its ``version`` is ``expected_version + 1``,
+        the ledger's own count of such events (:func:`check_record`); when another
+        writer appended one first, :class:`ConcurrencyConflict` and nothing written.
+        """
+
+    def ledger_events(self, after: int = 0) -> tuple[Event, ...]:
+        """The ledger-level events with a version above *after*, oldest first."""
+
+    def replace_inspection(self, inspection: Inspection) -> None:
+        """Replace the row of an inspection already stored (a change recorded in the chain)."""
+
+    def put_record(self, kind: str, key: str, data: str) -> None:
+        """Insert or replace one row of a ledger-level projection (``actor``, ``grant``)."""
+
+    def records(self, kind: str) -> list[tuple[str, str]]:
+        """``(key, data)`` of every projection row of *kind*, by key."""
 
     def get_meta(self, key: str) -> str | None:
         """A ledger-level setting (e.g. ``"policy"``), or None."""

@@ -10,15 +10,19 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from rectflow._model import Event, Finding, Inspection
+from rectflow._roles import LEDGER
 from rectflow._store.base import (
     GENESIS,
     AgendaQuery,
     ChainEntry,
     Head,
     check_append,
+    check_record,
     entry_hash,
 )
 from rectflow.exceptions import ConcurrencyConflict, DuplicateId
+
+_LEDGER_UNDO = frozenset({"record_event", "inspection_row", "row"})
 
 
 class MemoryStore:
@@ -42,6 +46,7 @@ class MemoryStore:
         self._by_completed: list[tuple[dt.datetime, str]] = []
         self._by_recurring: list[tuple[dt.date, str]] = []
         self._meta: dict[str, str] = {}
+        self._rows: dict[tuple[str, str], str] = {}  # ledger_records (issue 8)
 
     # -- transactions
 
@@ -72,6 +77,8 @@ class MemoryStore:
         for kind, data in reversed(undo[since:]):
             if kind == "inspection":
                 self._inspections.pop(data)
+            elif kind in _LEDGER_UNDO:
+                self._undo_ledger(kind, data)
             elif kind == "finding":
                 finding_id, old = data
                 new = self._findings.get(finding_id)
@@ -221,6 +228,59 @@ class MemoryStore:
                 ids = collected
             found = [self._findings[i] for i in ids]
         return iter(sorted((f for f in found if query.matches(f)), key=lambda f: f.id))
+
+    # -- ledger-level events and rows (issue 8)
+
+    def append_record(self, event: Event, expected_version: int) -> None:
+        """Append a ledger-level event to the chain, if the ledger is at *expected_version*."""
+        check_record(event, expected_version)
+        with self._tx():
+            events = self._events.get(LEDGER, [])
+            if len(events) != expected_version:
+                raise ConcurrencyConflict(LEDGER, expected_version, len(events))
+            prev = self._chain[-1].hash if self._chain else GENESIS
+            seq = len(self._chain) + 1
+            self._chain.append(ChainEntry(seq, event, prev, entry_hash(prev, seq, event)))
+            self._events.setdefault(LEDGER, []).append(event)
+            assert self._undo is not None  # noqa: S101
+            self._undo.append(("record_event", None))
+
+    def ledger_events(self, after: int = 0) -> tuple[Event, ...]:
+        """Ledger-level events with a version above *after*, oldest first."""
+        return tuple(self._events.get(LEDGER, ())[after:])
+
+    def replace_inspection(self, inspection: Inspection) -> None:
+        """Replace a stored inspection's row (its id must exist)."""
+        with self._tx():
+            old = self._inspections[inspection.id]
+            self._inspections[inspection.id] = inspection
+            assert self._undo is not None  # noqa: S101
+            self._undo.append(("inspection_row", old))
+
+    def put_record(self, kind: str, key: str, data: str) -> None:
+        """Insert or replace a row of a ledger-level projection (actors, grants)."""
+        with self._tx():
+            old = self._rows.get((kind, key))
+            self._rows[(kind, key)] = data
+            assert self._undo is not None  # noqa: S101
+            self._undo.append(("row", (kind, key, old)))
+
+    def records(self, kind: str) -> list[tuple[str, str]]:
+        """``(key, data)`` of every row of *kind*, by key."""
+        return sorted((k, v) for (rk, k), v in self._rows.items() if rk == kind)
+
+    def _undo_ledger(self, kind: str, data: Any) -> None:
+        if kind == "record_event":
+            self._events[LEDGER].pop()
+            self._chain.pop()
+        elif kind == "inspection_row":
+            self._inspections[data.id] = data
+        else:
+            row_kind, key, old = data
+            if old is None:
+                del self._rows[(row_kind, key)]
+            else:
+                self._rows[(row_kind, key)] = old
 
     # -- settings
 

@@ -21,6 +21,10 @@ Schema history:
    ``events`` gains ``at_us`` (UTC microseconds) and both tables are rebuilt
    with ``NOT NULL`` where it belongs; ``events`` gets triggers refusing
    ``UPDATE``/``DELETE`` (append-only enforced by the engine).
+3. ``ledger_meta`` (the policy the ledger was created under).
+4. ``ledger_records`` (actors and role grants, projections of chained events);
+   every stored inspection gets its ``add_inspection`` event appended to the
+   chain (existing entries and heads unchanged).
 
 Times are stored explicitly, never through a driver's default adapters:
 SQLite keeps ISO text (with its original offset) plus an integer of UTC
@@ -40,7 +44,8 @@ import pendulum
 
 from rectflow import _codec
 from rectflow._model import Event, Finding
-from rectflow._store.base import GENESIS, SCHEMA_VERSION
+from rectflow._roles import LEDGER, inspection_payload
+from rectflow._store.base import GENESIS, SCHEMA_VERSION, entry_hash
 from rectflow.exceptions import InvalidInput, SchemaVersionError, StorageError
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -230,6 +235,14 @@ SQLITE_V1: Final[tuple[str, ...]] = (
 
 _SQLITE_META: Final = "CREATE TABLE ledger_meta (id TEXT PRIMARY KEY, value TEXT NOT NULL)"
 _PG_META: Final = 'CREATE TABLE ledger_meta (id text COLLATE "C" PRIMARY KEY, value text NOT NULL)'
+_SQLITE_RECORDS: Final = (
+    "CREATE TABLE ledger_records (kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,"
+    " PRIMARY KEY (kind, id))"
+)
+_PG_RECORDS: Final = (
+    'CREATE TABLE ledger_records (kind text COLLATE "C" NOT NULL, id text COLLATE "C" NOT NULL,'
+    " data text NOT NULL, PRIMARY KEY (kind, id))"
+)
 
 SQLITE_SCHEMA: Final[tuple[str, ...]] = (
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
@@ -241,6 +254,7 @@ SQLITE_SCHEMA: Final[tuple[str, ...]] = (
     _sqlite_findings("findings"),
     _sqlite_events("events"),
     *_SQLITE_INDEXES_V2,
+    _SQLITE_RECORDS,
 )
 """The current schema, created in an empty SQLite database."""
 
@@ -362,6 +376,7 @@ POSTGRES_SCHEMA: Final[tuple[str, ...]] = (
     _PG_V2_COLUMNS,
     *_PG_V2_AFTER,
     _PG_META,
+    _PG_RECORDS,
 )
 """The current schema, created in an empty PostgreSQL schema.
 
@@ -389,6 +404,65 @@ def _sqlite_2_to_3(conn: sqlite3.Connection) -> None:
 
 def _postgres_2_to_3(conn: Any) -> None:
     conn.execute(_PG_META)
+
+
+def _chain_inspections(conn: Any, param: str, utc: Callable[[dt.datetime], Any]) -> None:
+    """Put every stored inspection on the chain as an ``add_inspection`` event (v3 → v4).
+
+    Appended after the existing entries, in the order the inspections were added,
+    so every existing entry (and any head kept from before) is unchanged.
+    """
+    tip = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (0, GENESIS) if tip is None else (int(tip[0]), str(tip[1]))
+    rows = conn.execute("SELECT data FROM inspections ORDER BY pos").fetchall()
+    for version, (data,) in enumerate(rows, start=1):
+        inspection = _codec.inspection_from(json.loads(data))
+        at = inspection.created_at or dt.datetime.combine(
+            inspection.feedback_at, dt.time(), tzinfo=dt.timezone.utc
+        )
+        event = Event(
+            LEDGER,
+            "add_inspection",
+            pendulum.instance(at),
+            "rectflow-migration",
+            note="schema v4: inspection put on the chain",
+            payload=inspection_payload(inspection),
+            version=version,
+        )
+        seq += 1
+        digest = entry_hash(prev, seq, event)
+        text = event_data(event)
+        at_value = utc(event.at)
+        conn.execute(
+            "INSERT INTO events (finding_id, version, seq, name, at"
+            + (", at_us" if param == "?" else "")
+            + ", data, prev_hash, hash) VALUES ("
+            + ", ".join([param] * (9 if param == "?" else 8))
+            + ")",
+            (
+                LEDGER,
+                version,
+                seq,
+                "add_inspection",
+                *((_codec.unstructure(event)["at"], at_value) if param == "?" else (at_value,)),
+                text,
+                prev,
+                digest,
+            ),
+        )
+        prev = digest
+    if param != "?":
+        conn.execute("UPDATE ledger_head SET seq = %s, hash = %s WHERE id = 1", (seq, prev))
+
+
+def _sqlite_3_to_4(conn: sqlite3.Connection) -> None:
+    conn.execute(_SQLITE_RECORDS)
+    _chain_inspections(conn, "?", utc_micros)
+
+
+def _postgres_3_to_4(conn: Any) -> None:
+    conn.execute(_PG_RECORDS)
+    _chain_inspections(conn, "%s", lambda at: from_utc_micros(utc_micros(at)))
 
 
 # ---------------------------------------------------------------- migrations
@@ -423,6 +497,12 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         "ledger_meta: the policy the ledger was created under",
         _sqlite_2_to_3,
         _postgres_2_to_3,
+    ),
+    Migration(
+        4,
+        "ledger_records (actors, role grants); inspections put on the chain",
+        _sqlite_3_to_4,
+        _postgres_3_to_4,
     ),
 )
 """Every migration step, oldest first; the last one produces SCHEMA_VERSION."""

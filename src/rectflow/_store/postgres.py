@@ -44,7 +44,9 @@ from rectflow.exceptions import DuplicateId, StorageError
 _T = TypeVar("_T")
 _Conn = psycopg.Connection[tuple[Any, ...]]
 
-_TABLES: Final = frozenset({"schema_version", "inspections", "findings", "events", "ledger_head"})
+_TABLES: Final = frozenset(
+    {"schema_version", "inspections", "findings", "events", "ledger_head", "ledger_records"}
+)
 _RETRYABLE: Final = (errors.SerializationFailure, errors.DeadlockDetected)
 
 

@@ -31,7 +31,14 @@ import attrs
 
 from rectflow import _codec
 from rectflow._model import Event, Finding, Inspection
-from rectflow._store.base import SCHEMA_VERSION, AgendaQuery, ChainEntry, check_append, entry_hash
+from rectflow._store.base import (
+    SCHEMA_VERSION,
+    AgendaQuery,
+    ChainEntry,
+    check_append,
+    check_record,
+    entry_hash,
+)
 from rectflow._store.migrations import FindingRow, Migration, load_finding, pending, utc_micros
 from rectflow.exceptions import ConcurrencyConflict, RectflowError, StorageError
 
@@ -442,6 +449,75 @@ class SqlStore(ABC, Generic[_C]):
                     (inspection,),
                 ).fetchone()
         return 0 if row is None else int(row[0])
+
+    # -- ledger-level events and rows (issue 8)
+
+    def append_record(self, event: Event, expected_version: int) -> None:
+        """Append a ledger-level event to the chain, if the ledger is at *expected_version*.
+
+        Raises:
+            ConcurrencyConflict: Another writer appended a ledger-level event first.
+            InvalidInput: The event is not the ledger's next one.
+            StorageError: The ledger cannot be written.
+        """
+        check_record(event, expected_version)
+        event_json = _codec.unstructure(event)
+        at_text, at_us, data = event_json["at"], utc_micros(event.at), _codec.dumps(event_json)
+        p = self._PARAM
+
+        def op(conn: _C) -> None:
+            last_seq, prev = self._chain_tip(conn)
+            found = conn.execute(
+                f"SELECT count(*) FROM events WHERE finding_id = {p}", ("",)
+            ).fetchone()
+            actual = 0 if found is None else int(found[0])
+            if actual != expected_version:
+                raise ConcurrencyConflict("", expected_version, actual)
+            seq = last_seq + 1
+            digest = entry_hash(prev, seq, event)
+            self._insert_event(conn, EventRow(event, at_text, at_us, data, seq, prev, digest))
+
+        self._write(op)
+
+    def ledger_events(self, after: int = 0) -> tuple[Event, ...]:
+        """Ledger-level events with a version above *after*, oldest first."""
+        p = self._PARAM
+        with self._using() as conn:
+            rows = conn.execute(
+                f"SELECT {self._EVENT_COLUMNS} FROM events"
+                f" WHERE finding_id = {p} AND version > {p} ORDER BY version",
+                ("", after),
+            ).fetchall()
+        return tuple(self._load_event(r) for r in rows)
+
+    def replace_inspection(self, inspection: Inspection) -> None:
+        """Replace the row of a stored inspection."""
+        data = _codec.dumps(_codec.unstructure(inspection))
+        p = self._PARAM
+        self._write(
+            lambda conn: conn.execute(
+                f"UPDATE inspections SET data = {p} WHERE id = {p}", (data, inspection.id)
+            )
+        )
+
+    def put_record(self, kind: str, key: str, data: str) -> None:
+        """Insert or replace one row of a ledger-level projection (actors, grants)."""
+        p = self._PARAM
+        self._write(
+            lambda conn: conn.execute(
+                f"INSERT INTO ledger_records (kind, id, data) VALUES ({p}, {p}, {p})"
+                " ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
+                (kind, key, data),
+            )
+        )
+
+    def records(self, kind: str) -> list[tuple[str, str]]:
+        """``(key, data)`` of every projection row of *kind*, by key."""
+        with self._using() as conn:
+            rows = conn.execute(
+                f"SELECT id, data FROM ledger_records WHERE kind = {self._PARAM}", (kind,)
+            ).fetchall()
+        return sorted((str(k), str(v)) for k, v in rows)
 
     # -- chain
 

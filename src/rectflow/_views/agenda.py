@@ -131,9 +131,11 @@ class InspectionAgenda:
         inspection: The inspection's id.
         title: Its title.
         report_due: The day the progress report is due (feedback + the policy's report period).
-        report_overdue: Whether that day has passed.
+        report_overdue: Whether that day has passed with no report submitted.
         report_provisional: Whether the due day rests on provisional calendar days.
         items: Its items, by kind then due day.
+        report_submitted: When the report was submitted (by the agenda's day), or
+            None while it is still due.
     """
 
     inspection: str
@@ -142,6 +144,7 @@ class InspectionAgenda:
     report_overdue: bool
     report_provisional: bool
     items: tuple[AgendaItem, ...]
+    report_submitted: dt.datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-native data."""
@@ -152,6 +155,9 @@ class InspectionAgenda:
             "report_overdue": self.report_overdue,
             "report_provisional": self.report_provisional,
             "items": [i.to_dict() for i in self.items],
+            "report_submitted": None
+            if self.report_submitted is None
+            else self.report_submitted.isoformat(),
         }
 
 
@@ -223,6 +229,8 @@ class Agenda:
             state = ("overdue" if en else "已逾期") if a.report_overdue else ""
             due = "report due" if en else "整改报告报送时限"
             lines.append(f"### {a.inspection} {a.title}")
+            if a.report_submitted is not None:
+                state = ("submitted " if en else "已报送 ") + a.report_submitted.isoformat()
             lines.append(f"- {due}: {a.report_due.isoformat()} {state}".rstrip())
             if not a.items:
                 lines.append(f"- {'nothing due' if en else '无待办事项'}")
@@ -462,16 +470,20 @@ def _sorted(items: Iterable[AgendaItem]) -> tuple[AgendaItem, ...]:
 
 
 def _inspection_agenda(
-    insp: Inspection, items: Iterable[AgendaItem], b: _Builder
+    insp: Inspection, items: Iterable[AgendaItem], b: _Builder, cutoff: dt.datetime
 ) -> InspectionAgenda:
     due = b.policy.report_period.after(insp.feedback_at, b.calendar)
+    submitted = insp.report_submitted_at
+    if submitted is not None and submitted > cutoff:
+        submitted = None  # submitted after the agenda's day: still due then
     return InspectionAgenda(
         insp.id,
         insp.title,
         due,
-        b.day > due,
+        submitted is None and b.day > due,
         bool(b.calendar.is_provisional(insp.feedback_at, due)),
         _sorted(items),
+        submitted,
     )
 
 
@@ -513,7 +525,7 @@ def build_agenda(
     nexts = _upcoming(replayed(), b, upcoming) if upcoming > 0 else ()
     return Agenda(
         day,
-        tuple(_inspection_agenda(i, by_insp[i.id], b) for i in listed),
+        tuple(_inspection_agenda(i, by_insp[i.id], b, cutoff) for i in listed),
         nexts,
         policy.timezone,
     )

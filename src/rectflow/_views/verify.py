@@ -49,7 +49,10 @@ class Problem:
         kind: ``"edited"``, ``"deleted"``, ``"reordered"``, ``"truncated"``,
             ``"inserted"``, ``"anchor_mismatch"`` (positional), or
             ``"history_gap"``, ``"replay_failed"``, ``"state_mismatch"``
-            (position 0).
+            (position 0). Issue 8 adds ``"permission_denied"``,
+            ``"evidence_changed"``, ``"evidence_missing"``, ``"anchor_forged"``
+            (positional) and ``"inspection_mismatch"``, ``"actor_mismatch"``,
+            ``"grant_mismatch"`` (position 0); see :mod:`rectflow._views.integrity`.
         finding_id: The finding concerned, when known.
         detail: A sentence saying what was found.
     """
@@ -234,7 +237,8 @@ def verify_chain(
 
     per_finding: dict[str, list[Event]] = {}
     for e in stored:
-        per_finding.setdefault(e.event.finding_id, []).append(e.event)
+        if e.event.finding_id:  # ledger-level events (issue 8): rectflow._views.integrity
+            per_finding.setdefault(e.event.finding_id, []).append(e.event)
     rows = {f.id: f for f in current}
     for fid, events in per_finding.items():
         events.sort(key=lambda e: e.version)

@@ -1,0 +1,338 @@
+"""Who may do what: actors, role grants, and the ledger-level events (issue 8).
+
+Ledger-level events (an inspection added or changed, a report submitted, an
+actor added, a role revoked) are :class:`~rectflow.Event` records on the same
+hash chain as the findings' events. Their ``finding_id`` is :data:`LEDGER`
+(the empty string, which no finding can have) and their ``version`` counts the
+ledger's own events from 1, so the canonical form hashed for findings' events
+is unchanged.
+
+:class:`LedgerState` is what those events add up to, replayed in chain order:
+the inspections, the actors, every role grant with its revocation, and whether
+the ledger is in roles mode (from its first ``add_actor`` on, for good). Its
+:meth:`~LedgerState.check` is the role policy applied to one event, given the
+state *at that point of the chain*: a role granted later never legitimises an
+earlier event. Pure: no store, no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from rectflow._i18n import msg
+from rectflow._model import Event, Finding, Inspection
+from rectflow._policy import ROLES
+from rectflow._workflow import normalize_name, same_person
+from rectflow.exceptions import InvalidInput, PermissionDenied
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from rectflow._policy import Policy
+
+LEDGER: Final = ""
+"""The ``finding_id`` of ledger-level events (no finding can have an empty id)."""
+
+LEDGER_EVENTS: Final = (
+    "add_inspection",
+    "change_inspection",
+    "submit_report",
+    "add_actor",
+    "revoke_role",
+)
+"""The ledger-level events, chained like the findings' ones."""
+
+
+def _fold(name: str) -> str:
+    return normalize_name(name).casefold()
+
+
+@attrs.frozen
+class Actor:
+    """A registered actor (a person or body that fires events).
+
+    Attributes:
+        name: The name events carry as ``actor``.
+        added_at: When they were first registered.
+        added_by: Who registered them.
+    """
+
+    name: str
+    added_at: dt.datetime
+    added_by: str
+
+
+@attrs.frozen
+class Grant:
+    """A role held by an actor, from its grant until its revocation.
+
+    Attributes:
+        actor: Who holds it.
+        role: ``inspector``, ``leader``, ``owner`` or ``checker``.
+        inspection: The inspection it applies to (None: every inspection).
+        granted_at: When it was granted; events before this time are not covered.
+        granted_by: Who granted it.
+        granted_in: The ledger version of the ``add_actor`` event that granted it.
+        revoked_at: When it was revoked, or None.
+        revoked_by: Who revoked it.
+        revoked_in: The ledger version of the ``revoke_role`` event, or None.
+    """
+
+    actor: str
+    role: str
+    inspection: str | None
+    granted_at: dt.datetime
+    granted_by: str
+    granted_in: int
+    revoked_at: dt.datetime | None = None
+    revoked_by: str | None = None
+    revoked_in: int | None = None
+
+    @property
+    def key(self) -> str:
+        """A stable id for the grant's row: ``"<granted_in>:<role>"``."""
+        return f"{self.granted_in}:{self.role}"
+
+    @property
+    def active(self) -> bool:
+        """Not revoked."""
+        return self.revoked_in is None
+
+    def covers(self, inspection: str | None) -> bool:
+        """Whether it applies to *inspection* (a ledger-wide grant applies to all)."""
+        return self.inspection is None or self.inspection == inspection
+
+
+def inspection_payload(inspection: Inspection) -> dict[str, Any]:
+    """The payload of the ``add_inspection`` event recording *inspection*."""
+    return {
+        "inspection": inspection.id,
+        "title": inspection.title,
+        "feedback_at": inspection.feedback_at.isoformat(),
+        "declared_findings": inspection.declared_findings,
+    }
+
+
+def event_inspection(event: Event, before: Finding | None) -> str | None:
+    """The inspection an event concerns (None: the ledger as a whole)."""
+    if before is not None:
+        return before.inspection
+    value = event.payload.get("inspection")
+    return None if value is None else str(value)
+
+
+def relation_of(event: Event, before: Finding, relation: str) -> bool:
+    """Whether the event's actor stands in *relation* to the finding *before*."""
+    if relation == "submitter":
+        return same_person(event.actor, before.submitter)
+    if relation == "responsible":
+        return same_person(event.actor, before.owner.person)
+    requester = event.payload.get("requested_by")
+    return same_person(event.actor, None if requester is None else str(requester))
+
+
+class LedgerState:
+    """What the ledger-level events add up to, as of a point of the chain.
+
+    Attributes:
+        version: How many ledger-level events were applied.
+        last_at: The time of the last one (they are in time order).
+        inspections: The inspections by id, in the order they were added.
+        actors: The registered actors, by folded name.
+        grants: Every role grant, revoked ones included, in grant order.
+    """
+
+    def __init__(self) -> None:
+        """Start empty: no inspections, no actors, not in roles mode."""
+        self.version = 0
+        self.last_at: dt.datetime | None = None
+        self.inspections: dict[str, Inspection] = {}
+        self.actors: dict[str, Actor] = {}
+        self.grants: list[Grant] = []
+
+    @classmethod
+    def replay(cls, events: Iterable[Event]) -> LedgerState:
+        """The state after *events* (ledger-level events, oldest first), unchecked."""
+        state = cls()
+        for event in events:
+            state.apply(event)
+        return state
+
+    @property
+    def roles_mode(self) -> bool:
+        """Whether an actor was ever registered: then every event needs a role, for good."""
+        return bool(self.actors)
+
+    def actor(self, name: str) -> Actor | None:
+        """The registered actor with this name (compared as separation of duties does)."""
+        return self.actors.get(_fold(name))
+
+    def grants_of(self, name: str) -> list[Grant]:
+        """Every grant of *name*, revoked ones included."""
+        key = _fold(name)
+        return [g for g in self.grants if _fold(g.actor) == key]
+
+    # -- applying
+
+    def apply(self, event: Event) -> None:
+        """Apply one ledger-level event (already checked) and count it."""
+        p = event.payload
+        name = event.name
+        if name == "add_inspection":
+            inspection = Inspection(
+                str(p["inspection"]),
+                str(p["title"]),
+                dt.date.fromisoformat(str(p["feedback_at"])),
+                None if p.get("declared_findings") is None else int(p["declared_findings"]),
+                event.at,
+            )
+            self.inspections[inspection.id] = inspection
+        elif name == "change_inspection":
+            current = self.inspections[str(p["inspection"])]
+            changes: dict[str, Any] = {}
+            if "declared_findings" in p:
+                value = p["declared_findings"]
+                changes["declared_findings"] = None if value is None else int(value)
+            if "feedback_at" in p:
+                changes["feedback_at"] = dt.date.fromisoformat(str(p["feedback_at"]))
+            self.inspections[current.id] = attrs.evolve(current, **changes)
+        elif name == "submit_report":
+            current = self.inspections[str(p["inspection"])]
+            if current.report_submitted_at is None:
+                self.inspections[current.id] = attrs.evolve(current, report_submitted_at=event.at)
+        elif name == "add_actor":
+            actor = str(p["name"])
+            if _fold(actor) not in self.actors:
+                self.actors[_fold(actor)] = Actor(actor, event.at, event.actor)
+            scope = None if p.get("inspection") is None else str(p["inspection"])
+            self.grants.extend(
+                Grant(actor, str(role), scope, event.at, event.actor, event.version)
+                for role in p.get("roles", ())
+            )
+        elif name == "revoke_role":
+            self.grants = [
+                attrs.evolve(
+                    g, revoked_at=event.at, revoked_by=event.actor, revoked_in=event.version
+                )
+                if self._matches(g, p)
+                else g
+                for g in self.grants
+            ]
+        self.version = event.version
+        self.last_at = event.at
+
+    @staticmethod
+    def _matches(grant: Grant, payload: Any) -> bool:
+        scope = payload.get("inspection")
+        return (
+            grant.active
+            and same_person(grant.actor, str(payload["name"]))
+            and grant.role == payload["role"]
+            and grant.inspection == (None if scope is None else str(scope))
+        )
+
+    # -- checking
+
+    def check(self, event: Event, before: Finding | None, policy: Policy, lang: str) -> None:
+        """Refuse *event* unless the role policy allows it at this point.
+
+        Separation of duties always; roles once the ledger is in roles mode.
+
+        Raises:
+            PermissionDenied: The actor lacks the role, is not registered, or is tied
+                to the finding in a way the policy bars.
+            InvalidInput: A malformed ``add_actor`` or ``revoke_role``.
+        """
+        if before is not None:
+            self.check_separation(event, before, policy, lang)
+        if event.finding_id == LEDGER:
+            self._check_ledger_event(event, lang)
+        self.check_role(event, event_inspection(event, before), policy, lang)
+
+    def check_separation(self, event: Event, before: Finding, policy: Policy, lang: str) -> None:
+        """Refuse an actor the policy's ``separation`` table bars from *event* on *before*."""
+        for relation in dict(policy.separation).get(event.name, ()):
+            if relation_of(event, before, relation):
+                raise PermissionDenied(
+                    msg(
+                        "denied.relation",
+                        lang,
+                        actor=event.actor,
+                        subject=before.id,
+                        relation=msg(f"relation.{relation}", lang),
+                        event=event.name,
+                    ),
+                    actor=event.actor,
+                    event=event.name,
+                    needed=(),
+                    inspection=before.inspection,
+                    subject=before.id,
+                )
+
+    def check_role(self, event: Event, inspection: str | None, policy: Policy, lang: str) -> None:
+        """Refuse *event* in roles mode unless its actor holds a needed role at its time."""
+        if not self.roles_mode:
+            return  # the first add_actor switches roles mode on; before it, anyone
+        needed = dict(policy.roles).get(event.name, ())
+        subject = event.finding_id or str(
+            event.payload.get("name") or event.payload.get("inspection") or ""
+        )
+        registered = self.actor(event.actor) is not None
+        held = registered and any(
+            g.active and g.role in needed and g.covers(inspection) and g.granted_at <= event.at
+            for g in self.grants_of(event.actor)
+        )
+        if not held:
+            raise PermissionDenied(
+                msg(
+                    "denied.role" if registered else "denied.unregistered",
+                    lang,
+                    actor=event.actor,
+                    event=event.name,
+                    subject=subject,
+                    needed=", ".join(needed) or "-",
+                    at=event.at.isoformat(),
+                    inspection=inspection or "*",
+                ),
+                actor=event.actor,
+                event=event.name,
+                needed=needed,
+                inspection=inspection,
+                subject=subject,
+            )
+
+    def _check_ledger_event(self, event: Event, lang: str) -> None:
+        p = event.payload
+        scope = None if p.get("inspection") is None else str(p["inspection"])
+        if event.name == "add_actor":
+            for role in p.get("roles", ()):
+                if role not in ROLES:
+                    raise InvalidInput(
+                        msg("unknown_role", lang, value=role, known=", ".join(ROLES)),
+                        field="roles",
+                        value=role,
+                    )
+                if any(
+                    g.active and g.role == role and g.inspection == scope
+                    for g in self.grants_of(str(p["name"]))
+                ):
+                    raise InvalidInput(
+                        msg("role_held", lang, actor=p["name"], role=role, inspection=scope or "*"),
+                        field="roles",
+                        value=role,
+                    )
+        elif event.name == "revoke_role" and not any(self._matches(g, p) for g in self.grants):
+            raise InvalidInput(
+                msg(
+                    "role_not_held",
+                    lang,
+                    actor=p["name"],
+                    role=p["role"],
+                    inspection=scope or "*",
+                ),
+                field="role",
+                value=p["role"],
+            )
