@@ -207,3 +207,18 @@ def test_xuncha_has_no_effectiveness_checks():
     agenda = ledger.agenda(as_of="2024-12-31", upcoming=10)
     assert agenda.of_kind("effectiveness_due") == ()
     assert not [i for i in agenda.upcoming if i.kind == "next_effectiveness"]
+
+
+def test_a_submitted_report_keeps_its_uid_and_says_so():
+    """After submit_report the report's calendar event keeps its UID and reads as submitted."""
+    ledger, clock = ledger_with()
+    uid = "report/R1@rectflow"
+    before = events(ledger.agenda().to_ics())
+    assert "整改报告报送时限" in str(before[uid]["summary"])
+    clock.now = at("2024-04-20", 18)
+    ledger.submit_report("R1", actor="王书记", evidence=["报告.pdf"], at=at("2024-04-20"))
+    after = events(ledger.agenda().to_ics())
+    assert set(before) == set(after)
+    assert "整改报告已报送" in str(after[uid]["summary"])
+    assert "2024-04-20" in str(after[uid]["description"])
+    assert after[uid].decoded("dtstart") == before[uid].decoded("dtstart")

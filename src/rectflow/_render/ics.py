@@ -39,6 +39,7 @@ _WORDS: Final = {
     "recurring": ("常态化措施漏开展", "Recurring measure missed"),
     "effectiveness": ("有效性验证", "Effectiveness check"),
     "report": ("整改报告报送时限", "Progress report due"),
+    "report_submitted": ("整改报告已报送", "Progress report submitted"),
     "overdue": ("已逾期", "overdue"),
     "due_soon": ("即将到期", "due soon"),
     "checkpoint_missed": ("检查点已过", "checkpoint missed"),
@@ -139,11 +140,17 @@ def agenda_ics(data: dict[str, Any], lang: str = "zh", *, domain: str = "rectflo
     cal.add("x-wr-timezone", tz)
     seen: set[str] = set()
     for insp in data["inspections"]:
+        # Once submitted the same event (same UID) says so: a re-export updates it.
+        submitted = insp.get("report_submitted")
+        label = _w("report_submitted" if submitted else "report", lang)
+        lines = [f"{_w('inspection', lang)}: {insp['inspection']} {insp['title']}"]
+        if submitted:
+            lines.append(f"{label}: {submitted}")
         report = _event(
             uid("report", insp["inspection"], domain=domain),
             dt.date.fromisoformat(insp["report_due"]),
-            f"{_w('report', lang)}: {insp['inspection']} {insp['title']}",
-            [f"{_w('inspection', lang)}: {insp['inspection']} {insp['title']}"],
+            f"{label}: {insp['inspection']} {insp['title']}",
+            lines,
             "report",
             stamp,
         )
