@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from rectflow._codec import event_json
 from rectflow._model import Event, Finding, Inspection
 from rectflow._store.base import (
     GENESIS,
@@ -17,6 +18,7 @@ from rectflow._store.base import (
     Head,
     check_append,
     entry_hash,
+    hash_of,
 )
 from rectflow.exceptions import ConcurrencyConflict, DuplicateId
 
@@ -151,28 +153,52 @@ class MemoryStore:
             prev = self._chain[-1].hash if self._chain else GENESIS
             seq = len(self._chain) + 1
             self._chain.append(ChainEntry(seq, event, prev, entry_hash(prev, seq, event)))
-            self._events.setdefault(event.finding_id, []).append(event)
-            if old is not None:
-                self._unindex(old)
-            self._findings[event.finding_id] = finding
-            self._index(finding)
-            assert self._undo is not None  # noqa: S101
-            self._undo.append(("finding", (event.finding_id, old)))
+            self._store(event, finding)
+
+    def _store(self, event: Event, finding: Finding) -> None:
+        """Keep *event* (already chained) and *finding* as its current row, undoably."""
+        fid = event.finding_id
+        old = self._findings.get(fid)
+        if old is None:
+            self._events[fid] = [event]
+        else:
+            self._events[fid].append(event)
+            self._unindex(old)
+        self._findings[fid] = finding
+        self._index(finding)
+        assert self._undo is not None  # noqa: S101
+        self._undo.append(("finding", (fid, old)))
 
     def append_many(self, items: Sequence[tuple[Event, Finding, int]]) -> None:
-        """Append every item, all or nothing (undone together on the first refusal)."""
+        """Append every item, all or nothing: every version is checked before anything is stored.
+
+        The chain is hashed in one pass, each event's JSON encoded once.
+        """
         batch = list(items)
         for event, finding, expected_version in batch:
             check_append(event, finding, expected_version)
         with self._tx():
+            current: dict[str, int] = {}
+            for event, _, expected_version in batch:
+                fid = event.finding_id
+                if fid not in current:
+                    old = self._findings.get(fid)
+                    current[fid] = 0 if old is None else old.version
+                actual = current[fid]
+                if expected_version == 0 and actual:
+                    raise DuplicateId(fid)
+                if actual != expected_version:
+                    raise ConcurrencyConflict(fid, expected_version, actual)
+                current[fid] = event.version
             assert self._undo is not None  # noqa: S101
-            mark = len(self._undo)
-            try:
-                for event, finding, expected_version in batch:
-                    self.append(event, finding, expected_version)
-            except BaseException:
-                self._rollback(since=mark)
-                raise
+            prev = self._chain[-1].hash if self._chain else GENESIS
+            seq = len(self._chain)
+            for event, finding, _ in batch:
+                seq += 1
+                digest = hash_of(prev, seq, event_json(event))
+                self._chain.append(ChainEntry(seq, event, prev, digest))
+                prev = digest
+                self._store(event, finding)
 
     def history(self, finding_id: str) -> tuple[Event, ...]:
         """The finding's events."""
