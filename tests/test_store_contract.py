@@ -502,10 +502,10 @@ class StoreContract:
         assert snapshot(sample.store) == before
 
     def test_failed_write_inside_a_transaction_leaves_it_usable(self, sample: Ledger) -> None:
-        """A refused append inside a batch writes nothing; the batch goes on and commits the rest."""
+        """A refused append inside a transaction writes nothing; it goes on and commits the rest."""
         store = sample.store
         stale = next_write(sample, "G", "cancel", reason="重复")
-        with sample.batch():
+        with store.transaction():  # the store's own: a ledger batch buffers its fires
             sample.fire("G", "cancel", actor="李主任", reason="重复")
             with pytest.raises(ConcurrencyConflict):
                 store.append(*stale, expected_version=3)

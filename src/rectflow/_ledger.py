@@ -7,6 +7,7 @@ import json
 import random
 import re
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +38,23 @@ from rectflow.exceptions import (
 )
 
 _DATE_ARGS = frozenset({"next_checkpoint", "deadline", "until", "drawn_on"})
+_FLUSH_EVERY = 10_000
+"""A batch hands its buffered writes to the store in bulks of this many."""
+
+
+@attrs.define
+class _Pending:
+    """The writes of a :meth:`Ledger.batch` not yet handed to the store.
+
+    Attributes:
+        items: ``(event, finding, expected_version)`` in the order they were made.
+        rows: Each buffered finding's latest row (what reads inside the batch see).
+    """
+
+    items: list[tuple[Event, Finding, int]] = attrs.Factory(list)
+    rows: dict[str, Finding] = attrs.Factory(dict)
+
+
 _DATE_TEXT = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
@@ -145,6 +163,7 @@ class Ledger:
         tz = self.policy.timezone
         self._clock = clock or (lambda: pendulum.now(tz))
         self._before_write: Callable[[], None] | None = None  # test hook: widen the read-write gap
+        self._local = threading.local()  # the running batch's buffer, per thread
 
     @classmethod
     def open(
@@ -231,6 +250,7 @@ class Ledger:
             )
         when = self._at(at)
         self._not_in_future(when, inspection_id, "add_inspection")
+        self._flush()
         if self.store.get_inspection(inspection_id) is not None:
             raise DuplicateId(inspection_id, msg("duplicate_id", self.lang, id=inspection_id))
         inspection = Inspection(inspection_id, title, feedback, declared_findings, when)
@@ -362,7 +382,7 @@ class Ledger:
                 event="add",
             )
         self._not_in_future(when, finding_id, "add")
-        if self.store.get(finding_id) is not None:
+        if self._current(finding_id) is not None:
             raise DuplicateId(finding_id, msg("duplicate_id", self.lang, id=finding_id))
         self._admit(event, None)
         self._append(event, finding, 0)
@@ -374,14 +394,14 @@ class Ledger:
         Raises:
             FindingNotFound: When there is none.
         """
-        found = self.store.get(finding_id)
+        found = self._current(finding_id)
         if found is None:
             raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
         return found
 
     def __contains__(self, finding_id: object) -> bool:
         """Whether a finding with this id is on the ledger."""
-        return isinstance(finding_id, str) and self.store.get(finding_id) is not None
+        return isinstance(finding_id, str) and self._current(finding_id) is not None
 
     def findings(
         self, inspection: str | None = None, *, state: str | None = None
@@ -391,6 +411,7 @@ class Ledger:
             raise InvalidInput(
                 msg("unknown_state", self.lang, value=state, known=", ".join(STATES)), field="state"
             )
+        self._flush()
         if state is None:
             return self.store.findings(inspection)
         return self.store.select(AgendaQuery(inspection=inspection, states=frozenset({state})))
@@ -401,6 +422,7 @@ class Ledger:
         Raises:
             FindingNotFound: When there is no such finding.
         """
+        self._flush()
         events = self.store.history(finding_id)
         if not events:
             raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
@@ -521,9 +543,26 @@ class Ledger:
 
     @contextmanager
     def batch(self) -> Iterator[Ledger]:
-        """Commit every change inside the block in one transaction, all or nothing."""
-        with self.store.transaction():
+        """Commit every change inside the block in one transaction, all or nothing.
+
+        Writes inside the block are checked as they are made (every rule, the
+        version, :meth:`_admit`) and buffered; reads inside the block see them.
+        They reach the store in bulk (the store's ``append_many``) when the block
+        ends, or earlier when a read needs the store; a version conflict with
+        another writer is still detected there, and then nothing of the block is
+        stored. A batch inside another one joins it.
+        """
+        local = self._local
+        if getattr(local, "pending", None) is not None:
             yield self
+            return
+        with self.store.transaction():
+            local.pending = _Pending()
+            try:
+                yield self
+                self._flush()
+            finally:
+                local.pending = None
 
     # -- replay, reports
 
@@ -535,6 +574,7 @@ class Ledger:
         return list(self._as_of(cutoff, inspection))
 
     def _as_of(self, cutoff: dt.datetime, inspection: str | None) -> Iterator[Finding]:
+        self._flush()
         for f in self.store.findings(inspection):
             if f.created_at is not None and f.created_at > cutoff:
                 continue
@@ -655,6 +695,7 @@ class Ledger:
 
     def head(self) -> Head:
         """``(count, hash)`` of the event chain: keep it elsewhere as an anchor."""
+        self._flush()
         return self.store.head()
 
     def verify(self, anchor: Head | tuple[int, str] | None = None) -> Verification:
@@ -666,6 +707,7 @@ class Ledger:
         Returns:
             A :class:`~rectflow.Verification`; truthy when everything checks.
         """
+        self._flush()
         with self.store.transaction():  # one snapshot: writers wait, no false alarms
             entries = list(self.store.chain())
             rows = list(self.store.findings())
@@ -717,10 +759,41 @@ class Ledger:
                 event=event,
             )
 
-    def _append(self, event: Event, finding: Finding, expected_version: int) -> None:
-        """Store the event, with a conflict reported in the ledger's language."""
+    def _current(self, finding_id: str) -> Finding | None:
+        """The finding's row as this thread sees it: a running batch's buffer first."""
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        if pending is not None and (row := pending.rows.get(finding_id)) is not None:
+            return row
+        return self.store.get(finding_id)
+
+    def _flush(self) -> None:
+        """Hand a running batch's buffered writes to the store (in its transaction)."""
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        if pending is None or not pending.items:
+            return
+        items, rows = pending.items, pending.rows
+        pending.items, pending.rows = [], {}
         try:
-            self.store.append(event, finding, expected_version)
+            self._write(lambda: self.store.append_many(items))
+        except BaseException:  # still buffered: the batch fails as a whole at its end
+            pending.items, pending.rows = items, rows
+            raise
+
+    def _append(self, event: Event, finding: Finding, expected_version: int) -> None:
+        """Store the event (inside a batch: buffer it), errors in the ledger's language."""
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.items.append((event, finding, expected_version))
+            pending.rows[finding.id] = finding
+            if len(pending.items) >= _FLUSH_EVERY:
+                self._flush()
+            return
+        self._write(lambda: self.store.append(event, finding, expected_version))
+
+    def _write(self, write: Callable[[], None]) -> None:
+        """Run a store write, with a conflict reported in the ledger's language."""
+        try:
+            write()
         except ConcurrencyConflict as exc:
             raise ConcurrencyConflict(
                 exc.finding_id,
