@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rectflow needs Python >= 3.10"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[postgres,test,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[postgres,test,dev,bench]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -507,17 +507,22 @@ class Ledger:
                 payload[key] = normalize_name(value)
             else:
                 payload[key] = str(value)
+        now = self.now()
+        when = now if at is None else parse_time(at, "at", self.lang)
+        # Built with its final version (the finding's next), so it is not copied again.
+        known = self._current(finding_id) if isinstance(finding_id, str) else None
         new_event = Event(
             finding_id,
             str(event),
-            self._at(at),
+            when,
             normalize_name(actor) if isinstance(actor, str) else "",
             note,
-            tuple(evidence),
+            evidence,
             payload,
+            0 if known is None else known.version + 1,
         )
         self.workflow.check_event(new_event)
-        current = self.get(finding_id)
+        current = self.get(finding_id) if known is None else known
         if expected_version is not None and expected_version != current.version:
             raise ConcurrencyConflict(
                 finding_id,
@@ -531,10 +536,10 @@ class Ledger:
                     actual=current.version,
                 ),
             )
-        after = self.workflow.apply(current, new_event, now=self.now())
+        after = self.workflow.apply(current, new_event, now=now)
         if new_event.name == "spot_check":
             self._check_draw(current, new_event)
-        stored = attrs.evolve(new_event, version=after.version)
+        stored = new_event
         self._admit(stored, current)
         if self._before_write is not None:
             self._before_write()
