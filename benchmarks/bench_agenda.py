@@ -90,6 +90,7 @@ def _measure(
         "label": label,
         "n": n,
         "median": med,
+        "runs": runs,
         "items": items,
         "rows": rows,
         "ok": verdict == "match",
