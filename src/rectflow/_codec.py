@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -169,9 +170,41 @@ def measure_from(data: dict[str, Any]) -> Measure:
     return converter.structure(data, Measure)
 
 
+class FrozenDict(dict[str, Any]):
+    """A ``dict`` that refuses changes: a part of an event's payload shared between events."""
+
+    __slots__ = ()
+
+    def _refuse(self, *_args: Any, **_kwargs: Any) -> None:
+        raise TypeError("an event's payload is read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its contents (unpickling would otherwise set items one by one)."""
+        return (FrozenDict, (dict(self),))
+
+
+@functools.lru_cache(maxsize=4096)
+def owner_dict(owner: Owner) -> dict[str, Any]:
+    """*owner* as JSON-native data, one shared read-only dict per distinct owner."""
+    return FrozenDict(leader=owner.leader, department=owner.department, person=owner.person)
+
+
 def owner_from(data: dict[str, Any]) -> Owner:
-    """An :class:`Owner` from JSON-native data."""
-    return converter.structure(data, Owner)
+    """An :class:`Owner` from JSON-native data (one shared record per distinct owner)."""
+    try:
+        return _owner(data["leader"], data["department"], data["person"])
+    except TypeError:  # not hashable: let the converter say what is wrong
+        return converter.structure(data, Owner)
+
+
+@functools.lru_cache(maxsize=4096)
+def _owner(leader: str, department: str, person: str) -> Owner:
+    return converter.structure(
+        {"leader": leader, "department": department, "person": person}, Owner
+    )
 
 
 def inspection_from(data: dict[str, Any]) -> Inspection:

@@ -7,6 +7,7 @@ import json
 import random
 import re
 import secrets
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -360,8 +361,8 @@ class Ledger:
             "category": category,
             "title": title,
             "kind": kind,
-            "owner": _codec.unstructure(owner),
-            "deadline": due.isoformat(),
+            "owner": _codec.owner_dict(owner),
+            "deadline": sys.intern(due.isoformat()),  # shared by findings due the same day
             "measures": [_codec.unstructure(m) for m in measures],
             "itemized": bool(itemized),
         }

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -125,13 +125,60 @@ def _tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value)
 
 
-_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
+_SHAPES: Final = 1024
+
+
+class Payload(Mapping[str, Any]):
+    """An event's arguments: a read-only mapping, compact in memory.
+
+    The keys are kept as one tuple shared by every payload with the same keys,
+    the values as a tuple: about a third of a ``dict`` behind a
+    ``MappingProxyType``, and a ledger keeps one per event.
+    """
+
+    __slots__ = ("_keys", "_values")
+
+    _shapes: ClassVar[dict[tuple[str, ...], tuple[tuple[str, ...], dict[str, int]]]] = {}
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        """Copy *data*."""
+        keys = tuple(data)
+        shape = self._shapes.get(keys)
+        if shape is None:
+            shape = (keys, {k: i for i, k in enumerate(keys)})
+            if len(self._shapes) < _SHAPES:  # events have few argument sets; never unbounded
+                self._shapes[keys] = shape
+        self._keys = shape
+        self._values = tuple(data.values())
+
+    def __getitem__(self, key: str) -> Any:
+        """The value of *key*."""
+        return self._values[self._keys[1][key]]
+
+    def __iter__(self) -> Iterator[str]:
+        """The keys, in insertion order."""
+        return iter(self._keys[0])
+
+    def __len__(self) -> int:
+        """Number of keys."""
+        return len(self._values)
+
+    def __contains__(self, key: object) -> bool:
+        """Whether *key* is present."""
+        return key in self._keys[1]
+
+    def __repr__(self) -> str:
+        """Like a dict."""
+        return repr(dict(self))
+
+
+_EMPTY: Final[Mapping[str, Any]] = Payload({})
 
 
 def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if not value:  # most events carry no arguments: one shared empty mapping
         return _EMPTY
-    return MappingProxyType(dict(value))
+    return Payload(value)
 
 
 @attrs.frozen

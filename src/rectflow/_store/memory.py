@@ -17,7 +17,6 @@ from rectflow._store.base import (
     ChainEntry,
     Head,
     check_append,
-    entry_hash,
     hash_of,
 )
 from rectflow.exceptions import ConcurrencyConflict, DuplicateId
@@ -34,8 +33,12 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._inspections: dict[str, Inspection] = {}
         self._findings: dict[str, Finding] = {}
-        self._events: dict[str, list[Event]] = {}
-        self._chain: list[ChainEntry] = []
+        # A finding's events: the event itself while it has one, then a list.
+        self._events: dict[str, Event | list[Event]] = {}
+        # The chain as two parallel lists: the events, and their hashes as raw digests
+        # (a ChainEntry and a hex string per event cost three times as much).
+        self._chain: list[Event] = []
+        self._hashes: list[bytes] = []
         self._depth = 0
         self._undo: list[tuple[str, Any]] | None = None
         # Indexes for agenda queries: sorted (key, id) lists per state.
@@ -84,9 +87,14 @@ class MemoryStore:
                     self._events.pop(finding_id, None)
                 else:
                     self._findings[finding_id] = old
-                    self._events[finding_id].pop()
+                    events = self._events[finding_id]
+                    assert isinstance(events, list)  # noqa: S101 - it had two or more
+                    events.pop()
+                    if len(events) == 1:
+                        self._events[finding_id] = events[0]
                     self._index(old)
                 self._chain.pop()
+                self._hashes.pop()
         del undo[since:]
 
     # -- indexes
@@ -150,19 +158,30 @@ class MemoryStore:
                 raise DuplicateId(event.finding_id)
             if actual != expected_version:
                 raise ConcurrencyConflict(event.finding_id, expected_version, actual)
-            prev = self._chain[-1].hash if self._chain else GENESIS
             seq = len(self._chain) + 1
-            self._chain.append(ChainEntry(seq, event, prev, entry_hash(prev, seq, event)))
+            self._chain_append(event, hash_of(self._tip(), seq, event_json(event)))
             self._store(event, finding)
+
+    def _tip(self) -> str:
+        """The last entry's hash (``GENESIS`` for an empty chain)."""
+        return self._hashes[-1].hex() if self._hashes else GENESIS
+
+    def _chain_append(self, event: Event, digest: str) -> None:
+        self._chain.append(event)
+        self._hashes.append(bytes.fromhex(digest))
 
     def _store(self, event: Event, finding: Finding) -> None:
         """Keep *event* (already chained) and *finding* as its current row, undoably."""
         fid = event.finding_id
         old = self._findings.get(fid)
         if old is None:
-            self._events[fid] = [event]
+            self._events[fid] = event
         else:
-            self._events[fid].append(event)
+            events = self._events[fid]
+            if isinstance(events, list):
+                events.append(event)
+            else:
+                self._events[fid] = [events, event]
             self._unindex(old)
         self._findings[fid] = finding
         self._index(finding)
@@ -191,18 +210,20 @@ class MemoryStore:
                     raise ConcurrencyConflict(fid, expected_version, actual)
                 current[fid] = event.version
             assert self._undo is not None  # noqa: S101
-            prev = self._chain[-1].hash if self._chain else GENESIS
+            prev = self._tip()
             seq = len(self._chain)
             for event, finding, _ in batch:
                 seq += 1
-                digest = hash_of(prev, seq, event_json(event))
-                self._chain.append(ChainEntry(seq, event, prev, digest))
-                prev = digest
+                prev = hash_of(prev, seq, event_json(event))
+                self._chain_append(event, prev)
                 self._store(event, finding)
 
     def history(self, finding_id: str) -> tuple[Event, ...]:
         """The finding's events."""
-        return tuple(self._events.get(finding_id, ()))
+        events = self._events.get(finding_id)
+        if events is None:
+            return ()
+        return tuple(events) if isinstance(events, list) else (events,)
 
     def findings(self, inspection: str | None = None) -> Iterator[Finding]:
         """Current rows in id order."""
@@ -265,13 +286,23 @@ class MemoryStore:
 
     def chain(self) -> Iterator[ChainEntry]:
         """Every entry in order."""
-        return iter(list(self._chain))
+        with self._lock:  # a snapshot, taken now
+            events, hashes = list(self._chain), list(self._hashes)
+        return _entries(events, hashes)
 
     def head(self) -> Head:
         """Count and last hash."""
-        if not self._chain:
-            return Head(0, GENESIS)
-        return Head(len(self._chain), self._chain[-1].hash)
+        with self._lock:
+            return Head(len(self._chain), self._tip())
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _entries(events: list[Event], hashes: list[bytes]) -> Iterator[ChainEntry]:
+    """The chain entries of parallel lists of events and digests."""
+    prev = GENESIS
+    for seq, (event, digest) in enumerate(zip(events, hashes, strict=True), start=1):
+        text = digest.hex()
+        yield ChainEntry(seq, event, prev, text)
+        prev = text
