@@ -82,3 +82,22 @@ def test_time_text_matches_pendulum(at: dt.datetime) -> None:
     assert entry_hash("0" * 64, 5, event) == hash_of("0" * 64, 5, _codec.event_json(event))
     later = attrs.evolve(event, version=12, note='"version":1}')
     assert canonical(105, later) == dumps(reference_json(later) | {"seq": 105})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-01-08T09:00:00.123456+08:00",
+        "2024-01-10T01:00:00+00:00",
+        "1900-03-01T10:00:05+08:05:43",
+        "2024-03-01T10:00:05-05:00",
+    ],
+)
+def test_parse_stored_time_matches_pendulum_instance(text: str) -> None:
+    """Stored times read back as pendulum.instance read them: type, zone, value and text."""
+    expected = pendulum.instance(dt.datetime.fromisoformat(text))
+    got = _codec.parse_stored_time(text)
+    assert type(got) is type(expected)
+    assert repr(got) == repr(expected)
+    assert got.tzinfo == expected.tzinfo
+    assert got.isoformat() == text

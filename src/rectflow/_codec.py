@@ -5,17 +5,42 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import cattrs
 import pendulum
+from pendulum.tz.timezone import FixedTimezone
 
-from rectflow._model import Event, Finding, Inspection, Measure, Owner
+from rectflow._model import Event, Finding, Inspection, Measure, Owner, Payload
 
 
 def parse_stored_time(text: str) -> pendulum.DateTime:
-    """Read back a time written by :func:`unstructure` (offsets with seconds included)."""
-    return pendulum.instance(dt.datetime.fromisoformat(text))
+    """Read back a time written by :func:`unstructure` (offsets with seconds included).
+
+    The same value ``pendulum.instance`` gives (UTC as pendulum's UTC, any other
+    offset as a fixed zone), built directly: stores read one per event.
+    """
+    d = dt.datetime.fromisoformat(text)
+    offset = d.utcoffset()
+    if offset is None or offset.microseconds:
+        return pendulum.instance(d)
+    return pendulum.DateTime(
+        d.year,
+        d.month,
+        d.day,
+        d.hour,
+        d.minute,
+        d.second,
+        d.microsecond,
+        tzinfo=_fixed_zone(int(offset.total_seconds())),
+        fold=d.fold,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_zone(seconds: int) -> dt.tzinfo:
+    return pendulum.UTC if seconds == 0 else FixedTimezone(seconds)
 
 
 def time_text(value: dt.datetime) -> str:
@@ -25,7 +50,7 @@ def time_text(value: dt.datetime) -> str:
     the stdlib directly (the same text, without converting it to pendulum first).
     """
     if type(value) is pendulum.DateTime or type(value.tzinfo) is dt.timezone:
-        return value.isoformat()
+        return dt.datetime.isoformat(value)  # pendulum's own isoformat is the same, slower
     return pendulum.instance(value).isoformat()
 
 
@@ -38,9 +63,16 @@ def event_dict(e: Event) -> dict[str, Any]:
         "actor": e.actor,
         "note": e.note,
         "evidence": list(e.evidence),
-        "payload": dict(e.payload),
+        "payload": plain(e.payload),
         "version": e.version,
     }
+
+
+def plain(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's payload as a ``dict``."""
+    if type(payload) is Payload:
+        return payload.to_dict()
+    return dict(payload)
 
 
 def event_json(e: Event) -> str:

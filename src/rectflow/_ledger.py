@@ -40,6 +40,8 @@ from rectflow.exceptions import (
 
 _DATE_ARGS = frozenset({"next_checkpoint", "deadline", "until", "drawn_on"})
 _FLUSH_EVERY = 10_000
+_SCAN_ABOVE = 256
+"""Above this many histories to read from a durable store, one pass over the chain does it."""
 """A batch hands its buffered writes to the store in bulks of this many."""
 
 
@@ -581,16 +583,37 @@ class Ledger:
 
     def _as_of(self, cutoff: dt.datetime, inspection: str | None) -> Iterator[Finding]:
         self._flush()
-        for f in self.store.findings(inspection):
+        rows = list(self.store.findings(inspection))
+        stale = [f for f in rows if f.updated_at is None or f.updated_at > cutoff]
+        histories = self._histories(stale)
+        for f in rows:
             if f.created_at is not None and f.created_at > cutoff:
                 continue
             if f.updated_at is not None and f.updated_at <= cutoff:
                 yield f
                 continue
-            events = [e for e in self.store.history(f.id) if e.at <= cutoff]
+            history = histories[f.id] if histories is not None else self.store.history(f.id)
+            events = [e for e in history if e.at <= cutoff]
             replayed = self.workflow.replay(events, check=False)
             if replayed is not None:
                 yield replayed
+
+    def _histories(self, findings: list[Finding]) -> dict[str, list[Event]] | None:
+        """The histories of many *findings* read in one pass over the chain, or None.
+
+        A durable store answers one query per history; past a few hundred
+        findings one read of the chain is cheaper. None: ask per finding.
+        """
+        if len(findings) < _SCAN_ABOVE or isinstance(self.store, MemoryStore):
+            return None
+        out: dict[str, list[Event]] = {f.id: [] for f in findings}
+        for entry in self.store.chain():
+            events = out.get(entry.event.finding_id)
+            if events is not None:
+                events.append(entry.event)
+        for events in out.values():
+            events.sort(key=lambda e: e.version)
+        return out
 
     def report(
         self,

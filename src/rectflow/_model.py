@@ -169,10 +169,18 @@ class Payload(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         """Like a dict."""
-        return repr(dict(self))
+        return repr(self.to_dict())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A new ``dict`` with the same items."""
+        return dict(zip(self._keys[0], self._values, strict=True))
 
 
 _EMPTY: Final[Mapping[str, Any]] = Payload({})
+
+
+def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return payload.to_dict() if type(payload) is Payload else dict(payload)
 
 
 def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -289,7 +297,7 @@ class Event:
             self.actor,
             self.note,
             self.evidence,
-            dict(self.payload),
+            _plain(self.payload),
             self.version,
         ) == (
             other.finding_id,
@@ -298,7 +306,7 @@ class Event:
             other.actor,
             other.note,
             other.evidence,
-            dict(other.payload),
+            _plain(other.payload),
             other.version,
         )
 
