@@ -237,11 +237,17 @@ class RawSqlPeer:
         self.prev = "0" * 64
 
     def _event(self, fid: str, version: int, name: str, actor: str, at: Any) -> None:
-        data = json.dumps(
-            {"finding_id": fid, "version": version, "name": name, "actor": actor, "at": at[0]},
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
+        data = _dumps(
+            {
+                "finding_id": fid,
+                "version": version,
+                "name": name,
+                "actor": actor,
+                "at": at[0],
+                "note": None,
+                "evidence": ["整改照片.pdf"] if name == "submit" else [],
+                "payload": {},
+            }
         )
         self.seq += 1
         digest = hashlib.sha256(f"{self.prev}\n{self.seq}{data}".encode()).hexdigest()
@@ -253,7 +259,7 @@ class RawSqlPeer:
 
     def add(self, fid: str, actor: str, at: Any) -> None:
         """Insert a finding's row and its ``add`` event."""
-        self.conn.execute(self.insert_finding, (fid, "R1", self.deadline, json.dumps({"id": fid})))
+        self.conn.execute(self.insert_finding, (fid, "R1", self.deadline, _row(fid, "assigned", 1)))
         self._event(fid, 1, "add", actor, at)
 
     def fire(self, fid: str, name: str, actor: str, at: Any) -> None:
@@ -262,8 +268,45 @@ class RawSqlPeer:
         dest = EDGES.get((state, name))
         if dest is None:
             raise Refused(name)
-        row = json.dumps({"id": fid, "state": dest, "version": version + 1}, sort_keys=True)
+        row = _row(fid, dest, version + 1)
         cur = self.conn.execute(self.update, (version + 1, dest, row, fid, version))
         if cur.rowcount != 1:
             raise Refused(name)
         self._event(fid, version + 1, name, actor, at)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _row(fid: str, state: str, version: int) -> str:
+    """A current row as big as rectflow's: every field a finding record has."""
+    return _dumps(
+        {
+            "id": fid,
+            "inspection": "R1",
+            "aspect": "",
+            "category": "",
+            "title": f"问题 {fid}",
+            "kind": "deadline",
+            "owner": {"leader": "张校长", "department": "德育处", "person": "王老师"},
+            "deadline": "2025-05-01",
+            "original_deadline": "2025-05-01",
+            "measures": [],
+            "itemized": True,
+            "state": state,
+            "version": version,
+            "extensions": 0,
+            "rework": 0,
+            "created_at": "2025-01-03T09:00:00+08:00",
+            "updated_at": "2025-01-06T09:00:00+08:00",
+            "submitter": None,
+            "submitted_at": None,
+            "completed_at": None,
+            "signed_off_by": None,
+            "rechecked_at": None,
+            "next_checkpoint": None,
+            "spot_checks": 0,
+            "first_completed_at": None,
+        }
+    )

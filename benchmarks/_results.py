@@ -300,6 +300,9 @@ def tables(data: dict[str, Any], *, compact: bool = False) -> str:
     if data.get("skipped"):
         lines += ["", "Skipped:", ""]
         lines += [f"- {s['figure']} at N = {s['n']:,}: {s['reason']}" for s in data["skipped"]]
+    if data.get("notes"):
+        lines += ["", "Notes:", ""]
+        lines += [f"- {s['figure']} at N = {s['n']:,}: {s['note']}" for s in data["notes"]]
     if compact:
         return "\n".join(lines)
     lines += [
