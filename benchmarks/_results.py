@@ -163,8 +163,22 @@ TARGETS: tuple[Target, ...] = (
         "<=",
         20 * US,
     ),
-    Target("agenda_memory", "agenda over 10^6 < 0.5 s memory", "agenda_memory", None, "<=", 0.5),
-    Target("agenda_sqlite", "agenda over 10^6 < 2 s SQLite", "agenda_sqlite", None, "<=", 2.0),
+    Target(
+        "agenda_memory",
+        "agenda < 0.5 s memory (the target is at 10^6)",
+        "agenda_memory",
+        None,
+        "<=",
+        0.5,
+    ),
+    Target(
+        "agenda_sqlite",
+        "agenda < 2 s SQLite (the target is at 10^6)",
+        "agenda_sqlite",
+        None,
+        "<=",
+        2.0,
+    ),
 )
 """Per-unit forms of the issue's totals: a target on 10^5 findings is checked as its
 per-finding rate at every size, so growth shows as the rate changing with N."""

@@ -318,8 +318,6 @@ def sqlite_batch(n: int, tmp: Path) -> dict[str, list[float]]:
                 lifecycle(ledger, range(lo, min(ids.stop, lo + per_batch)))
 
     out["sqlite_batch"] = sliced(n, batched, per=1 + len(STEPS))
-    five_events(ledger, n)
-    out.update({f"sqlite_{k}": v for k, v in report_verify(ledger, n, SLICES).items()})
     ledger.close()
     raw_path = str(tmp / "raw-batch.db")
     new_ledger(raw_path).close()  # rectflow's schema, empty
@@ -429,6 +427,19 @@ def postgres_url() -> str | None:
     except Exception:  # noqa: BLE001 - any failure: no PostgreSQL figures
         return None
     return url
+
+
+def sqlite_report_verify(n: int) -> dict[str, list[float]]:
+    """report(as_of) and verify on a SQLite ledger of n findings x 5 events."""
+    with tempdir() as tmp:
+        ledger = new_ledger(str(tmp / "report.db"))
+        for lo in range(0, n, 2_500):
+            with ledger.batch():
+                lifecycle(ledger, range(lo, min(n, lo + 2_500)))
+        five_events(ledger, n)
+        out = {f"sqlite_{k}": v for k, v in report_verify(ledger, n, SLICES).items()}
+        ledger.close()
+    return out
 
 
 def memory_report_verify(n: int) -> dict[str, list[float]]:
