@@ -121,6 +121,17 @@ def fire_steps(ledger: Ledger, ids: range, steps: Sequence[Any] = STEPS) -> None
             ledger.fire(f, name, actor=actor, at=at, **extra)
 
 
+PER_BATCH = 2_500
+"""Findings per batch: 10^4 events of their lifecycles."""
+
+
+def batched(ledger: Ledger, ids: range) -> None:
+    """The lifecycles of *ids* inside ``ledger.batch()``, PER_BATCH findings a batch."""
+    for lo in range(ids.start, ids.stop, PER_BATCH):
+        with ledger.batch():
+            lifecycle(ledger, range(lo, min(ids.stop, lo + PER_BATCH)))
+
+
 def lifecycle(ledger: Ledger, ids: range) -> None:
     """Add each finding and fire its three lifecycle events."""
     for i in ids:
@@ -310,14 +321,7 @@ def sqlite_batch(n: int, tmp: Path) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     path = str(tmp / "batch.db")
     ledger = new_ledger(path)
-    per_batch = 2_500
-
-    def batched(ids: range) -> None:
-        for lo in range(ids.start, ids.stop, per_batch):
-            with ledger.batch():
-                lifecycle(ledger, range(lo, min(ids.stop, lo + per_batch)))
-
-    out["sqlite_batch"] = sliced(n, batched, per=1 + len(STEPS))
+    out["sqlite_batch"] = sliced(n, lambda ids: batched(ledger, ids), per=1 + len(STEPS))
     ledger.close()
     raw_path = str(tmp / "raw-batch.db")
     new_ledger(raw_path).close()  # rectflow's schema, empty
@@ -383,14 +387,8 @@ def postgres_figures(url: str, n: int, commits: int) -> dict[str, list[float]]:
         out["raw_pg_commit"] = sliced(k, raw_commit)
         # Inside batch(), and the raw batch loop.
         ledger = new_ledger(f"{url}?schema={schemas[2]}")
-        per_batch = 2_500
-
-        def batched(ids: range) -> None:
-            for lo in range(ids.start, ids.stop, per_batch):
-                with ledger.batch():
-                    lifecycle(ledger, range(lo, min(ids.stop, lo + per_batch)))
-
-        out["pg_batch"] = sliced(n, batched, per=1 + len(STEPS))
+        out["pg_batch"] = sliced(n, lambda ids: batched(ledger, ids), per=1 + len(STEPS))
+        per_batch = PER_BATCH
         ledger.close()
         new_ledger(f"{url}?schema={schemas[3]}").close()
         conn.execute(f"SET search_path TO {schemas[3]}")
@@ -433,9 +431,7 @@ def sqlite_report_verify(n: int) -> dict[str, list[float]]:
     """report(as_of) and verify on a SQLite ledger of n findings x 5 events."""
     with tempdir() as tmp:
         ledger = new_ledger(str(tmp / "report.db"))
-        for lo in range(0, n, 2_500):
-            with ledger.batch():
-                lifecycle(ledger, range(lo, min(n, lo + 2_500)))
+        batched(ledger, range(n))
         five_events(ledger, n)
         out = {f"sqlite_{k}": v for k, v in report_verify(ledger, n, SLICES).items()}
         ledger.close()
@@ -449,29 +445,3 @@ def memory_report_verify(n: int) -> dict[str, list[float]]:
         lifecycle(ledger, range(n))
     five_events(ledger, n)
     return {f"memory_{k}": v for k, v in report_verify(ledger, n, SLICES).items()}
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    """*fn*'s result and its wall time."""
-    t0 = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - t0
-
-
-def summaries(raw: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
-    """Each figure's runs summarised."""
-    return {k: summary(v) for k, v in raw.items()}
-
-
-__all__ = [
-    "memory_fire",
-    "memory_footprint",
-    "memory_report_verify",
-    "peer_figures",
-    "postgres_figures",
-    "postgres_url",
-    "sqlite_figures",
-    "summaries",
-    "tempdir",
-    "timed",
-]
