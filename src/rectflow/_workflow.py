@@ -552,7 +552,7 @@ class Workflow:
             raise InvalidInput(msg("empty", self.lang, field="actor"), field="actor")
         if not isinstance(event.at, dt.datetime) or event.at.utcoffset() is None:
             raise InvalidInput(msg("naive_time", self.lang, field="at", value=event.at), field="at")
-        p = dict(event.payload)
+        p = _codec.plain(event.payload)
         try:
             measures = tuple(_codec.measure_from(m) for m in p.get("measures", ()))
             validate_definition(kind=p["kind"], measures=measures, lang=self.lang)
