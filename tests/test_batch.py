@@ -54,7 +54,8 @@ def test_batch_stores_what_single_fires_store(sample: Ledger) -> None:
 
 
 def test_reads_inside_a_batch_see_its_writes(sample: Ledger) -> None:
-    """get, `in`, history and findings inside the batch show the batch's own events."""
+    """get, `in`, history, findings and the agenda inside the batch show the batch's own events."""
+    assert "1.9" in {item.finding_id for item in sample.agenda().items}  # overdue
     with sample.batch():
         assert sample.store.get("1.9").state == "assigned"  # type: ignore[union-attr]
         sample.fire("1.9", "start", actor="王老师", at=AT)
@@ -62,6 +63,8 @@ def test_reads_inside_a_batch_see_its_writes(sample: Ledger) -> None:
         assert sample.get("1.9").state == "in_progress"
         assert sample.get("1.9").version == 2
         sample.fire("1.9", "cancel", actor="李主任", at=AT, reason="重复")  # builds on the buffer
+        assert "1.9" in sample
+        assert "1.9" not in {item.finding_id for item in sample.agenda().items}  # cancelled
         assert [e.name for e in sample.history("1.9")] == ["add", "start", "cancel"]
         assert {f.id for f in sample.findings(state="cancelled")} >= {"1.9"}
     assert sample.get("1.9").state == "cancelled"

@@ -672,6 +672,7 @@ class Ledger:
         inspections = (
             [self.inspection(inspection)] if inspection is not None else self.inspections()
         )
+        self._flush()  # the indexes answer: a running batch's writes must be in the store
         return build_agenda(
             policy=self.policy,
             calendar=self.workflow.calendar,
