@@ -13,7 +13,7 @@ import pendulum
 import pytest
 
 from conftest import open_test_ledger, populate_sample
-from rectflow import Event, Finding, Ledger, _codec
+from rectflow import Event, Finding, Ledger, Owner, _codec
 from rectflow._store.base import canonical, canonical_of, entry_hash, hash_of
 
 
@@ -101,3 +101,25 @@ def test_parse_stored_time_matches_pendulum_instance(text: str) -> None:
     assert repr(got) == repr(expected)
     assert got.tzinfo == expected.tzinfo
     assert got.isoformat() == text
+
+
+def test_event_payload_is_read_only_compact_and_picklable() -> None:
+    """An event's payload reads like the dict it was given, refuses changes and pickles."""
+    import pickle  # noqa: PLC0415
+
+    given = {"until": "2024-02-10", "requested_by": "王老师", "reason": "等待设备"}
+    event = Event("A", "extend", pendulum.datetime(2024, 1, 24, tz="UTC"), "李主任", payload=given)
+    given["reason"] = "changed afterwards"
+    assert dict(event.payload) == {**given, "reason": "等待设备"}
+    assert event.payload.get("until") == "2024-02-10"
+    assert "seed" not in event.payload
+    assert event.payload.get("seed") is None
+    assert list(event.payload) == ["until", "requested_by", "reason"]
+    with pytest.raises(TypeError):
+        event.payload["until"] = "2030-01-01"  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(event)) == event  # noqa: S301 - our own bytes
+    assert Event("A", "start", event.at, "x").payload == {}
+    owner = _codec.owner_dict(Owner("张校长", "德育处", "王老师"))
+    with pytest.raises(TypeError):
+        owner["person"] = "someone else"
+    assert pickle.loads(pickle.dumps(owner)) == owner  # noqa: S301
