@@ -203,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     targets = _results.evaluate(run.figures)
     profiles = {} if args.no_profiles or args.smoke else _profiles(targets)
+    if profiles or not (args.no_profiles or args.smoke):
+        for stale in _results.RESULTS.glob("profile-*.txt"):  # of targets met by now
+            if str(stale.relative_to(_results.ROOT)) not in profiles.values():
+                stale.unlink()
     data = {
         "mode": mode,
         "started": started,
