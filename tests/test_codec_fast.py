@@ -123,3 +123,13 @@ def test_event_payload_is_read_only_compact_and_picklable() -> None:
     with pytest.raises(TypeError):
         owner["person"] = "someone else"
     assert pickle.loads(pickle.dumps(owner)) == owner  # noqa: S301
+
+
+def test_unstructured_events_hold_only_plain_containers(sample: Ledger) -> None:
+    """An event as JSON-native data has plain dicts only (safe for YAML and other dumpers)."""
+    for entry in sample.store.chain():
+        data = _codec.unstructure(entry.event)
+        assert type(data["payload"]) is dict
+        assert all(type(v) is not _codec.FrozenDict for v in data["payload"].values())
+    adds = [e.event for e in sample.store.chain() if e.event.name == "add"]
+    assert type(_codec.unstructure(adds[0])["payload"]["owner"]) is dict

@@ -69,10 +69,12 @@ def event_dict(e: Event) -> dict[str, Any]:
 
 
 def plain(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """An event's payload as a ``dict``."""
-    if type(payload) is Payload:
-        return payload.to_dict()
-    return dict(payload)
+    """An event's payload as a plain ``dict`` (a shared read-only part as a ``dict`` too)."""
+    data = payload.to_dict() if type(payload) is Payload else dict(payload)
+    for key, value in data.items():
+        if type(value) is FrozenDict:
+            data[key] = dict(value)
+    return data
 
 
 def event_json(e: Event) -> str:
