@@ -52,10 +52,13 @@ class _Pending:
     Attributes:
         items: ``(event, finding, expected_version)`` in the order they were made.
         rows: Each buffered finding's latest row (what reads inside the batch see).
+        inspections: Inspections read during the batch (they cannot change while it
+            holds the store's transaction, and go with it).
     """
 
     items: list[tuple[Event, Finding, int]] = attrs.Factory(list)
     rows: dict[str, Finding] = attrs.Factory(dict)
+    inspections: dict[str, Inspection] = attrs.Factory(dict)
 
 
 _DATE_TEXT = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -266,7 +269,12 @@ class Ledger:
         Raises:
             InspectionNotFound: When there is none.
         """
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        if pending is not None and (known := pending.inspections.get(inspection_id)):
+            return known
         found = self.store.get_inspection(inspection_id)
+        if found is not None and pending is not None:
+            pending.inspections[inspection_id] = found
         if found is None:
             raise InspectionNotFound(
                 inspection_id, msg("inspection_not_found", self.lang, id=inspection_id)
