@@ -7,13 +7,13 @@ DEMO_LEDGER ?= demo.db
 # The documentation's Python (its Markdown examples run as tests instead of being linted).
 DOCS_PY := docs/conf.py docs/conftest.py docs/_ext
 
-.PHONY: demo test lint typecheck pytest docs bench clean screenshot
+.PHONY: demo test lint typecheck pytest docs bench bench-quick bench-smoke clean screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rectflow needs Python >= 3.10"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[postgres,xlsx,cli,charts,graphviz,test,dev,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[postgres,xlsx,cli,charts,graphviz,test,dev,docs,bench]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -35,14 +35,23 @@ pytest: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
 
-test: lint typecheck pytest docs
+test: lint typecheck pytest docs bench-smoke
 
 # The demo report in headless Chromium (Debian: apt-get install chromium fonts-noto-cjk).
 screenshot: $(STAMP)
 	$(BIN)/python scripts/screenshot-report -o report.png
 
+# Benchmarks (issue 10): results in benchmarks/results/latest.json, tables regenerated
+# in docs/performance.md and README.md. bench-smoke only checks the harness runs (N = 10^3,
+# no timing judged, nothing regenerated).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run.py --quick
+
+bench-smoke: $(STAMP)
+	$(BIN)/python benchmarks/run.py --smoke --skip-agenda --out $(or $(TMPDIR),/tmp)/rectflow-bench-smoke.json
 
 clean:
 	rm -rf report.png $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_LEDGER) $(DEMO_LEDGER)-wal $(DEMO_LEDGER)-shm

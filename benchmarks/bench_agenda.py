@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import _data
+import _public
 from _common import fmt_s, median_seconds, rss_bytes, say, table
 
 from rectflow import Ledger, MemoryStore, Workflow
@@ -90,29 +91,39 @@ def _measure(
         "label": label,
         "n": n,
         "median": med,
+        "runs": runs,
         "items": items,
         "rows": rows,
         "ok": verdict == "match",
     }
 
 
-def run_memory(n: int, repeats: int, mix: str = "heavy") -> dict[str, Any]:
-    """Load *n* findings into a MemoryStore, time the agenda, check it; also RSS per finding."""
+def run_memory(n: int, repeats: int, mix: str = "heavy", *, public: bool = False) -> dict[str, Any]:
+    """Load *n* findings into a MemoryStore, time the agenda, check it; also RSS per finding.
+
+    With *public*, the findings are loaded through ``add_finding`` and ``fire``
+    (:mod:`_public`) rather than appended to the store as built records.
+    """
     wf = Workflow()
     say(f"[memory] planning {n:,} findings ...")
     specs = _data.make_specs(n, mix=mix)
-    order = list(_data.load_order(specs, by_deadline=True))
     store = MemoryStore()
-    for insp in _data.inspections():
-        store.add_inspection(insp)
     gc.collect()
     rss0 = rss_bytes()
-    say(f"[memory] loading {n:,} findings (store.append, in deadline order) ...")
     t0 = time.perf_counter()
-    for event, finding in _data.records(specs, order, wf):
-        store.append(event, finding, 0)
+    if public:
+        say(f"[memory] loading {n:,} findings through add_finding and fire ...")
+        ledger = Ledger(store, policy=wf.policy, workflow=wf, clock=lambda: _data.NOW)
+        _public.load(ledger, specs)
+    else:
+        order = list(_data.load_order(specs, by_deadline=True))
+        for insp in _data.inspections():
+            store.add_inspection(insp)
+        say(f"[memory] loading {n:,} findings (store.append, in deadline order) ...")
+        for event, finding in _data.records(specs, order, wf):
+            store.append(event, finding, 0)
+        del order
     load = time.perf_counter() - t0
-    del order
     gc.collect()
     rss1 = rss_bytes()
     ledger = Ledger(store, policy=wf.policy, workflow=wf, clock=lambda: _data.NOW)
@@ -120,7 +131,10 @@ def run_memory(n: int, repeats: int, mix: str = "heavy") -> dict[str, Any]:
     per = (rss1 - rss0) / n
     result["rss_per_finding"] = per
     result["rows"][1:1] = [
-        ("load time (build + append)", f"{fmt_s(load)}  ({fmt_s(load / n)} per finding)"),
+        (
+            "load time (add_finding + fire)" if public else "load time (build + append)",
+            f"{fmt_s(load)}  ({fmt_s(load / n)} per finding)",
+        ),
         (
             "RSS growth per finding",
             f"{per:,.0f} B  (target < 1024 B: {'MET' if per < 1024 else 'NOT MET'})",
@@ -136,8 +150,13 @@ def run_memory(n: int, repeats: int, mix: str = "heavy") -> dict[str, Any]:
     return result
 
 
-def run_sqlite(n: int, repeats: int, budget: float, mix: str = "heavy") -> dict[str, Any] | None:
-    """Load up to *n* findings into SQLite within *budget* seconds of loading, time the agenda."""
+def run_sqlite(
+    n: int, repeats: int, budget: float, mix: str = "heavy", *, public: bool = False
+) -> dict[str, Any] | None:
+    """Load up to *n* findings into SQLite within *budget* seconds of loading, time the agenda.
+
+    With *public*, through ``add_finding`` and ``fire`` in batches (:mod:`_public`).
+    """
     if importlib.util.find_spec("rectflow._store.sqlite") is None:
         say("[sqlite] rectflow._store.sqlite is missing: SQLite benchmark skipped")
         return None
@@ -154,14 +173,18 @@ def run_sqlite(n: int, repeats: int, budget: float, mix: str = "heavy") -> dict[
         say(f"[sqlite] loading up to {n:,} findings in one transaction (budget {budget:.0f} s) ...")
         loaded = 0
         t0 = time.perf_counter()
-        with store.transaction():
-            for insp in _data.inspections():
-                store.add_inspection(insp)
-            for event, finding in _data.records(specs, range(n), wf):
-                store.append(event, finding, 0)
-                loaded += 1
-                if loaded % 5000 == 0 and time.perf_counter() - t0 > budget:
-                    break
+        if public:
+            loader = Ledger(store, policy=wf.policy, workflow=wf, clock=lambda: _data.NOW)
+            loaded = _public.load(loader, specs, budget)
+        else:
+            with store.transaction():
+                for insp in _data.inspections():
+                    store.add_inspection(insp)
+                for event, finding in _data.records(specs, range(n), wf):
+                    store.append(event, finding, 0)
+                    loaded += 1
+                    if loaded % 5000 == 0 and time.perf_counter() - t0 > budget:
+                        break
         load = time.perf_counter() - t0
         if loaded < n:
             say(f"[sqlite] loading budget reached at N = {loaded:,} (of {n:,} asked)")
@@ -170,7 +193,7 @@ def run_sqlite(n: int, repeats: int, budget: float, mix: str = "heavy") -> dict[
         size = sum(p.stat().st_size for p in Path(tmp).iterdir())
         result["rows"][1:1] = [
             (
-                "load time (build + append, 1 tx)",
+                "load time (add_finding + fire, batches)" if public else "load time (1 tx)",
                 f"{fmt_s(load)}  ({fmt_s(load / loaded)} per finding)",
             ),
             (

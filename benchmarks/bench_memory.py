@@ -68,3 +68,7 @@ def run(n: int) -> dict[str, float]:
     ]
     table(f"Memory per finding (tracemalloc), N = {n:,}", ("part", "bytes per finding"), rows)
     return out
+
+
+if __name__ == "__main__":
+    run(int(sys.argv[1]) if len(sys.argv) > 1 else 10**5)

@@ -14,7 +14,8 @@ import pytest
 
 from rectflow import Event, InvalidInput, Ledger, SignedHead, hash_evidence
 from rectflow._codec import dumps, event_from, unstructure
-from rectflow._store.base import entry_hash
+from rectflow._roles import LEDGER
+from rectflow._store.base import GENESIS, entry_hash
 from rectflow._store.memory import MemoryStore
 from rectflow.cli import main
 from roles_support import CLOCK, add_finding, t
@@ -248,9 +249,15 @@ def test_forged_row_gives_no_permission(target: Target) -> None:
 def drop_tail(tg: Target, n: int) -> None:
     """Delete the last *n* chain entries (and only those), as an attacker with SQL would."""
     if tg.store is not None:
-        for _ in range(n):
-            entry = tg.store._chain.pop()
-            tg.store._events[entry.event.finding_id].pop()
+        for _ in range(n):  # the memory store keeps events and raw digests side by side
+            event = tg.store._chain.pop()
+            tg.store._hashes.pop()
+            if event.finding_id == LEDGER:
+                tg.store._ledger.pop()
+            else:
+                events = tg.store._events[event.finding_id]
+                assert isinstance(events, list)
+                events.pop()
         return
     assert tg.raw is not None
     if tg.name == "sqlite":
@@ -525,14 +532,17 @@ def test_cli_fire_hashes_a_local_evidence_file(
 def test_rehashed_rewrite_of_a_chained_actor_event_is_caught(target: Target) -> None:
     """Rewriting the first add_actor (and its hash) breaks the link to the next entry."""
     if target.store is not None:
-        entries = target.store._chain
-        i = next(i for i, e in enumerate(entries) if e.event.name == "add_actor")
-        e = entries[i]
+        store = target.store
+        i = next(i for i, e in enumerate(store._chain) if e.name == "add_actor")
+        old_event = store._chain[i]
         event = attrs.evolve(
-            e.event, payload={**e.event.payload, "roles": ["leader", "owner", "inspector"]}
+            old_event, payload={**old_event.payload, "roles": ["leader", "owner", "inspector"]}
         )
-        entries[i] = attrs.evolve(e, event=event, hash=entry_hash(e.prev_hash, e.seq, event))
-        seq = e.seq
+        prev = store._hashes[i - 1].hex() if i else GENESIS
+        store._chain[i] = event
+        store._hashes[i] = bytes.fromhex(entry_hash(prev, i + 1, event))
+        # The memory store keeps no prev_hash per entry: the broken link shows at the next one.
+        seq = i + 2
     else:
         assert target.raw is not None
         if target.name == "sqlite":

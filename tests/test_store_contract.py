@@ -17,7 +17,7 @@ import attrs
 import pendulum
 import pytest
 
-from rectflow import Event, Finding, Inspection, Ledger
+from rectflow import Event, Finding, Inspection, Ledger, Owner
 from rectflow._store.base import (
     GENESIS,
     SCHEMA_VERSION,
@@ -81,6 +81,59 @@ def next_write(ledger: Ledger, fid: str, name: str, **payload: Any) -> tuple[Eve
     event = Event(fid, name, at, "李主任", "说明", ("e.pdf",), payload)
     after = ledger.workflow.apply(current, event)
     return attrs.evolve(event, version=after.version), after
+
+
+def open_reference() -> Ledger:
+    """A memory ledger with inspection R1, to compute the items of a bulk from."""
+    from conftest import open_test_ledger  # noqa: PLC0415
+
+    ledger: Ledger = open_test_ledger(MemoryStore())
+    ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05")
+    return ledger
+
+
+def bulk_items(reference: Ledger, n: int) -> list[tuple[Event, Finding, int]]:
+    """Add *n* findings to *reference*, fire start and extend on each, and return every append.
+
+    The items interleave findings (all adds, then all starts, then all extends),
+    as a batch of several writers' work would.
+    """
+    items: list[tuple[Event, Finding, int]] = []
+    original = reference.store.append
+
+    def record(event: Event, finding: Finding, expected_version: int) -> None:
+        items.append((event, finding, expected_version))
+        original(event, finding, expected_version)
+
+    reference.store.append = record  # type: ignore[method-assign]
+    try:
+        ids = [f"B{i:03d}" for i in range(n)]
+        for fid in ids:
+            reference.add_finding(
+                fid,
+                inspection="R1",
+                title=f"问题 {fid}",
+                kind="deadline",
+                owner=Owner("张校长", "办公室", "王老师"),
+                deadline="2024-03-01",
+                actor="整改办",
+                at="2024-01-08T09:00:00.5+08:00",
+            )
+        for fid in ids:
+            reference.fire(fid, "start", actor="王老师", at="2024-01-09T09:00:00Z")
+        for fid in ids:
+            reference.fire(
+                fid,
+                "extend",
+                actor="李主任",
+                at="2024-01-10T09:00:00+08:00",
+                requested_by="王老师",
+                until="2024-04-01",
+                reason="等待设备",
+            )
+    finally:
+        del reference.store.append
+    return items
 
 
 def snapshot(store: Store) -> tuple[Any, ...]:
@@ -220,6 +273,72 @@ class StoreContract:
         with store.transaction(), pytest.raises(ConcurrencyConflict):
             store.append_many([stale, stale])
         assert snapshot(store) == before
+
+    # -- the bulk path (issue 10)
+
+    def test_append_many_bulk_equals_one_by_one(
+        self, ledger: Ledger, make_ledger: Callable[[Any], Ledger]
+    ) -> None:
+        """A bulk of adds and moves (several per finding) stores what one-by-one appends store."""
+        reference = make_ledger(MemoryStore())
+        for target in (ledger, reference):
+            target.add_inspection("R1", title="巡察", feedback_at="2024-01-05")
+        items = bulk_items(reference, 30)
+        ledger.store.append_many(items)
+        assert snapshot(ledger.store) == snapshot(reference.store)
+        assert ledger.verify()
+
+    def test_append_many_refuses_a_duplicate_add(self, ledger: Ledger) -> None:
+        """Adding a finding twice in one bulk, or one that exists, is DuplicateId and stores nothing."""
+        ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05")
+        reference = open_reference()
+        items = bulk_items(reference, 3)
+        adds = [item for item in items if item[2] == 0]
+        before = snapshot(ledger.store)
+        with pytest.raises(DuplicateId) as info:
+            ledger.store.append_many([*adds, adds[1]])
+        assert info.value.id == adds[1][0].finding_id
+        assert snapshot(ledger.store) == before
+        ledger.store.append_many(adds[:1])
+        after_one = snapshot(ledger.store)
+        with pytest.raises(DuplicateId):
+            ledger.store.append_many(adds)
+        assert snapshot(ledger.store) == after_one
+
+    def test_append_many_conflict_names_the_versions(self, ledger: Ledger) -> None:
+        """A stale item in a bulk is ConcurrencyConflict with the stored version; nothing is stored."""
+        ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05")
+        items = bulk_items(open_reference(), 4)
+        ledger.store.append_many([item for item in items if item[2] == 0])
+        before = snapshot(ledger.store)
+        moves = [item for item in items if item[2] > 0]
+        twice = [moves[1], moves[0], moves[0]]  # the third finds B000 moved by the second
+        with pytest.raises(ConcurrencyConflict) as info:
+            ledger.store.append_many(twice)
+        assert (info.value.finding_id, info.value.expected, info.value.actual) == ("B000", 1, 2)
+        assert snapshot(ledger.store) == before
+        with pytest.raises(ConcurrencyConflict) as info:
+            ledger.store.append_many([moves[4]])  # extend expects version 2, the row is at 1
+        assert (info.value.expected, info.value.actual) == (2, 1)
+        assert snapshot(ledger.store) == before
+
+    def test_append_many_refusal_inside_a_transaction_keeps_it_usable(self, ledger: Ledger) -> None:
+        """Inside a transaction a refused bulk writes nothing and the rest still commits."""
+        ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05")
+        items = bulk_items(open_reference(), 2)
+        adds = [item for item in items if item[2] == 0]
+        with ledger.store.transaction():
+            ledger.store.append_many(adds[:1])
+            with pytest.raises(DuplicateId):
+                ledger.store.append_many(adds)
+            ledger.store.append_many(adds[1:])
+        assert ledger.store.count() == 2
+        assert ledger.head().count == 3  # the inspection's event and the two adds
+
+    def test_append_many_empty_is_a_no_op(self, store: Store) -> None:
+        """An empty bulk stores nothing and raises nothing."""
+        store.append_many([])
+        assert store.head() == Head(0, GENESIS)
 
     def test_head_is_identical_across_backends(self, sample: Ledger, reference: Ledger) -> None:
         """The same operations give the same chain head on every backend (hashing is deterministic)."""
@@ -383,10 +502,10 @@ class StoreContract:
         assert snapshot(sample.store) == before
 
     def test_failed_write_inside_a_transaction_leaves_it_usable(self, sample: Ledger) -> None:
-        """A refused append inside a batch writes nothing; the batch goes on and commits the rest."""
+        """A refused append inside a transaction writes nothing; it goes on and commits the rest."""
         store = sample.store
         stale = next_write(sample, "G", "cancel", reason="重复")
-        with sample.batch():
+        with store.transaction():  # the store's own: a ledger batch buffers its fires
             sample.fire("G", "cancel", actor="李主任", reason="重复")
             with pytest.raises(ConcurrencyConflict):
                 store.append(*stale, expected_version=3)

@@ -9,6 +9,8 @@ import pathlib
 import random
 import re
 import secrets
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,6 +74,28 @@ from rectflow.exceptions import (
 
 _INSPECTION_EVENTS = frozenset({"add_inspection", "change_inspection", "submit_report"})
 _DATE_ARGS = frozenset({"next_checkpoint", "deadline", "until", "drawn_on"})
+_FLUSH_EVERY = 10_000
+_SCAN_ABOVE = 256
+"""Above this many histories to read from a durable store, one pass over the chain does it."""
+"""A batch hands its buffered writes to the store in bulks of this many."""
+
+
+@attrs.define
+class _Pending:
+    """The writes of a :meth:`Ledger.batch` not yet handed to the store.
+
+    Attributes:
+        items: ``(event, finding, expected_version)`` in the order they were made.
+        rows: Each buffered finding's latest row (what reads inside the batch see).
+        inspections: Inspections read during the batch (they cannot change while it
+            holds the store's transaction, and go with it).
+    """
+
+    items: list[tuple[Event, Finding, int]] = attrs.Factory(list)
+    rows: dict[str, Finding] = attrs.Factory(dict)
+    inspections: dict[str, Inspection] = attrs.Factory(dict)
+
+
 _DATE_TEXT = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
@@ -190,6 +214,7 @@ class Ledger:
         self._before_write: Callable[[], None] | None = None  # test hook: widen the read-write gap
         self._state: LedgerState | None = None  # ledger-level events replayed (issue 8)
         self._state_last: Event | None = None
+        self._local = threading.local()  # the running batch's buffer, per thread
 
     @classmethod
     def open(
@@ -314,7 +339,12 @@ class Ledger:
         Raises:
             InspectionNotFound: When there is none.
         """
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        if pending is not None and (known := pending.inspections.get(inspection_id)):
+            return known
         found = self.store.get_inspection(inspection_id)
+        if found is not None and pending is not None:
+            pending.inspections[inspection_id] = found
         if found is None:
             raise InspectionNotFound(
                 inspection_id, msg("inspection_not_found", self.lang, id=inspection_id)
@@ -457,8 +487,8 @@ class Ledger:
             "category": category,
             "title": title,
             "kind": kind,
-            "owner": _codec.unstructure(owner),
-            "deadline": due.isoformat(),
+            "owner": _codec.owner_dict(owner),
+            "deadline": sys.intern(due.isoformat()),  # shared by findings due the same day
             "measures": [_codec.unstructure(m) for m in measures],
             "itemized": bool(itemized),
             **(provenance or {}),
@@ -482,7 +512,7 @@ class Ledger:
                 event="add",
             )
         self._not_in_future(when, finding_id, "add")
-        if self.store.get(finding_id) is not None:
+        if self._current(finding_id) is not None:
             raise DuplicateId(finding_id, msg("duplicate_id", self.lang, id=finding_id))
         return event, finding
 
@@ -492,14 +522,14 @@ class Ledger:
         Raises:
             FindingNotFound: When there is none.
         """
-        found = self.store.get(finding_id)
+        found = self._current(finding_id)
         if found is None:
             raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
         return found
 
     def __contains__(self, finding_id: object) -> bool:
         """Whether a finding with this id is on the ledger."""
-        return isinstance(finding_id, str) and self.store.get(finding_id) is not None
+        return isinstance(finding_id, str) and self._current(finding_id) is not None
 
     def findings(
         self, inspection: str | None = None, *, state: str | None = None
@@ -509,6 +539,7 @@ class Ledger:
             raise InvalidInput(
                 msg("unknown_state", self.lang, value=state, known=", ".join(STATES)), field="state"
             )
+        self._flush()
         if state is None:
             return self.store.findings(inspection)
         return self.store.select(AgendaQuery(inspection=inspection, states=frozenset({state})))
@@ -519,6 +550,7 @@ class Ledger:
         Raises:
             FindingNotFound: When there is no such finding.
         """
+        self._flush()
         events = self.store.history(finding_id) if finding_id != LEDGER else ()
         if not events:
             raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
@@ -603,17 +635,22 @@ class Ledger:
                 payload[key] = normalize_name(value)
             else:
                 payload[key] = str(value)
+        now = self.now()
+        when = now if at is None else parse_time(at, "at", self.lang)
+        # Built with its final version (the finding's next), so it is not copied again.
+        known = self._current(finding_id) if isinstance(finding_id, str) else None
         new_event = Event(
             finding_id,
             str(event),
-            self._at(at),
+            when,
             normalize_name(actor) if isinstance(actor, str) else "",
             note,
-            tuple(evidence),
+            evidence,
             payload,
+            0 if known is None else known.version + 1,
         )
         self.workflow.check_event(new_event)
-        current = self.get(finding_id)
+        current = self.get(finding_id) if known is None else known
         if expected_version is not None and expected_version != current.version:
             raise ConcurrencyConflict(
                 finding_id,
@@ -627,10 +664,10 @@ class Ledger:
                     actual=current.version,
                 ),
             )
-        after = self.workflow.apply(current, new_event, now=self.now())
+        after = self.workflow.apply(current, new_event, now=now)
         if new_event.name == "spot_check":
             self._check_draw(current, new_event)
-        stored = attrs.evolve(new_event, version=after.version)
+        stored = new_event
         self._admit(stored, current)
         if self._before_write is not None:
             self._before_write()
@@ -639,10 +676,28 @@ class Ledger:
 
     @contextmanager
     def batch(self) -> Iterator[Ledger]:
-        """Commit every change inside the block in one transaction, all or nothing."""
+        """Commit every change inside the block in one transaction, all or nothing.
+
+        Writes inside the block are checked as they are made (every rule, the
+        version, :meth:`_admit`) and buffered; reads inside the block see them.
+        They reach the store in bulk (the store's ``append_many``) when the block
+        ends, or earlier when a read needs the store or a ledger-level event
+        (an actor, a role, an inspection) takes its place in the chain; a version
+        conflict with another writer is still detected there, and then nothing of
+        the block is stored. A batch inside another one joins it.
+        """
+        local = self._local
+        if getattr(local, "pending", None) is not None:
+            yield self
+            return
         try:
             with self.store.transaction():
-                yield self
+                local.pending = _Pending()
+                try:
+                    yield self
+                    self._flush()
+                finally:
+                    local.pending = None
         except BaseException:
             self._state = None  # ledger-level events of the block were rolled back
             raise
@@ -657,16 +712,38 @@ class Ledger:
         return list(self._as_of(cutoff, inspection))
 
     def _as_of(self, cutoff: dt.datetime, inspection: str | None) -> Iterator[Finding]:
-        for f in self.store.findings(inspection):
+        self._flush()
+        rows = list(self.store.findings(inspection))
+        stale = [f for f in rows if f.updated_at is None or f.updated_at > cutoff]
+        histories = self._histories(stale)
+        for f in rows:
             if f.created_at is not None and f.created_at > cutoff:
                 continue
             if f.updated_at is not None and f.updated_at <= cutoff:
                 yield f
                 continue
-            events = [e for e in self.store.history(f.id) if e.at <= cutoff]
+            history = histories[f.id] if histories is not None else self.store.history(f.id)
+            events = [e for e in history if e.at <= cutoff]
             replayed = self.workflow.replay(events, check=False)
             if replayed is not None:
                 yield replayed
+
+    def _histories(self, findings: list[Finding]) -> dict[str, list[Event]] | None:
+        """The histories of many *findings* read in one pass over the chain, or None.
+
+        A durable store answers one query per history; past a few hundred
+        findings one read of the chain is cheaper. None: ask per finding.
+        """
+        if len(findings) < _SCAN_ABOVE or isinstance(self.store, MemoryStore):
+            return None
+        out: dict[str, list[Event]] = {f.id: [] for f in findings}
+        for entry in self.store.chain():
+            events = out.get(entry.event.finding_id)
+            if events is not None:
+                events.append(entry.event)
+        for events in out.values():
+            events.sort(key=lambda e: e.version)
+        return out
 
     def report(
         self,
@@ -726,6 +803,7 @@ class Ledger:
         inspections = (
             [self.inspection(inspection)] if inspection is not None else self.inspections()
         )
+        self._flush()  # the indexes answer: a running batch's writes must be in the store
         return build_agenda(
             policy=self.policy,
             calendar=self.workflow.calendar,
@@ -977,6 +1055,10 @@ class Ledger:
             raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
         who = normalize_name(actor) if isinstance(actor, str) else ""
         self._not_in_future(when, str(payload.get("inspection") or payload.get("name")), name)
+        self._flush()  # a batch's buffered writes come first in the chain
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.inspections.clear()  # an inspection may change with this event
         state = self._ledger_state()
         event = Event(LEDGER, name, when, who, note, evidence, payload, state.version + 1)
         self._admit(event, None)
@@ -1011,6 +1093,7 @@ class Ledger:
 
     def head(self) -> Head:
         """``(count, hash)`` of the event chain: keep it elsewhere as an anchor."""
+        self._flush()
         return self.store.head()
 
     def signed_head(self, key: bytes | str) -> SignedHead:
@@ -1045,6 +1128,7 @@ class Ledger:
             InvalidInput: A malformed anchor, or a signed anchor without *key*.
         """
         signed = parse_anchor(anchor, self.lang) if anchor is not None else None
+        self._flush()
         with self.store.transaction():  # one snapshot: writers wait, no false alarms
             entries = list(self.store.chain())
             rows = list(self.store.findings())
@@ -1112,10 +1196,41 @@ class Ledger:
                 event=event,
             )
 
-    def _append(self, event: Event, finding: Finding, expected_version: int) -> None:
-        """Store the event, with a conflict reported in the ledger's language."""
+    def _current(self, finding_id: str) -> Finding | None:
+        """The finding's row as this thread sees it: a running batch's buffer first."""
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        if pending is not None and (row := pending.rows.get(finding_id)) is not None:
+            return row
+        return self.store.get(finding_id)
+
+    def _flush(self) -> None:
+        """Hand a running batch's buffered writes to the store (in its transaction)."""
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        if pending is None or not pending.items:
+            return
+        items, rows = pending.items, pending.rows
+        pending.items, pending.rows = [], {}
         try:
-            self.store.append(event, finding, expected_version)
+            self._write(lambda: self.store.append_many(items))
+        except BaseException:  # still buffered: the batch fails as a whole at its end
+            pending.items, pending.rows = items, rows
+            raise
+
+    def _append(self, event: Event, finding: Finding, expected_version: int) -> None:
+        """Store the event (inside a batch: buffer it), errors in the ledger's language."""
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.items.append((event, finding, expected_version))
+            pending.rows[finding.id] = finding
+            if len(pending.items) >= _FLUSH_EVERY:
+                self._flush()
+            return
+        self._write(lambda: self.store.append(event, finding, expected_version))
+
+    def _write(self, write: Callable[[], None]) -> None:
+        """Run a store write, with a conflict reported in the ledger's language."""
+        try:
+            write()
         except ConcurrencyConflict as exc:
             raise ConcurrencyConflict(
                 exc.finding_id,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Mapping
+import operator
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -124,8 +125,68 @@ def _tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value)
 
 
+_SHAPES: Final = 1024
+
+
+class Payload(Mapping[str, Any]):
+    """An event's arguments: a read-only mapping, compact in memory.
+
+    The keys are kept as one tuple shared by every payload with the same keys,
+    the values as a tuple: about a third of a ``dict`` behind a
+    ``MappingProxyType``, and a ledger keeps one per event.
+    """
+
+    __slots__ = ("_keys", "_values")
+
+    _shapes: ClassVar[dict[tuple[str, ...], tuple[tuple[str, ...], dict[str, int]]]] = {}
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        """Copy *data*."""
+        keys = tuple(data)
+        shape = self._shapes.get(keys)
+        if shape is None:
+            shape = (keys, {k: i for i, k in enumerate(keys)})
+            if len(self._shapes) < _SHAPES:  # events have few argument sets; never unbounded
+                self._shapes[keys] = shape
+        self._keys = shape
+        self._values = tuple(data.values())
+
+    def __getitem__(self, key: str) -> Any:
+        """The value of *key*."""
+        return self._values[self._keys[1][key]]
+
+    def __iter__(self) -> Iterator[str]:
+        """The keys, in insertion order."""
+        return iter(self._keys[0])
+
+    def __len__(self) -> int:
+        """Number of keys."""
+        return len(self._values)
+
+    def __contains__(self, key: object) -> bool:
+        """Whether *key* is present."""
+        return key in self._keys[1]
+
+    def __repr__(self) -> str:
+        """Like a dict."""
+        return repr(self.to_dict())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A new ``dict`` with the same items."""
+        return dict(zip(self._keys[0], self._values, strict=True))
+
+
+_EMPTY: Final[Mapping[str, Any]] = Payload({})
+
+
+def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return payload.to_dict() if type(payload) is Payload else dict(payload)
+
+
 def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value or {}))
+    if not value:  # most events carry no arguments: one shared empty mapping
+        return _EMPTY
+    return Payload(value)
 
 
 @attrs.frozen
@@ -239,7 +300,7 @@ class Event:
             self.actor,
             self.note,
             self.evidence,
-            dict(self.payload),
+            _plain(self.payload),
             self.version,
         ) == (
             other.finding_id,
@@ -248,7 +309,7 @@ class Event:
             other.actor,
             other.note,
             other.evidence,
-            dict(other.payload),
+            _plain(other.payload),
             other.version,
         )
 
@@ -337,3 +398,16 @@ class Finding:
             if m.id == measure_id:
                 return m
         return None
+
+
+_FINDING_FIELDS: Final = tuple(a.name for a in attrs.fields(Finding))
+_FINDING_INDEX: Final = {name: i for i, name in enumerate(_FINDING_FIELDS)}
+_finding_values: Final = operator.attrgetter(*_FINDING_FIELDS)
+
+
+def evolve_finding(finding: Finding, changes: Mapping[str, Any]) -> Finding:
+    """``attrs.evolve(finding, **changes)``, about three times faster (the fire path's copy)."""
+    values = list(_finding_values(finding))
+    for name, value in changes.items():
+        values[_FINDING_INDEX[name]] = value
+    return Finding(*values)

@@ -38,6 +38,8 @@ def parse_time(value: object, field: str = "at", lang: str = "zh") -> pendulum.D
         InvalidInput: For a naive time, a string without offset, an impossible
             date or anything that is not a time.
     """
+    if type(value) is pendulum.DateTime and value.tzinfo is not None:
+        return value  # already aware and pendulum's (the clock's and most callers' times)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
             raise InvalidInput(

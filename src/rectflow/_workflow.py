@@ -8,6 +8,7 @@ ledger) decides whether to make it real.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
@@ -27,6 +28,7 @@ from rectflow._model import (
     Event,
     Finding,
     Measure,
+    evolve_finding,
     missed_periods,
 )
 from rectflow._policy import Period, Policy
@@ -193,8 +195,13 @@ def same_person(a: str | None, b: str | None) -> bool:
     return normalize_name(a).casefold() == normalize_name(b).casefold()
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_name(name: str) -> str:
-    """*name* in NFKC with surrounding space removed and inner runs collapsed."""
+    """*name* in NFKC with surrounding space removed and inner runs collapsed.
+
+    Cached: the same few names come back on every event, and the cache hands
+    out one string object per name, which the records then share.
+    """
     return " ".join(unicodedata.normalize("NFKC", name).split())
 
 
@@ -347,7 +354,7 @@ def _effect(finding: Finding, event: Event, dest: str, tz: str) -> Finding:
                     m = attrs.evolve(m, occurrences=(*m.occurrences, day))  # noqa: PLW2901
             measures.append(m)
         changes["measures"] = tuple(measures)
-    return attrs.evolve(finding, **changes)
+    return evolve_finding(finding, changes)
 
 
 class _Cursor:
@@ -545,7 +552,7 @@ class Workflow:
             raise InvalidInput(msg("empty", self.lang, field="actor"), field="actor")
         if not isinstance(event.at, dt.datetime) or event.at.utcoffset() is None:
             raise InvalidInput(msg("naive_time", self.lang, field="at", value=event.at), field="at")
-        p = dict(event.payload)
+        p = _codec.plain(event.payload)
         try:
             measures = tuple(_codec.measure_from(m) for m in p.get("measures", ()))
             validate_definition(kind=p["kind"], measures=measures, lang=self.lang)

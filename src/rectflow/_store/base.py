@@ -69,14 +69,28 @@ class ChainEntry:
 
 def canonical(seq: int, event: Event) -> str:
     """The canonical text of an event at position *seq* (what is hashed)."""
-    data = _codec.unstructure(event)
-    data["seq"] = seq
-    return _codec.dumps(data)
+    return canonical_of(seq, _codec.event_json(event))
+
+
+def canonical_of(seq: int, data: str) -> str:
+    """:func:`canonical` from the event's stored JSON (:func:`rectflow._codec.event_json`).
+
+    The canonical form is the event's JSON with ``"seq"`` added; with sorted keys
+    it sits just before ``"version"``, the last key, whose value is an integer,
+    so it is spliced in rather than the whole event encoded again.
+    """
+    cut = data.rfind(',"version":')
+    return f'{data[:cut]},"seq":{seq}{data[cut:]}'
 
 
 def entry_hash(prev_hash: str, seq: int, event: Event) -> str:
     """SHA-256 over the previous hash and the event's canonical form."""
-    return hashlib.sha256(f"{prev_hash}\n{canonical(seq, event)}".encode()).hexdigest()
+    return hash_of(prev_hash, seq, _codec.event_json(event))
+
+
+def hash_of(prev_hash: str, seq: int, data: str) -> str:
+    """:func:`entry_hash` from the event's stored JSON (encoded once for row and hash)."""
+    return hashlib.sha256(f"{prev_hash}\n{canonical_of(seq, data)}".encode()).hexdigest()
 
 
 @attrs.frozen

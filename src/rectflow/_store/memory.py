@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from rectflow._codec import event_json
 from rectflow._model import Event, Finding, Inspection
 from rectflow._roles import LEDGER
 from rectflow._store.base import (
@@ -18,7 +19,7 @@ from rectflow._store.base import (
     Head,
     check_append,
     check_record,
-    entry_hash,
+    hash_of,
 )
 from rectflow.exceptions import ConcurrencyConflict, DuplicateId
 
@@ -36,8 +37,12 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._inspections: dict[str, Inspection] = {}
         self._findings: dict[str, Finding] = {}
-        self._events: dict[str, list[Event]] = {}
-        self._chain: list[ChainEntry] = []
+        # A finding's events: the event itself while it has one, then a list.
+        self._events: dict[str, Event | list[Event]] = {}
+        # The chain as two parallel lists: the events, and their hashes as raw digests
+        # (a ChainEntry and a hex string per event cost three times as much).
+        self._chain: list[Event] = []
+        self._hashes: list[bytes] = []
         self._depth = 0
         self._undo: list[tuple[str, Any]] | None = None
         # Indexes for agenda queries: sorted (key, id) lists per state.
@@ -47,6 +52,7 @@ class MemoryStore:
         self._by_recurring: list[tuple[dt.date, str]] = []
         self._meta: dict[str, str] = {}
         self._rows: dict[tuple[str, str], str] = {}  # ledger_records (issue 8)
+        self._ledger: list[Event] = []  # the ledger-level events, in chain order
 
     # -- transactions
 
@@ -89,9 +95,14 @@ class MemoryStore:
                     self._events.pop(finding_id, None)
                 else:
                     self._findings[finding_id] = old
-                    self._events[finding_id].pop()
+                    events = self._events[finding_id]
+                    assert isinstance(events, list)  # noqa: S101 - it had two or more
+                    events.pop()
+                    if len(events) == 1:
+                        self._events[finding_id] = events[0]
                     self._index(old)
                 self._chain.pop()
+                self._hashes.pop()
         del undo[since:]
 
     # -- indexes
@@ -155,35 +166,72 @@ class MemoryStore:
                 raise DuplicateId(event.finding_id)
             if actual != expected_version:
                 raise ConcurrencyConflict(event.finding_id, expected_version, actual)
-            prev = self._chain[-1].hash if self._chain else GENESIS
             seq = len(self._chain) + 1
-            self._chain.append(ChainEntry(seq, event, prev, entry_hash(prev, seq, event)))
-            self._events.setdefault(event.finding_id, []).append(event)
-            if old is not None:
-                self._unindex(old)
-            self._findings[event.finding_id] = finding
-            self._index(finding)
-            assert self._undo is not None  # noqa: S101
-            self._undo.append(("finding", (event.finding_id, old)))
+            self._chain_append(event, hash_of(self._tip(), seq, event_json(event)))
+            self._store(event, finding)
+
+    def _tip(self) -> str:
+        """The last entry's hash (``GENESIS`` for an empty chain)."""
+        return self._hashes[-1].hex() if self._hashes else GENESIS
+
+    def _chain_append(self, event: Event, digest: str) -> None:
+        self._chain.append(event)
+        self._hashes.append(bytes.fromhex(digest))
+
+    def _store(self, event: Event, finding: Finding) -> None:
+        """Keep *event* (already chained) and *finding* as its current row, undoably."""
+        fid = event.finding_id
+        old = self._findings.get(fid)
+        if old is None:
+            self._events[fid] = event
+        else:
+            events = self._events[fid]
+            if isinstance(events, list):
+                events.append(event)
+            else:
+                self._events[fid] = [events, event]
+            self._unindex(old)
+        self._findings[fid] = finding
+        self._index(finding)
+        assert self._undo is not None  # noqa: S101
+        self._undo.append(("finding", (fid, old)))
 
     def append_many(self, items: Sequence[tuple[Event, Finding, int]]) -> None:
-        """Append every item, all or nothing (undone together on the first refusal)."""
+        """Append every item, all or nothing: every version is checked before anything is stored.
+
+        The chain is hashed in one pass, each event's JSON encoded once.
+        """
         batch = list(items)
         for event, finding, expected_version in batch:
             check_append(event, finding, expected_version)
         with self._tx():
+            current: dict[str, int] = {}
+            for event, _, expected_version in batch:
+                fid = event.finding_id
+                if fid not in current:
+                    old = self._findings.get(fid)
+                    current[fid] = 0 if old is None else old.version
+                actual = current[fid]
+                if expected_version == 0 and actual:
+                    raise DuplicateId(fid)
+                if actual != expected_version:
+                    raise ConcurrencyConflict(fid, expected_version, actual)
+                current[fid] = event.version
             assert self._undo is not None  # noqa: S101
-            mark = len(self._undo)
-            try:
-                for event, finding, expected_version in batch:
-                    self.append(event, finding, expected_version)
-            except BaseException:
-                self._rollback(since=mark)
-                raise
+            prev = self._tip()
+            seq = len(self._chain)
+            for event, finding, _ in batch:
+                seq += 1
+                prev = hash_of(prev, seq, event_json(event))
+                self._chain_append(event, prev)
+                self._store(event, finding)
 
     def history(self, finding_id: str) -> tuple[Event, ...]:
         """The finding's events."""
-        return tuple(self._events.get(finding_id, ()))
+        events = self._events.get(finding_id)
+        if events is None:
+            return ()
+        return tuple(events) if isinstance(events, list) else (events,)
 
     def findings(self, inspection: str | None = None) -> Iterator[Finding]:
         """Current rows in id order."""
@@ -235,19 +283,17 @@ class MemoryStore:
         """Append a ledger-level event to the chain, if the ledger is at *expected_version*."""
         check_record(event, expected_version)
         with self._tx():
-            events = self._events.get(LEDGER, [])
-            if len(events) != expected_version:
-                raise ConcurrencyConflict(LEDGER, expected_version, len(events))
-            prev = self._chain[-1].hash if self._chain else GENESIS
+            if len(self._ledger) != expected_version:
+                raise ConcurrencyConflict(LEDGER, expected_version, len(self._ledger))
             seq = len(self._chain) + 1
-            self._chain.append(ChainEntry(seq, event, prev, entry_hash(prev, seq, event)))
-            self._events.setdefault(LEDGER, []).append(event)
+            self._chain_append(event, hash_of(self._tip(), seq, event_json(event)))
+            self._ledger.append(event)
             assert self._undo is not None  # noqa: S101
             self._undo.append(("record_event", None))
 
     def ledger_events(self, after: int = 0) -> tuple[Event, ...]:
         """Ledger-level events with a version above *after*, oldest first."""
-        return tuple(self._events.get(LEDGER, ())[after:])
+        return tuple(self._ledger[after:])
 
     def replace_inspection(self, inspection: Inspection) -> None:
         """Replace a stored inspection's row (its id must exist)."""
@@ -271,8 +317,9 @@ class MemoryStore:
 
     def _undo_ledger(self, kind: str, data: Any) -> None:
         if kind == "record_event":
-            self._events[LEDGER].pop()
+            self._ledger.pop()
             self._chain.pop()
+            self._hashes.pop()
         elif kind == "inspection_row":
             self._inspections[data.id] = data
         else:
@@ -299,13 +346,23 @@ class MemoryStore:
 
     def chain(self) -> Iterator[ChainEntry]:
         """Every entry in order."""
-        return iter(list(self._chain))
+        with self._lock:  # a snapshot, taken now
+            events, hashes = list(self._chain), list(self._hashes)
+        return _entries(events, hashes)
 
     def head(self) -> Head:
         """Count and last hash."""
-        if not self._chain:
-            return Head(0, GENESIS)
-        return Head(len(self._chain), self._chain[-1].hash)
+        with self._lock:
+            return Head(len(self._chain), self._tip())
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _entries(events: list[Event], hashes: list[bytes]) -> Iterator[ChainEntry]:
+    """The chain entries of parallel lists of events and digests."""
+    prev = GENESIS
+    for seq, (event, digest) in enumerate(zip(events, hashes, strict=True), start=1):
+        text = digest.hex()
+        yield ChainEntry(seq, event, prev, text)
+        prev = text

@@ -296,6 +296,39 @@ class PostgresStore(SqlStore[_Conn]):
                 "UPDATE ledger_head SET seq = %s, hash = %s WHERE id = 1", (row.seq, row.hash)
             )
 
+    def _insert_events(self, conn: _Conn, rows: list[EventRow]) -> None:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO events (finding_id, version, seq, name, at, data, prev_hash, hash)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        row.event.finding_id,
+                        row.event.version,
+                        row.seq,
+                        row.event.name,
+                        from_utc_micros(row.at_us),
+                        row.data,
+                        row.prev_hash,
+                        row.hash,
+                    )
+                    for row in rows
+                ],
+            )
+        last = rows[-1]
+        conn.execute(
+            "UPDATE ledger_head SET seq = %s, hash = %s WHERE id = 1", (last.seq, last.hash)
+        )
+
+    def _executemany(self, conn: _Conn, statement: str, rows: list[tuple[Any, ...]]) -> int:
+        with conn.cursor() as cur:
+            cur.executemany(statement, rows)
+            return cur.rowcount
+
+    @staticmethod
+    def _ids_in(ids: list[str]) -> tuple[str, tuple[Any, ...]]:
+        return "id = ANY(%s)", (ids,)
+
     # -- chain
 
     def head(self) -> Head:

@@ -38,9 +38,10 @@ from rectflow._store.base import (
     check_append,
     check_record,
     entry_hash,
+    hash_of,
 )
-from rectflow._store.migrations import FindingRow, Migration, load_finding, pending, utc_micros
-from rectflow.exceptions import ConcurrencyConflict, RectflowError, StorageError
+from rectflow._store.migrations import Migration, load_finding, pending, utc_micros
+from rectflow.exceptions import ConcurrencyConflict, DuplicateId, RectflowError, StorageError
 
 _PAGE: Final = 1000
 _T = TypeVar("_T")
@@ -194,6 +195,19 @@ class SqlStore(ABC, Generic[_C]):
     def _insert_event(self, conn: _C, row: EventRow) -> None:
         """Append *row* to the chain."""
 
+    @abstractmethod
+    def _insert_events(self, conn: _C, rows: list[EventRow]) -> None:
+        """Append *rows* (consecutive, hashed) to the chain in one statement batch."""
+
+    @abstractmethod
+    def _executemany(self, conn: _C, statement: str, rows: list[tuple[Any, ...]]) -> int:
+        """Run *statement* once per row of parameters; the number of rows changed."""
+
+    @staticmethod
+    @abstractmethod
+    def _ids_in(ids: list[str]) -> tuple[str, tuple[Any, ...]]:
+        """The condition (and its parameters) matching an ``id`` among *ids*."""
+
     def close(self) -> None:
         """Close the connection (a transaction still open is rolled back)."""
         with self._lock:
@@ -310,21 +324,9 @@ class SqlStore(ABC, Generic[_C]):
             StorageError: The ledger cannot be written.
         """
         check_append(event, finding, expected_version)
-        row = FindingRow.of(finding)
-        event_json = _codec.unstructure(event)
+        event_json = _codec.event_dict(event)
         at_text, at_us, data = event_json["at"], utc_micros(event.at), _codec.dumps(event_json)
-        completed = None if finding.completed_at is None else self._instant(finding.completed_at)
-        columns = (
-            row.inspection,
-            row.version,
-            row.state,
-            self._day(finding.deadline),
-            self._optional_day(finding.next_checkpoint),
-            completed,
-            self._optional_day(finding.recurring_due),
-            row.data,
-            row.id,
-        )
+        columns = self._columns(finding, _codec.finding_json(finding))
         p = self._PARAM
         unsafe = self._unsafe_no_version_check
 
@@ -336,7 +338,7 @@ class SqlStore(ABC, Generic[_C]):
                     f" {self._COMPLETED_AT}, recurring_due, data, id)"
                     f" VALUES ({', '.join([p] * len(columns))})"
                 )
-                self._insert_unique(conn, "findings", row.id, insert, columns)
+                self._insert_unique(conn, "findings", finding.id, insert, columns)
             else:
                 update = (
                     f"UPDATE findings SET inspection = {p}, version = {p}, state = {p},"
@@ -349,26 +351,122 @@ class SqlStore(ABC, Generic[_C]):
                     params = (*columns, expected_version)
                 if conn.execute(update, params).rowcount != 1:
                     found = conn.execute(
-                        f"SELECT version FROM findings WHERE id = {p}", (row.id,)
+                        f"SELECT version FROM findings WHERE id = {p}", (finding.id,)
                     ).fetchone()
                     raise ConcurrencyConflict(
-                        row.id, expected_version, 0 if found is None else int(found[0])
+                        finding.id, expected_version, 0 if found is None else int(found[0])
                     )
             seq = last_seq + 1
-            digest = entry_hash(prev, seq, event)
+            digest = hash_of(prev, seq, data)
             self._insert_event(conn, EventRow(event, at_text, at_us, data, seq, prev, digest))
 
         self._write(op)
 
+    def _columns(self, finding: Finding, data: str) -> tuple[Any, ...]:
+        """The ``findings`` columns of *finding* in the order the statements use, id last."""
+        completed = None if finding.completed_at is None else self._instant(finding.completed_at)
+        return (
+            finding.inspection,
+            finding.version,
+            finding.state,
+            self._day(finding.deadline),
+            self._optional_day(finding.next_checkpoint),
+            completed,
+            self._optional_day(finding.recurring_due),
+            data,
+            finding.id,
+        )
+
+    def _versions(self, conn: _C, ids: list[str]) -> dict[str, int]:
+        """The stored version of each of *ids* that exists (read in pages)."""
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), _PAGE):
+            condition, params = self._ids_in(ids[start : start + _PAGE])
+            rows = conn.execute(f"SELECT id, version FROM findings WHERE {condition}", params)
+            found.update((str(i), int(v)) for i, v in rows.fetchall())
+        return found
+
     def append_many(self, items: Sequence[tuple[Event, Finding, int]]) -> None:
-        """Append every item in one atomic write: all or nothing."""
+        """Append every item in one atomic write: all or nothing, the bulk path.
+
+        One transaction: the chain's tip and the stored versions of the findings
+        concerned are read once (under the write lock), every item's version is
+        checked against them in order (an item may follow an earlier one of the
+        same finding), then each finding's last row is written and the events
+        appended with ``executemany``, the chain hashed in one pass. Nothing is
+        read back.
+
+        Raises:
+            DuplicateId: An item adds a finding that exists (or an earlier item added).
+            ConcurrencyConflict: An item's finding is not at its expected version.
+            InvalidInput: An item's arguments do not fit together.
+            StorageError: The ledger cannot be written.
+        """
         batch = list(items)
         for event, finding, expected_version in batch:
             check_append(event, finding, expected_version)
+        if not batch:
+            return
+        if self._unsafe_no_version_check:  # the test-only negative control: one by one
 
-        def op(_conn: _C) -> None:
-            for event, finding, expected_version in batch:
-                self.append(event, finding, expected_version)
+            def one_by_one(_conn: _C) -> None:
+                for item in batch:
+                    self.append(*item)
+
+            self._write(one_by_one)
+            return
+        encoded = [_codec.event_dict(event) for event, _, _ in batch]
+        texts = [_codec.dumps(e) for e in encoded]
+        last: dict[str, Finding] = {}
+        for _, finding, _ in batch:
+            last[finding.id] = finding
+        rows = {fid: self._columns(f, _codec.finding_json(f)) for fid, f in last.items()}
+        p = self._PARAM
+
+        def op(conn: _C) -> None:
+            last_seq, prev = self._chain_tip(conn)
+            stored = self._versions(conn, list(last))
+            current = dict(stored)
+            for event, _, expected_version in batch:
+                fid = event.finding_id
+                if expected_version == 0 and fid in current:
+                    raise DuplicateId(fid)
+                actual = current.get(fid, 0)
+                if actual != expected_version:
+                    raise ConcurrencyConflict(fid, expected_version, actual)
+                current[fid] = event.version
+            inserts = [rows[fid] for fid in last if fid not in stored]
+            updates = [(*rows[fid], stored[fid]) for fid in last if fid in stored]
+            if inserts:
+                self._executemany(
+                    conn,
+                    "INSERT INTO findings (inspection, version, state, deadline, next_checkpoint,"
+                    f" {self._COMPLETED_AT}, recurring_due, data, id)"
+                    f" VALUES ({', '.join([p] * 9)})",
+                    inserts,
+                )
+            if updates:
+                changed = self._executemany(
+                    conn,
+                    f"UPDATE findings SET inspection = {p}, version = {p}, state = {p},"
+                    f" deadline = {p}, next_checkpoint = {p}, {self._COMPLETED_AT} = {p},"
+                    f" recurring_due = {p}, data = {p} WHERE id = {p} AND version = {p}",
+                    updates,
+                )
+                if changed != len(updates):  # cannot happen under the write lock
+                    raise StorageError(
+                        f"批量写入时台账被并发修改 (the ledger changed during a bulk write:"
+                        f" {changed} of {len(updates)} rows updated)"
+                    )
+            chain: list[EventRow] = []
+            for (event, _, _), json_, text in zip(batch, encoded, texts, strict=True):
+                last_seq += 1
+                digest = hash_of(prev, last_seq, text)
+                chain.append(
+                    EventRow(event, json_["at"], utc_micros(event.at), text, last_seq, prev, digest)
+                )
+                prev = digest
+            self._insert_events(conn, chain)
 
         self._write(op)
 

@@ -230,18 +230,24 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         conn.execute(
             f"{verb} INTO events (finding_id, version, seq, name, at, at_us, data,"
             " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                row.event.finding_id,
-                row.event.version,
-                row.seq,
-                row.event.name,
-                row.at_text,
-                row.at_us,
-                row.data,
-                row.prev_hash,
-                row.hash,
-            ),
+            _event_params(row),
         )
+
+    def _insert_events(self, conn: sqlite3.Connection, rows: list[EventRow]) -> None:
+        conn.executemany(
+            "INSERT INTO events (finding_id, version, seq, name, at, at_us, data,"
+            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [_event_params(row) for row in rows],
+        )
+
+    def _executemany(
+        self, conn: sqlite3.Connection, statement: str, rows: list[tuple[Any, ...]]
+    ) -> int:
+        return conn.executemany(statement, rows).rowcount
+
+    @staticmethod
+    def _ids_in(ids: list[str]) -> tuple[str, tuple[Any, ...]]:
+        return f"id IN ({', '.join('?' * len(ids))})", tuple(ids)
 
     # -- chain
 
@@ -253,3 +259,19 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
                 " (SELECT hash FROM events ORDER BY seq DESC LIMIT 1)"
             ).fetchone()
         return Head(int(count), GENESIS if last is None else str(last))
+
+
+def _event_params(row: EventRow) -> tuple[Any, ...]:
+    """The ``events`` columns of *row*, in the INSERT's order."""
+    event = row.event
+    return (
+        event.finding_id,
+        event.version,
+        row.seq,
+        event.name,
+        row.at_text,
+        row.at_us,
+        row.data,
+        row.prev_hash,
+        row.hash,
+    )
