@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from conftest import open_test_ledger, populate_sample
 from rectflow import ConcurrencyConflict, Event, Finding, Ledger, MemoryStore, RuleViolation
 from rectflow import _ledger as ledger_module
 from rectflow._store.sqlite import SqliteStore
+from store_support import open_test_ledger, populate_sample
 
 AT = "2024-01-09T09:00:00+08:00"
 

@@ -12,9 +12,9 @@ import cattrs
 import pendulum
 import pytest
 
-from conftest import open_test_ledger, populate_sample
 from rectflow import Event, Finding, Ledger, Owner, _codec
 from rectflow._store.base import canonical, canonical_of, entry_hash, hash_of
+from store_support import open_test_ledger, populate_sample
 
 
 def reference_converter() -> cattrs.Converter:

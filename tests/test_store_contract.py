@@ -85,7 +85,7 @@ def next_write(ledger: Ledger, fid: str, name: str, **payload: Any) -> tuple[Eve
 
 def open_reference() -> Ledger:
     """A memory ledger with inspection R1, to compute the items of a bulk from."""
-    from conftest import open_test_ledger  # noqa: PLC0415
+    from store_support import open_test_ledger  # noqa: PLC0415
 
     ledger: Ledger = open_test_ledger(MemoryStore())
     ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05")
