@@ -233,8 +233,9 @@ class RawSqlPeer:
             "INSERT INTO findings (id, inspection, version, state, deadline, data)"
             f" VALUES ({p}, {p}, 1, 'assigned', {p}, {p})"
         )
-        self.seq = 0
-        self.prev = "0" * 64
+        # Continue the chain the store began (its inspection is an entry of it too).
+        tip = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        self.seq, self.prev = (0, "0" * 64) if tip is None else (int(tip[0]), str(tip[1]))
 
     def _event(self, fid: str, version: int, name: str, actor: str, at: Any) -> None:
         data = _dumps(
