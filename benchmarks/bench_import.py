@@ -104,12 +104,15 @@ def run_floor(source: Path, target: str) -> int:
     at = NOW.isoformat()
     at_us = int(NOW.timestamp()) * 1_000_000
     events, findings = [], []
-    prev = "0" * 64
+    # The chain continues after the entries the ledger already holds (its inspection's).
+    with sqlite3.connect(target) as conn:
+        tip = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    first, prev = (1, "0" * 64) if tip is None else (int(tip[0]) + 1, str(tip[1]))
     with source.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
         next(reader)
         next(reader)
-        for seq, cells in enumerate(reader, 1):
+        for seq, cells in enumerate(reader, first):
             fid, insp, aspect, category, title, leader, dept, person, deadline, measure = cells
             owner = {"leader": leader, "department": dept, "person": person}
             measures = [{"id": f"{fid}-1", "text": measure, "kind": "one_off"}]
