@@ -431,6 +431,43 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "file.not_allowed": ("{value}", "{value}"),
     "file.rule": ("{value}", "{value}"),
     # issue 8: actors, roles, ledger events, anchors, evidence
+    "import_in_batch": (
+        "import_file 不能在 batch() 之内调用: 导入本身就是全部写入或全部不写",
+        "import_file cannot run inside batch(): an import is all or nothing on its own",
+    ),
+    "ledger_event.bad": (
+        "台账事件 {event} 的 {field} 无效: {value!r}",
+        "ledger event {event}: invalid {field}: {value!r}",
+    ),
+    "ledger_event.policy": (
+        "台账事件 {event} 记录的政策摘要 {value} 与本台账的政策不符; 请用创建台账时的政策",
+        "ledger event {event} was recorded under another policy ({value}); use the ledger's own",
+    ),
+    "rule.feedback_not_in_future": (
+        "反馈日期 {feedback} 晚于变更当天 {day}",
+        "the feedback day {feedback} is after the day of the change {day}",
+    ),
+    "rule.report_after_feedback": (
+        "巡察 {inspection} 的整改报告报送时间 {at} 早于反馈日期 {feedback} 或巡察入账时间",
+        (
+            "the report of {inspection} at {at} is before its feedback day {feedback}"
+            " or before the inspection was recorded"
+        ),
+    ),
+    "rule.findings_before_feedback": (
+        "巡察 {inspection} 已有问题在 {day} 列入台账, 反馈日期不能改到其后 ({feedback})",
+        (
+            "findings of {inspection} were put on the ledger on {day}: the feedback day cannot"
+            " move after it ({feedback})"
+        ),
+    ),
+    "problem.policy_mismatch": (
+        "第 {seq} 条: 事件记录的政策与台账保存的政策不符(政策被改动过)",
+        (
+            "entry {seq}: the event was recorded under another policy than the one the ledger"
+            " holds (the policy was changed)"
+        ),
+    ),
     "denied.unregistered": (
         "{actor!r} 不是本台账登记的人员, 不能执行「{event}」({subject}); 需要角色: {needed}",
         "{actor!r} is not a registered actor and may not {event} ({subject}); needs: {needed}",

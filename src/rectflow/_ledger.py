@@ -34,7 +34,7 @@ from rectflow._io.plan import (
 from rectflow._io.table import Issues
 from rectflow._io.yamlfile import dump as dump_yaml
 from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
-from rectflow._policy import Period, Policy, policy_from_mapping, policy_to_mapping
+from rectflow._policy import Period, Policy, policy_digest, policy_from_mapping, policy_to_mapping
 from rectflow._roles import (
     LEDGER,
     LEDGER_EVENTS,
@@ -212,6 +212,7 @@ class Ledger:
         tz = self.policy.timezone
         self._clock = clock or (lambda: pendulum.now(tz))
         self._before_write: Callable[[], None] | None = None  # test hook: widen the read-write gap
+        self._policy_digest = policy_digest(self.policy)  # recorded on ledger-level events
         self._state: LedgerState | None = None  # ledger-level events replayed (issue 8)
         self._state_last: Event | None = None
         self._local = threading.local()  # the running batch's buffer, per thread
@@ -728,6 +729,18 @@ class Ledger:
             if replayed is not None:
                 yield replayed
 
+    def _inspections_as_of(self, cutoff: dt.datetime, inspection: str | None) -> list[Inspection]:
+        """The inspections (one, or all) as they stood at *cutoff*, from the chain.
+
+        Changes of the declared count or the feedback day and report submissions
+        after *cutoff* are not applied: a past day is shown as it was.
+        """
+        current = [self.inspection(inspection)] if inspection is not None else self.inspections()
+        if cutoff >= self.now():
+            return current
+        past = LedgerState.replay(e for e in self.store.ledger_events() if e.at <= cutoff)
+        return [past.inspections.get(i.id, i) for i in current]
+
     def _histories(self, findings: list[Finding]) -> dict[str, list[Event]] | None:
         """The histories of many *findings* read in one pass over the chain, or None.
 
@@ -764,12 +777,19 @@ class Ledger:
         """
         if lang is not None and lang not in LANGS:
             raise InvalidInput(msg("unknown_lang", self.lang, value=lang), field="lang", value=lang)
-        insp = self.inspection(inspection)
+        self.inspection(inspection)
         cutoff = (
             self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
         )
+        [insp] = self._inspections_as_of(cutoff, inspection)
         findings = list(self._as_of(cutoff, inspection))
-        events = [e for f in findings for e in self.store.history(f.id) if e.at <= cutoff]
+        histories = self._histories(findings)
+        events = [
+            e
+            for f in findings
+            for e in (histories[f.id] if histories is not None else self.store.history(f.id))
+            if e.at <= cutoff
+        ]
         return build_report(
             insp, findings, cutoff, self.policy, self.workflow.calendar, lang or self.lang, events
         )
@@ -800,9 +820,7 @@ class Ledger:
             raise InvalidInput(
                 msg("bad_value", self.lang, field="upcoming", value=upcoming), field="upcoming"
             )
-        inspections = (
-            [self.inspection(inspection)] if inspection is not None else self.inspections()
-        )
+        inspections = self._inspections_as_of(cutoff, inspection)
         self._flush()  # the indexes answer: a running batch's writes must be in the store
         return build_agenda(
             policy=self.policy,
@@ -977,6 +995,23 @@ class Ledger:
             raise InvalidInput(
                 msg("no_change", self.lang, inspection=inspection_id), field="declared_findings"
             )
+        if "feedback_at" in payload:  # nothing already on the ledger may fall before it
+            self._flush()
+            feedback = dt.date.fromisoformat(payload["feedback_at"])
+            for finding in self.store.findings(inspection_id):
+                day = local_date(finding.created_at or self.now(), self.policy.timezone)
+                if day < feedback:
+                    raise RuleViolation(
+                        "before_feedback",
+                        msg(
+                            "rule.findings_before_feedback",
+                            self.lang,
+                            inspection=inspection_id,
+                            day=day,
+                            feedback=feedback,
+                        ),
+                        event="change_inspection",
+                    )
         self._record("change_inspection", payload, actor, self._at(at), note=reason)
         return self.inspection(current.id)
 
@@ -1049,10 +1084,19 @@ class Ledger:
         when: dt.datetime,
         note: str | None = None,
         evidence: tuple[str, ...] = (),
+        *,
+        replay: bool = False,
     ) -> Event:
-        """Check, chain and project one ledger-level event: the write path of this block."""
+        """Check, chain and project one ledger-level event: the write path of this block.
+
+        A new event records the digest of the ledger's policy (so that editing the
+        stored policy shows in ``verify``); a replayed one (*replay*, from a file)
+        is written exactly as it was recorded, its digest checked if it has one.
+        """
         if note is not None and not isinstance(note, str):
             raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
+        if not replay:
+            payload = {**payload, "policy": self._policy_digest}
         who = normalize_name(actor) if isinstance(actor, str) else ""
         self._not_in_future(when, str(payload.get("inspection") or payload.get("name")), name)
         self._flush()  # a batch's buffered writes come first in the chain
@@ -1292,6 +1336,10 @@ class Ledger:
             InvalidInput: An unknown format or a missing file.
             InspectionNotFound: *inspection* is not on the ledger.
         """
+        if getattr(self._local, "pending", None) is not None:
+            # An import is all or nothing on its own; inside a batch a dry run or a
+            # refused file could not be undone apart from the batch's other writes.
+            raise InvalidInput(msg("import_in_batch", self.lang), field="batch")
         file = pathlib.Path(path)
         fmt = file_format(file, format)
         if fmt is None:
@@ -1328,10 +1376,18 @@ class Ledger:
         )
         created: list[Inspection] = []
         flushed = 0
+        last: int | None = None  # the file's previous ledger version (renumbered here)
 
         def record(event: Event, planned: list[Item]) -> None:
             """A ledger-level event in its place: what was planned before it is written first."""
-            nonlocal flushed
+            nonlocal flushed, last
+            previous, last = last, event.version
+            if previous is not None and event.version != previous + 1:  # a gap or a swap
+                raise InvalidInput(
+                    msg("bad_value", self.lang, field="version", value=event.version),
+                    field="version",
+                    value=event.version,
+                )
             if not issues and len(planned) > flushed:
                 self.store.append_many(planned[flushed:])
             flushed = len(planned)
@@ -1422,6 +1478,10 @@ class Ledger:
         Returns:
             The number of rows (CSV, XLSX) or events (YAML) written.
         """
+        if getattr(self._local, "pending", None) is not None:
+            # An import is all or nothing on its own; inside a batch a dry run or a
+            # refused file could not be undone apart from the batch's other writes.
+            raise InvalidInput(msg("import_in_batch", self.lang), field="batch")
         file = pathlib.Path(path)
         fmt = file_format(file, format)
         if fmt is None:
@@ -1504,7 +1564,13 @@ class Ledger:
             )
         try:
             self._record(
-                event.name, dict(event.payload), event.actor, event.at, event.note, event.evidence
+                event.name,
+                dict(event.payload),
+                event.actor,
+                event.at,
+                event.note,
+                event.evidence,
+                replay=True,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, RectflowError):

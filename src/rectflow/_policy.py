@@ -8,6 +8,8 @@ and :func:`policy_pack` returns one of the packs shipped in
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import sys
 from collections.abc import Iterable
@@ -368,6 +370,18 @@ def policy_to_mapping(policy: Policy) -> dict[str, Any]:
         "roles": {event: list(names) for event, names in policy.roles},
         "separation": {event: list(names) for event, names in policy.separation},
     }
+
+
+def policy_digest(policy: Policy) -> str:
+    """SHA-256 of a policy's rules, as every ledger-level event on the chain records it.
+
+    Its ``source`` (where it was loaded from) is left out: the same rules read from
+    another path are the same policy.
+    """
+    data = policy_to_mapping(policy)
+    data.pop("source", None)
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def policy_from_mapping(data: dict[str, Any], *, origin: str = "policy") -> Policy:

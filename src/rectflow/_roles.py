@@ -24,9 +24,10 @@ import attrs
 
 from rectflow._i18n import msg
 from rectflow._model import Event, Finding, Inspection
-from rectflow._policy import ROLES
+from rectflow._policy import ROLES, policy_digest
+from rectflow._time import local_date
 from rectflow._workflow import normalize_name, same_person
-from rectflow.exceptions import InvalidInput, PermissionDenied
+from rectflow.exceptions import InvalidInput, PermissionDenied, PolicyError, RuleViolation
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -44,6 +45,23 @@ LEDGER_EVENTS: Final = (
     "revoke_role",
 )
 """The ledger-level events, chained like the findings' ones."""
+
+
+_PAYLOAD_KEYS: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
+    # event: (required keys, optional keys); "policy" is the digest of the ledger's rules
+    "add_inspection": (
+        frozenset({"inspection", "title", "feedback_at", "declared_findings"}),
+        frozenset({"policy"}),
+    ),
+    "change_inspection": (
+        frozenset({"inspection", "reason"}),
+        frozenset({"declared_findings", "feedback_at", "policy"}),
+    ),
+    "submit_report": (frozenset({"inspection"}), frozenset({"policy"})),
+    "add_actor": (frozenset({"name", "roles", "inspection"}), frozenset({"roles_mode", "policy"})),
+    "revoke_role": (frozenset({"name", "role", "inspection"}), frozenset({"policy"})),
+}
+"""The payload each ledger-level event carries: nothing missing, nothing else."""
 
 
 def _fold(name: str) -> str:
@@ -132,6 +150,18 @@ def relation_of(event: Event, before: Finding, relation: str) -> bool:
         return same_person(event.actor, before.owner.person)
     requester = event.payload.get("requested_by")
     return same_person(event.actor, None if requester is None else str(requester))
+
+
+def _date_of(state: LedgerState, event: Event, value: object, lang: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise state._bad(event, "feedback_at", value, lang) from None  # noqa: SLF001
+
+
+def _check_count(state: LedgerState, event: Event, value: object, lang: str) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise state._bad(event, "declared_findings", value, lang)  # noqa: SLF001
 
 
 class LedgerState:
@@ -249,6 +279,7 @@ class LedgerState:
         if before is not None:
             self.check_separation(event, before, policy, lang)
         if event.finding_id == LEDGER:
+            self.validate(event, policy, lang)
             self._check_ledger_event(event, lang)
         self.check_role(event, event_inspection(event, before), policy, lang)
 
@@ -302,6 +333,116 @@ class LedgerState:
                 needed=needed,
                 inspection=inspection,
                 subject=subject,
+            )
+
+    def _bad(self, event: Event, field: str, value: object, lang: str) -> InvalidInput:
+        return InvalidInput(
+            msg("ledger_event.bad", lang, event=event.name, field=field, value=value),
+            field=field,
+            value=value,
+        )
+
+    def validate(self, event: Event, policy: Policy, lang: str) -> None:
+        """Refuse a ledger-level event whose payload or time does not fit this point of the chain.
+
+        The same checks for the API's methods, a file's replayed events and
+        ``verify``: exactly the event's keys, well-formed values, inspections that
+        exist (or not yet, for ``add_inspection``), a report submitted no earlier
+        than its inspection's feedback, a feedback day not in the future of its
+        change, and the digest of the ledger's policy when the event records one.
+
+        Raises:
+            InvalidInput: A malformed payload.
+            RuleViolation: A time the rules do not allow.
+            PolicyError: The event was recorded under other rules than the ledger's.
+        """
+        if event.name not in _PAYLOAD_KEYS:
+            raise self._bad(event, "name", event.name, lang)
+        p = dict(event.payload)
+        required, optional = _PAYLOAD_KEYS[event.name]
+        missing, extra = required - set(p), set(p) - required - optional
+        if missing or extra:
+            raise self._bad(event, min(missing or extra), sorted(missing or extra), lang)
+        if "policy" in p and p["policy"] != policy_digest(policy):
+            raise PolicyError(
+                msg("ledger_event.policy", lang, event=event.name, value=p["policy"]),
+                field="policy",
+            )
+        scope = p.get("inspection")
+        if event.name == "add_inspection":
+            self._check_new_inspection(event, p, lang)
+        elif (scope is not None or event.name in ("change_inspection", "submit_report")) and (
+            not isinstance(scope, str) or scope not in self.inspections
+        ):
+            raise self._bad(event, "inspection", scope, lang)
+        if event.name == "change_inspection":
+            self._check_change(event, p, policy, lang)
+        elif event.name == "submit_report":
+            self._check_report(event, self.inspections[str(scope)], policy, lang)
+        elif event.name in ("add_actor", "revoke_role"):
+            if not isinstance(p["name"], str) or not p["name"].strip():
+                raise self._bad(event, "name", p["name"], lang)
+            field = "roles" if event.name == "add_actor" else "role"
+            roles = p["roles"] if event.name == "add_actor" else [p["role"]]
+            if (
+                not isinstance(roles, (list, tuple))
+                or not roles
+                or not all(r in ROLES for r in roles)
+            ):
+                raise self._bad(event, field, roles, lang)
+            if event.name == "add_actor" and p.get("roles_mode", False) is not (
+                not self.roles_mode
+            ):
+                raise self._bad(event, "roles_mode", p.get("roles_mode"), lang)
+
+    def _check_new_inspection(self, event: Event, p: dict[str, Any], lang: str) -> None:
+        inspection_id, title, declared = p["inspection"], p["title"], p["declared_findings"]
+        if not isinstance(inspection_id, str) or not inspection_id.strip():
+            raise self._bad(event, "inspection", inspection_id, lang)
+        if inspection_id in self.inspections:
+            raise self._bad(event, "inspection", inspection_id, lang)
+        if not isinstance(title, str) or not title.strip():
+            raise self._bad(event, "title", title, lang)
+        _date_of(self, event, p["feedback_at"], lang)
+        _check_count(self, event, declared, lang)
+
+    def _check_change(self, event: Event, p: dict[str, Any], policy: Policy, lang: str) -> None:
+        if not isinstance(p["reason"], str) or not p["reason"].strip():
+            raise self._bad(event, "reason", p["reason"], lang)
+        if "declared_findings" not in p and "feedback_at" not in p:
+            raise self._bad(event, "declared_findings", None, lang)
+        if "declared_findings" in p:
+            _check_count(self, event, p["declared_findings"], lang)
+        if "feedback_at" in p:
+            feedback = _date_of(self, event, p["feedback_at"], lang)
+            day = local_date(event.at, policy.timezone)
+            if feedback > day:
+                raise RuleViolation(
+                    "feedback_not_in_future",
+                    msg("rule.feedback_not_in_future", lang, feedback=feedback, day=day),
+                    event=event.name,
+                )
+
+    def _check_report(
+        self, event: Event, inspection: Inspection, policy: Policy, lang: str
+    ) -> None:
+        if not event.evidence or not all(isinstance(e, str) and e.strip() for e in event.evidence):
+            raise RuleViolation(
+                "evidence_required", msg("empty", lang, field="evidence"), event=event.name
+            )
+        day = local_date(event.at, policy.timezone)
+        recorded = inspection.created_at
+        if day < inspection.feedback_at or (recorded is not None and event.at < recorded):
+            raise RuleViolation(
+                "report_after_feedback",
+                msg(
+                    "rule.report_after_feedback",
+                    lang,
+                    inspection=inspection.id,
+                    at=event.at.isoformat(),
+                    feedback=inspection.feedback_at,
+                ),
+                event=event.name,
             )
 
     def _check_ledger_event(self, event: Event, lang: str) -> None:

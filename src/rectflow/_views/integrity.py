@@ -25,7 +25,7 @@ from rectflow._i18n import msg
 from rectflow._roles import LEDGER, LedgerState
 from rectflow._store.base import Head
 from rectflow._views.verify import Problem, Verification
-from rectflow.exceptions import InvalidInput, PermissionDenied, RectflowError
+from rectflow.exceptions import InvalidInput, PermissionDenied, PolicyError, RectflowError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -221,6 +221,8 @@ def ledger_problems(
 
     Returns:
         ``permission_denied`` (an event whose actor lacked the role at that point),
+        ``policy_mismatch`` (an event recorded under other rules than the stored policy:
+        the policy was edited),
         ``replay_failed`` / ``history_gap`` for the ledger's own events, and
         ``inspection_mismatch`` / ``actor_mismatch`` / ``grant_mismatch`` for rows.
     """
@@ -251,6 +253,9 @@ def ledger_problems(
             state.check(event, None, policy, lang)
         except PermissionDenied as exc:
             problems.append(Problem(entry.seq, "permission_denied", None, str(exc)))
+        except PolicyError:
+            detail = msg("problem.policy_mismatch", lang, seq=entry.seq)
+            problems.append(Problem(entry.seq, "policy_mismatch", None, detail))
         except RectflowError as exc:
             problems.append(Problem(entry.seq, "replay_failed", None, str(exc)))
         try:

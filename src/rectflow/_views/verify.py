@@ -52,7 +52,9 @@ class Problem:
             (position 0). Issue 8 adds ``"permission_denied"``,
             ``"evidence_changed"``, ``"evidence_missing"``, ``"anchor_forged"``
             (positional) and ``"inspection_mismatch"``, ``"actor_mismatch"``,
-            ``"grant_mismatch"`` (position 0); see :mod:`rectflow._views.integrity`.
+            ``"grant_mismatch"`` (position 0), ``"policy_mismatch"`` (positional: the
+            stored policy differs from the one the event was recorded under); see
+            :mod:`rectflow._views.integrity`.
         finding_id: The finding concerned, when known.
         detail: A sentence saying what was found.
     """
