@@ -152,7 +152,7 @@ def test_every_rule_raised_in_the_code_has_an_entry() -> None:
         assert f"### `{name}`" in text
         assert f"(rule-{name.replace('_', '-')})=" in text
     events = dict(re.findall(r"### `(\w+)`\n\n- events: (.*)", text))
-    assert events["before_feedback"] == "`add`"
+    assert events["before_feedback"] == "`add`, `change_inspection`"
     assert events["spot_check_draw"] == "`spot_check`"
     assert events["time_order"] == "every event"
     assert events["note_required"] == "`stage`, `reject`"

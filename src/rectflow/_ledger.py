@@ -1376,12 +1376,12 @@ class Ledger:
         )
         created: list[Inspection] = []
         flushed = 0
-        last: int | None = None  # the file's previous ledger version (renumbered here)
+        last_version: int | None = None  # the file's previous ledger version (renumbered here)
 
         def record(event: Event, planned: list[Item]) -> None:
             """A ledger-level event in its place: what was planned before it is written first."""
-            nonlocal flushed, last
-            previous, last = last, event.version
+            nonlocal flushed, last_version
+            previous, last_version = last_version, event.version
             if previous is not None and event.version != previous + 1:  # a gap or a swap
                 raise InvalidInput(
                     msg("bad_value", self.lang, field="version", value=event.version),
