@@ -478,6 +478,30 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "无法读取证据文件 {value}: {error}",
         "cannot read evidence file {value}: {error}",
     ),
+    # review fixes
+    "bad_as_of": (
+        "{field}: {value!r} 既不是日期(YYYY-MM-DD)也不是带时区的时间(如 2024-03-01T10:00:00+08:00)",
+        (
+            "{field}: {value!r} is neither a date (YYYY-MM-DD) nor a time with a UTC offset "
+            "(like 2024-03-01T10:00:00+08:00)"
+        ),
+    ),
+    "anchor_forged": (
+        "锚点 {count}:{hash}… 不是用此密钥签名的: 链头被伪造(或密钥不是当初那把)",
+        (
+            "the anchor {count}:{hash}… is not signed by this key:"
+            " the head was forged (or the key is another one)"
+        ),
+    ),
+    "evidence_missing": ("证据 {name} 缺失", "evidence {name} is missing"),
+    "evidence_changed": (
+        "证据 {name} 在记录后被改动(SHA-256 不同)",
+        "evidence {name} changed since it was recorded (SHA-256 differs)",
+    ),
+    "evidence_outside": (
+        "证据 {name} 指向证据目录之外, 未读取",
+        "evidence {name} points outside the evidence folder and was not read",
+    ),
 }
 
 

@@ -1140,7 +1140,7 @@ class Ledger:
         if signed is not None:
             extra += anchor_problems(signed, key, self.lang)
         if evidence_dir is not None:
-            extra += evidence_problems(entries, evidence_dir)
+            extra += evidence_problems(entries, evidence_dir, self.lang)
         return with_problems(result, extra)
 
     # -- helpers
