@@ -6,11 +6,13 @@ import hashlib
 import json
 from pathlib import Path
 
+import attrs
 import jsonschema
 import pytest
 
 from rectflow import InvalidInput, Ledger, Report
 from rectflow._store.memory import MemoryStore
+from rectflow._views.verify import verify_chain
 from rectflow.cli import main
 from roles_support import CLOCK, add_finding, t
 
@@ -248,3 +250,23 @@ def test_list_as_of_garbage_says_it_is_not_a_date(
     )
     assert code == 2
     assert "no UTC offset" in err  # a time without offset still says just that
+
+
+def test_verify_chain_details_follow_lang() -> None:
+    """Chain problems (a copied entry) read in Chinese by default and in English with lang="en"."""
+    ledger = Ledger(MemoryStore(), clock=lambda: CLOCK)
+    ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05", at=t(0))
+    add_finding(ledger, person="乙")
+    entries = list(ledger.store.chain())
+    copy = attrs.evolve(entries[1], seq=3)
+    zh = verify_chain([*entries, copy], ledger.store.findings(), ledger.workflow)
+    en = verify_chain([*entries, copy], ledger.store.findings(), ledger.workflow, lang="en")
+    assert [(p.kind, p.detail) for p in zh.problems if p.position == 3] == [
+        ("inserted", "第 3 条是第 2 条的副本")
+    ]
+    assert [(p.kind, p.detail) for p in en.problems if p.position == 3] == [
+        ("inserted", "entry 3 is a copy of entry 2")
+    ]
+    with Ledger(MemoryStore(), clock=lambda: CLOCK, lang="en") as english:
+        english.add_inspection("R1", title="巡察", feedback_at="2024-01-05", at=t(0))
+        assert english.verify(anchor=(5, "0" * 64)).problems[0].detail.startswith("entry 2 is")
