@@ -13,7 +13,7 @@ With ``--json`` each command prints one JSON document with stable keys:
 * ``verify``: ``ok``, ``count``, ``head``, ``problems``;
 * ``report``: the report's data (``Report.json_schema()``, ``schema_version``);
 * ``agenda``: ``as_of``, ``timezone``, ``inspections``, ``upcoming`` (``Agenda.to_dict``);
-* ``add-inspection``: the inspection (``id``, ``title``, ``feedback_at``,
+* ``add-inspection``, ``change-inspection``: the inspection (``id``, ``title``, ``feedback_at``,
   ``declared_findings``, ``created_at``);
 * ``add``, ``fire``: the finding after the event (the ``Finding`` record's fields);
 * ``show``: ``finding``, ``history``; ``history``: a list of events (``finding_id``,
@@ -38,7 +38,15 @@ from typing import Any
 
 from rectflow._codec import unstructure
 from rectflow._ledger import Ledger
-from rectflow._model import CADENCES, FINDING_KINDS, MEASURE_KINDS, STATES, Measure, Owner
+from rectflow._model import (
+    CADENCES,
+    FINDING_KINDS,
+    MEASURE_KINDS,
+    STATES,
+    Inspection,
+    Measure,
+    Owner,
+)
 from rectflow._policy import PACKS, load_policy
 from rectflow._render import diagram as _diagram
 from rectflow._views.integrity import SignedHead, hash_evidence, parse_anchor
@@ -621,6 +629,11 @@ def _cmd_add_inspection(args: argparse.Namespace) -> int:
             at=args.at,
             actor=args.actor,
         )
+    return _print_inspection(args, inspection)
+
+
+def _print_inspection(args: argparse.Namespace, inspection: Inspection) -> int:
+    """Print an inspection added or changed (its record with --json); exit code 0."""
     _out(
         args,
         unstructure(inspection),
@@ -640,12 +653,7 @@ def _cmd_change_inspection(args: argparse.Namespace) -> int:
             actor=args.actor,
             at=args.at,
         )
-    _out(
-        args,
-        unstructure(inspection),
-        f"{inspection.id} {inspection.title} ({inspection.feedback_at})",
-    )
-    return 0
+    return _print_inspection(args, inspection)
 
 
 _MEASURE_KEYS = ("id", "text", "kind", "owner", "cadence", "document", "document_type")
