@@ -162,7 +162,7 @@ def test_schema_is_a_file_in_the_package():
     )
     schema = json.loads(text)
     assert schema == Report.json_schema()
-    assert schema["version"] == schema["properties"]["schema_version"]["const"] == 1
+    assert schema["version"] == schema["properties"]["schema_version"]["const"] == 2
 
 
 @pytest.mark.parametrize("as_of", ["2023-11-23", "2024-01-22", "2024-06-30"])
@@ -172,7 +172,7 @@ def test_seed_reports_validate_against_the_schema(as_of):
     load_seed(ledger)
     data = json.loads(ledger.report("R1", as_of=as_of).to_json())
     _validator().validate(data)
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
 
 
 def test_small_report_validates_and_a_broken_one_does_not(seed_report):

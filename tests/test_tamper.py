@@ -217,7 +217,7 @@ def test_swapped_events_are_named(
     result = verify(backend, make_ledger, anchor)
     assert positional(result) == {(x, "reordered"), (y, "reordered")}
     assert {p.detail for p in result.problems if p.position == x} == {
-        f"entry {x} holds the event written at position {y}"
+        f"第 {x} 条存放的是原第 {y} 位写入的事件"
     }
 
 

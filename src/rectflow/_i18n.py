@@ -515,6 +515,68 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "无法读取证据文件 {value}: {error}",
         "cannot read evidence file {value}: {error}",
     ),
+    # review fixes
+    "bad_as_of": (
+        "{field}: {value!r} 既不是日期(YYYY-MM-DD)也不是带时区的时间(如 2024-03-01T10:00:00+08:00)",
+        (
+            "{field}: {value!r} is neither a date (YYYY-MM-DD) nor a time with a UTC offset "
+            "(like 2024-03-01T10:00:00+08:00)"
+        ),
+    ),
+    "anchor_forged": (
+        "锚点 {count}:{hash}… 不是用此密钥签名的: 链头被伪造(或密钥不是当初那把)",
+        (
+            "the anchor {count}:{hash}… is not signed by this key:"
+            " the head was forged (or the key is another one)"
+        ),
+    ),
+    "evidence_missing": ("证据 {name} 缺失", "evidence {name} is missing"),
+    "evidence_changed": (
+        "证据 {name} 在记录后被改动(SHA-256 不同)",
+        "evidence {name} changed since it was recorded (SHA-256 differs)",
+    ),
+    "v.edited": ("第 {seq} 条与其哈希不符", "entry {seq} does not match its hash"),
+    "v.inserted": ("第 {seq} 条是第 {origin} 条的副本", "entry {seq} is a copy of entry {origin}"),
+    "v.reordered": (
+        "第 {seq} 条存放的是原第 {origin} 位写入的事件",
+        "entry {seq} holds the event written at position {origin}",
+    ),
+    "v.renumbered": (
+        "第 {seq} 条由第 {origin} 条改号而来",
+        "entry {seq} was renumbered from {origin}",
+    ),
+    "v.deleted": ("第 {seq} 条从链中缺失", "entry {seq} is missing from the chain"),
+    "v.first": ("第 1 条不是链的开头", "entry 1 does not start the chain"),
+    "v.relinked": (
+        "第 {seq} 条被改写并重新计算了哈希: 第 {next} 条不再与它相连",
+        "entry {seq} was rewritten and re-hashed: entry {next} no longer links to it",
+    ),
+    "v.truncated": (
+        "第 {seq} 条缺失: 锚点有 {count} 条, 链止于第 {last} 条",
+        "entry {seq} is missing: the anchor has {count} entries, the chain ends at {last}",
+    ),
+    "v.anchor_not_head": ("锚点不是链头", "the anchor is not a head"),
+    "v.anchor_differs": ("第 {seq} 条与锚点不符", "entry {seq} differs from the anchor"),
+    "v.history_gap": (
+        "问题 {finding}: 版本号为 {versions}, 而不是 1..{n}",
+        "finding {finding}: versions are {versions}, not 1..{n}",
+    ),
+    "v.replay_failed": (
+        "问题 {finding}: 重放失败: {error}",
+        "finding {finding}: replay failed: {error}",
+    ),
+    "v.state_mismatch": (
+        "问题 {finding}: 当前记录与重放历史的结果不同",
+        "finding {finding}: current row differs from its replayed history",
+    ),
+    "v.no_history": (
+        "问题 {finding}: 当前记录没有历史",
+        "finding {finding}: a current row without history",
+    ),
+    "evidence_outside": (
+        "证据 {name} 指向证据目录之外, 未读取",
+        "evidence {name} points outside the evidence folder and was not read",
+    ),
 }
 
 

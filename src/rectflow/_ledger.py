@@ -1179,12 +1179,12 @@ class Ledger:
             inspections = self.store.inspections()
             records = {kind: self.store.records(kind) for kind in ("actor", "grant")}
         plain = None if signed is None else Head(signed.count, signed.hash)
-        result = verify_chain(entries, rows, self.workflow, plain)
+        result = verify_chain(entries, rows, self.workflow, plain, self.lang)
         extra = ledger_problems(entries, inspections, records, self.policy, self.lang)
         if signed is not None:
             extra += anchor_problems(signed, key, self.lang)
         if evidence_dir is not None:
-            extra += evidence_problems(entries, evidence_dir)
+            extra += evidence_problems(entries, evidence_dir, self.lang)
         return with_problems(result, extra)
 
     # -- helpers

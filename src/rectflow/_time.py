@@ -24,6 +24,7 @@ Clock = Callable[[], dt.datetime]
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _OFFSET_RE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+_TIME_START_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]|$)")
 
 
 def parse_time(value: object, field: str = "at", lang: str = "zh") -> pendulum.DateTime:
@@ -104,6 +105,11 @@ def as_of_cutoff(value: object, tz: str, lang: str = "zh") -> pendulum.DateTime:
 
     A date means the end of that day in the policy's time zone.
     """
+    if isinstance(value, str) and not _TIME_START_RE.match(value.strip()):
+        # neither a day nor a time: say so rather than "no UTC offset"
+        raise InvalidInput(
+            msg("bad_as_of", lang, field="as_of", value=value), field="as_of", value=value
+        )
     if isinstance(value, dt.datetime) or (
         isinstance(value, str) and not _DATE_RE.match(value.strip())
     ):

@@ -13,7 +13,7 @@ With ``--json`` each command prints one JSON document with stable keys:
 * ``verify``: ``ok``, ``count``, ``head``, ``problems``;
 * ``report``: the report's data (``Report.json_schema()``, ``schema_version``);
 * ``agenda``: ``as_of``, ``timezone``, ``inspections``, ``upcoming`` (``Agenda.to_dict``);
-* ``add-inspection``: the inspection (``id``, ``title``, ``feedback_at``,
+* ``add-inspection``, ``change-inspection``: the inspection (``id``, ``title``, ``feedback_at``,
   ``declared_findings``, ``created_at``);
 * ``add``, ``fire``: the finding after the event (the ``Finding`` record's fields);
 * ``show``: ``finding``, ``history``; ``history``: a list of events (``finding_id``,
@@ -38,7 +38,15 @@ from typing import Any
 
 from rectflow._codec import unstructure
 from rectflow._ledger import Ledger
-from rectflow._model import CADENCES, FINDING_KINDS, MEASURE_KINDS, STATES, Measure, Owner
+from rectflow._model import (
+    CADENCES,
+    FINDING_KINDS,
+    MEASURE_KINDS,
+    STATES,
+    Inspection,
+    Measure,
+    Owner,
+)
 from rectflow._policy import PACKS, load_policy
 from rectflow._render import diagram as _diagram
 from rectflow._views.integrity import SignedHead, hash_evidence, parse_anchor
@@ -98,6 +106,8 @@ _T = {
         "the report of inspection {inspection} was submitted ({at})",
     ),
     "arg_bad": ("--arg 应写作 KEY=VALUE: {value!r}", "--arg must be KEY=VALUE: {value!r}"),
+    # review fixes: file-system errors of any command
+    "os_error": ("无法访问 {path}: {reason}", "cannot access {path}: {reason}"),
     # issue 9: report, agenda, add-inspection, add, history, list, diagram
     "which_inspection": (
         "请指定巡察编号(台账中有: {known})",
@@ -242,6 +252,18 @@ def _parser() -> argparse.ArgumentParser:
     ai.add_argument("--feedback-at", required=True, help="the feedback day, YYYY-MM-DD")
     ai.add_argument("--declared", help="how many problems the feedback declared")
     ai.add_argument("--at", help="when it is recorded, ISO-8601 with offset (default: now)")
+    ai.add_argument("--actor", help="who records it (required once actors exist)")
+    ci = sub.add_parser(
+        "change-inspection",
+        parents=[common],
+        help="change an inspection's declared count or feedback day, with a reason",
+    )
+    ci.add_argument("inspection", help="its id, e.g. R1")
+    ci.add_argument("--reason", required=True, help="why it changes")
+    ci.add_argument("--declared", help="the new number of problems the feedback declared")
+    ci.add_argument("--feedback-at", help="the new feedback day, YYYY-MM-DD")
+    ci.add_argument("--actor", help="who changes it (required once actors exist)")
+    ci.add_argument("--at", help="when, ISO-8601 with offset (default: now)")
     af = sub.add_parser("add", parents=[common], help="put a finding (and its measures) on it")
     af.add_argument("finding", help="its id, e.g. 1.1.1")
     af.add_argument("--inspection", required=True)
@@ -429,7 +451,9 @@ def _cmd_fire(args: argparse.Namespace) -> int:
                     known=", ".join(sorted(known)) or "-",
                 )
             )
-        extra[key] = int(value) if key == "seed" and value.lstrip("-").isdigit() else value
+        # the draw's seed and sample size are numbers; a seed may also be text
+        numeric = key in ("seed", "k") and value.strip().lstrip("-").isdigit()
+        extra[key] = int(value) if numeric else value
     with _open(args) as ledger:
         finding = ledger.fire(
             args.finding,
@@ -585,12 +609,17 @@ def _payload_shown(name: str, payload: Any) -> dict[str, Any]:
     return shown
 
 
+def _declared(args: argparse.Namespace) -> int | None:
+    """``--declared`` as a whole number, or None when not given."""
+    if args.declared is None:
+        return None
+    if not args.declared.isdigit():
+        raise _UsageError(_t("declared_bad", args.lang, value=args.declared))
+    return int(args.declared)
+
+
 def _cmd_add_inspection(args: argparse.Namespace) -> int:
-    declared = None
-    if args.declared is not None:
-        if not args.declared.isdigit():
-            raise _UsageError(_t("declared_bad", args.lang, value=args.declared))
-        declared = int(args.declared)
+    declared = _declared(args)
     with _open(args) as ledger:
         inspection = ledger.add_inspection(
             args.inspection,
@@ -598,13 +627,33 @@ def _cmd_add_inspection(args: argparse.Namespace) -> int:
             feedback_at=args.feedback_at,
             declared_findings=declared,
             at=args.at,
+            actor=args.actor,
         )
+    return _print_inspection(args, inspection)
+
+
+def _print_inspection(args: argparse.Namespace, inspection: Inspection) -> int:
+    """Print an inspection added or changed (its record with --json); exit code 0."""
     _out(
         args,
         unstructure(inspection),
         f"{inspection.id} {inspection.title} ({inspection.feedback_at})",
     )
     return 0
+
+
+def _cmd_change_inspection(args: argparse.Namespace) -> int:
+    declared = _declared(args)
+    with _open(args) as ledger:
+        inspection = ledger.change_inspection(
+            args.inspection,
+            reason=args.reason,
+            declared_findings=declared,
+            feedback_at=args.feedback_at,
+            actor=args.actor,
+            at=args.at,
+        )
+    return _print_inspection(args, inspection)
 
 
 _MEASURE_KEYS = ("id", "text", "kind", "owner", "cadence", "document", "document_type")
@@ -886,6 +935,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _cmd_history(args)
         if args.command == "add-inspection":
             return _cmd_add_inspection(args)
+        if args.command == "change-inspection":
+            return _cmd_change_inspection(args)
         if args.command == "add":
             return _cmd_add(args)
         if args.command == "diagram":
@@ -894,6 +945,12 @@ def _main(argv: Sequence[str] | None) -> int:
             return _cmd_file(args)
     except (RectflowError, _UsageError) as exc:
         _error(args, exc)
+        return 2
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a file the command reads or writes: one line, no traceback
+        where = exc.filename if exc.filename is not None else args.ledger
+        _error(args, _UsageError(_t("os_error", lang, path=where, reason=exc.strerror or exc)))
         return 2
     return 2  # pragma: no cover - argparse rejects unknown commands
 
@@ -980,9 +1037,14 @@ def _cmd_file(args: argparse.Namespace) -> int:
     lang = args.lang
     if args.command == "export":
         with _open(args) as ledger:
-            count = ledger.export_file(
-                args.file, format=args.format, as_of=args.as_of, inspection=args.inspection
-            )
+            try:
+                count = ledger.export_file(
+                    args.file, format=args.format, as_of=args.as_of, inspection=args.inspection
+                )
+            except OSError as exc:
+                raise _UsageError(
+                    _t("cannot_write", lang, path=args.file, reason=exc.strerror or exc)
+                ) from exc
         yaml_out = (args.format or Path(args.file).suffix.lstrip(".")).startswith("y")
         unit = (
             ("条事件" if lang == "zh" else "events")
@@ -999,6 +1061,9 @@ def _cmd_file(args: argparse.Namespace) -> int:
 
     actor = args.actor or getpass.getuser()
     update, close = _progress_bar(args)
+    # the ledger file exists afterwards only if a real import succeeded
+    created = _is_file(args.ledger) and not Path(args.ledger).exists()
+    done = False
     try:
         with _open(args, create=True) as ledger:
             summary = ledger.import_file(
@@ -1010,6 +1075,7 @@ def _cmd_file(args: argparse.Namespace) -> int:
                 allow_extra_columns=args.allow_extra_columns,
                 progress=update,
             )
+        done = not summary.dry_run
     except LedgerFileError as exc:
         errors: list[FileIssue] = list(exc.errors)
         if args.json:
@@ -1031,6 +1097,8 @@ def _cmd_file(args: argparse.Namespace) -> int:
     finally:
         if close is not None:
             close()
+        if created and not done:
+            _remove_ledger_file(args.ledger)
     key = "dry_run" if summary.dry_run else "imported"
     _out(
         args,
@@ -1044,6 +1112,12 @@ def _cmd_file(args: argparse.Namespace) -> int:
         ),
     )
     return 0
+
+
+def _remove_ledger_file(target: str) -> None:
+    """Delete the SQLite file *target* (and its journals) that this command created."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(target + suffix).unlink(missing_ok=True)
 
 
 def _error(args: argparse.Namespace, exc: Exception) -> None:

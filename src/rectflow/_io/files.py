@@ -10,6 +10,7 @@ from typing import Any, Final
 
 import attrs
 
+from rectflow._i18n import msg, translate
 from rectflow._io.cells import COLUMNS, KIND_LABELS, FileLimits, escape_formula
 from rectflow._io.csvfile import read_rows as read_csv
 from rectflow._io.csvfile import write_rows as write_csv
@@ -19,6 +20,7 @@ from rectflow._io.xlsxfile import read_rows as read_xlsx
 from rectflow._io.xlsxfile import write_rows as write_xlsx
 from rectflow._io.yamlfile import load as load_yaml
 from rectflow._model import STATE_LABELS, Event, Finding
+from rectflow.exceptions import InvalidInput
 
 FORMATS: Final = ("csv", "xlsx", "yaml")
 """The ledger file formats."""
@@ -57,10 +59,17 @@ EXPORTED: Final = (
 _SIDE_EVENTS: Final = frozenset({"record_measure", "extend", "spot_check"})
 
 
-def file_format(path: pathlib.Path, given: str | None) -> str | None:
+def file_format(path: pathlib.Path, given: object) -> str | None:
     """The format named by *given*, else by the file's suffix; None when neither knows."""
     if given is not None:
-        return given.lower().lstrip(".") if given.lower().lstrip(".") in FORMATS else None
+        if not isinstance(given, str):
+            error = InvalidInput(
+                msg("file.unknown_format", value=given), field="format", value=given
+            )
+            raise translate(error, "file.unknown_format", value=given)
+        name = given.lower().lstrip(".")
+        name = _SUFFIXES.get("." + name, name)  # "yml" (and "xlsm") name a format too
+        return name if name in FORMATS else None
     return _SUFFIXES.get(path.suffix.lower())
 
 

@@ -24,6 +24,7 @@ _WORDS: Final = {
     "feedback": ("巡察反馈日期", "feedback on"),
     "due": ("整改报告报送时限", "report due"),
     "overdue_tag": ("已逾期", "overdue"),
+    "submitted": ("整改报告已报送", "report submitted on"),
     "figures": ("主要指标", "Key figures"),
     "figure": ("指标", "figure"),
     "value": ("数值", "value"),

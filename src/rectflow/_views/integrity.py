@@ -119,8 +119,7 @@ def anchor_problems(anchor: SignedHead, key: bytes | str | None, lang: str = "zh
             anchor.count,
             "anchor_forged",
             None,
-            f"the anchor {anchor.count}:{anchor.hash[:12]}… is not signed by this key:"
-            " the head was forged (or the key is another one)",
+            msg("anchor_forged", lang, count=anchor.count, hash=anchor.hash[:12]),
         )
     ]
 
@@ -154,9 +153,15 @@ def _sha256(file: Path) -> str:
     return h.hexdigest()
 
 
-def evidence_problems(entries: Iterable[ChainEntry], directory: str | Path) -> list[Problem]:
-    """``evidence_changed`` / ``evidence_missing`` for every hashed reference under *directory*."""
-    folder = Path(directory)
+def evidence_problems(
+    entries: Iterable[ChainEntry], directory: str | Path, lang: str = "zh"
+) -> list[Problem]:
+    """``evidence_changed`` / ``evidence_missing`` for every hashed reference under *directory*.
+
+    A reference whose name leads outside *directory* (``../x``, an absolute path, a
+    symbolic link out of it) is never read: it is an ``evidence_outside`` problem.
+    """
+    folder = Path(directory).resolve()
     problems: list[Problem] = []
     for entry in entries:
         for ref in entry.event.evidence:
@@ -164,21 +169,17 @@ def evidence_problems(entries: Iterable[ChainEntry], directory: str | Path) -> l
             if match is None:
                 continue
             name, digest = match["name"], match["digest"]
-            file = folder / name
+            file = (folder / name).resolve()
             subject = entry.event.finding_id or None
-            if not file.is_file():
-                problems.append(
-                    Problem(entry.seq, "evidence_missing", subject, f"evidence {name} is missing")
-                )
+            if not file.is_relative_to(folder) or file == folder:
+                kind = "evidence_outside"
+            elif not file.is_file():
+                kind = "evidence_missing"
             elif _sha256(file) != digest:
-                problems.append(
-                    Problem(
-                        entry.seq,
-                        "evidence_changed",
-                        subject,
-                        f"evidence {name} changed since it was recorded (SHA-256 differs)",
-                    )
-                )
+                kind = "evidence_changed"
+            else:
+                continue
+            problems.append(Problem(entry.seq, kind, subject, msg(kind, lang, name=name)))
     return problems
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -52,7 +53,8 @@ class Report:
         """The figures as JSON-native data.
 
         Keys: ``inspection``, ``title``, ``as_of``, ``feedback_at``, ``report_due``,
-        ``report_overdue``, ``declared``, ``total``, ``itemized``, ``not_itemized``,
+        ``report_overdue``, ``report_submitted``, ``declared``, ``total``, ``itemized``,
+        ``not_itemized``,
         ``undeclared_gap`` (declared minus on the ledger), ``by_state`` (every state),
         ``completed`` (completed + rechecked), ``staged``, ``open``, ``overdue``,
         ``cancelled``, ``completion_rate``, ``on_time``, ``late_completions``,
@@ -268,6 +270,9 @@ def build_report(
                 else:
                     kept += 1
     due = policy.report_period.after(inspection.feedback_at, calendar)
+    submitted = inspection.report_submitted_at
+    if submitted is not None and submitted > cutoff:
+        submitted = None  # submitted after the report's cutoff: not yet, as of then
     declared = inspection.declared_findings
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -277,7 +282,10 @@ def build_report(
         "cutoff": cutoff.isoformat(),
         "feedback_at": inspection.feedback_at.isoformat(),
         "report_due": due.isoformat(),
-        "report_overdue": day > due,
+        "report_overdue": submitted is None and day > due,
+        "report_submitted": None
+        if submitted is None
+        else dt.datetime.fromtimestamp(submitted.timestamp(), ZoneInfo(tz)).isoformat(),
         "declared": declared if declared is not None else len(live),
         "total": len(live),
         "itemized": sum(f.itemized for f in live),
@@ -411,8 +419,13 @@ def _markdown(d: dict[str, Any], lang: str) -> str:
     lines = [
         f"# {d['title']}: 整改进展情况报告",
         "",
-        f"截至 {d['as_of']}(巡察反馈日期 {d['feedback_at']},整改报告应于 {d['report_due']} 前报送"
-        + (",已逾期" if d["report_overdue"] else "")
+        f"截至 {d['as_of']}(巡察反馈日期 {d['feedback_at']},"
+        + (
+            f"整改报告已于 {d['report_submitted'][:10]} 报送"
+            if d["report_submitted"]
+            else f"整改报告应于 {d['report_due']} 前报送"
+            + (",已逾期" if d["report_overdue"] else "")
+        )
         + ")。",
         "",
         _headline(d, "zh"),
@@ -483,8 +496,12 @@ def _markdown_en(d: dict[str, Any]) -> str:
         "",
         (
             f"As of {d['as_of']} (feedback on {d['feedback_at']}; "
-            f"the report is due by {d['report_due']}"
-            + (", overdue" if d["report_overdue"] else "")
+            + (
+                f"the report was submitted on {d['report_submitted'][:10]}"
+                if d["report_submitted"]
+                else f"the report is due by {d['report_due']}"
+                + (", overdue" if d["report_overdue"] else "")
+            )
             + ")."
         ),
         "",

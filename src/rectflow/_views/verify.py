@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from rectflow._i18n import msg
 from rectflow._store.base import GENESIS, ChainEntry, Head, entry_hash
 from rectflow.exceptions import RectflowError
 
@@ -50,11 +51,11 @@ class Problem:
             ``"inserted"``, ``"anchor_mismatch"`` (positional), or
             ``"history_gap"``, ``"replay_failed"``, ``"state_mismatch"``
             (position 0). Issue 8 adds ``"permission_denied"``,
-            ``"evidence_changed"``, ``"evidence_missing"``, ``"anchor_forged"``
-            (positional) and ``"inspection_mismatch"``, ``"actor_mismatch"``,
-            ``"grant_mismatch"`` (position 0), ``"policy_mismatch"`` (positional: the
-            stored policy differs from the one the event was recorded under); see
-            :mod:`rectflow._views.integrity`.
+            ``"evidence_changed"``, ``"evidence_missing"``, ``"evidence_outside"``,
+            ``"anchor_forged"``, ``"policy_mismatch"`` (positional: the stored policy
+            differs from the one the event was recorded under) and
+            ``"inspection_mismatch"``, ``"actor_mismatch"``, ``"grant_mismatch"``
+            (position 0); see :mod:`rectflow._views.integrity`.
         finding_id: The finding concerned, when known.
         detail: A sentence saying what was found.
     """
@@ -121,7 +122,7 @@ def _origins(stored: list[ChainEntry], intact: list[bool]) -> tuple[list[int | N
 
 
 def _chain_problems(
-    stored: list[ChainEntry], anchor: Head | tuple[int, str] | None
+    stored: list[ChainEntry], anchor: Head | tuple[int, str] | None, lang: str
 ) -> list[Problem]:
     problems: list[Problem] = []
     intact = [entry_hash(e.prev_hash, e.seq, e.event) == e.hash for e in stored]
@@ -134,11 +135,11 @@ def _chain_problems(
         fid = e.event.finding_id
         origin = origins[i]
         if origin is None:
-            problems.append(Problem(e.seq, "edited", fid, f"entry {e.seq} does not match its hash"))
+            problems.append(Problem(e.seq, "edited", fid, msg("v.edited", lang, seq=e.seq)))
             continue
         if origin in by_origin:
             problems.append(
-                Problem(e.seq, "inserted", fid, f"entry {e.seq} is a copy of entry {origin}")
+                Problem(e.seq, "inserted", fid, msg("v.inserted", lang, seq=e.seq, origin=origin))
             )
             continue
         by_origin[origin] = i
@@ -148,12 +149,12 @@ def _chain_problems(
                     e.seq,
                     "reordered",
                     fid,
-                    f"entry {e.seq} holds the event written at position {origin}",
+                    msg("v.reordered", lang, seq=e.seq, origin=origin),
                 )
             )
         elif how[i] == "seq":
             problems.append(
-                Problem(e.seq, "edited", fid, f"entry {e.seq} was renumbered from {origin}")
+                Problem(e.seq, "edited", fid, msg("v.renumbered", lang, seq=e.seq, origin=origin))
             )
 
     # Positions known to have been written: every original seq, and the seq an
@@ -161,7 +162,7 @@ def _chain_problems(
     known = set(by_origin) | {e.seq for e, o in zip(stored, origins, strict=True) if o is None}
     last = max(known, default=0)
     problems.extend(
-        Problem(s, "deleted", None, f"entry {s} is missing from the chain")
+        Problem(s, "deleted", None, msg("v.deleted", lang, seq=s))
         for s in range(1, last + 1)
         if s not in known
     )
@@ -172,9 +173,7 @@ def _chain_problems(
         e = stored[i]
         if origin == 1:
             if e.prev_hash != GENESIS and intact[i]:
-                problems.append(
-                    Problem(e.seq, "edited", e.event.finding_id, "entry 1 does not start the chain")
-                )
+                problems.append(Problem(e.seq, "edited", e.event.finding_id, msg("v.first", lang)))
             continue
         j = by_origin.get(origin - 1)
         if j is None or not (intact[i] and intact[j]):
@@ -186,8 +185,7 @@ def _chain_problems(
                     before.seq,
                     "edited",
                     before.event.finding_id,
-                    f"entry {before.seq} was rewritten and re-hashed:"
-                    f" entry {e.seq} no longer links to it",
+                    msg("v.relinked", lang, seq=before.seq, next=e.seq),
                 )
             )
 
@@ -199,18 +197,17 @@ def _chain_problems(
                     s,
                     "truncated",
                     None,
-                    f"entry {s} is missing: the anchor has {a_count} entries,"
-                    f" the chain ends at {last}",
+                    msg("v.truncated", lang, seq=s, count=a_count, last=last),
                 )
                 for s in range(last + 1, a_count + 1)
             )
         elif a_count == 0:
             if a_hash != GENESIS:
-                problems.append(Problem(0, "anchor_mismatch", None, "the anchor is not a head"))
+                problems.append(Problem(0, "anchor_mismatch", None, msg("v.anchor_not_head", lang)))
         elif (k := by_origin.get(a_count)) is not None and stored[k].hash != a_hash:
             problems.append(
                 Problem(
-                    a_count, "anchor_mismatch", None, f"entry {a_count} differs from the anchor"
+                    a_count, "anchor_mismatch", None, msg("v.anchor_differs", lang, seq=a_count)
                 )
             )
     return problems
@@ -221,6 +218,7 @@ def verify_chain(
     current: Iterable[Finding],
     workflow: Workflow,
     anchor: Head | tuple[int, str] | None = None,
+    lang: str = "zh",
 ) -> Verification:
     """Check the chain's hashes and links, the anchor, and replay every finding.
 
@@ -229,13 +227,14 @@ def verify_chain(
         current: The current rows.
         workflow: The workflow to replay histories with.
         anchor: A head kept from earlier (detects truncation and rewrites).
+        lang: The language of the problems' details (``zh``, ``en``).
 
     Returns:
         The verification; its problems are sorted by position, finding-level
         problems (position 0) last.
     """
     stored = list(entries)
-    problems = _chain_problems(stored, anchor)
+    problems = _chain_problems(stored, anchor, lang)
 
     per_finding: dict[str, list[Event]] = {}
     for e in stored:
@@ -251,14 +250,19 @@ def verify_chain(
                     0,
                     "history_gap",
                     fid,
-                    f"finding {fid}: versions are {versions}, not 1..{len(events)}",
+                    msg("v.history_gap", lang, finding=fid, versions=versions, n=len(events)),
                 )
             )
         try:
             replayed = workflow.replay(events)
         except RectflowError as exc:
             problems.append(
-                Problem(0, "replay_failed", fid, f"finding {fid}: replay failed: {exc}")
+                Problem(
+                    0,
+                    "replay_failed",
+                    fid,
+                    msg("v.replay_failed", lang, finding=fid, error=exc.in_lang(lang)),
+                )
             )
             rows.pop(fid, None)
             continue
@@ -269,12 +273,11 @@ def verify_chain(
                     0,
                     "state_mismatch",
                     fid,
-                    f"finding {fid}: current row differs from its replayed history",
+                    msg("v.state_mismatch", lang, finding=fid),
                 )
             )
     problems.extend(
-        Problem(0, "state_mismatch", fid, f"finding {fid}: a current row without history")
-        for fid in rows
+        Problem(0, "state_mismatch", fid, msg("v.no_history", lang, finding=fid)) for fid in rows
     )
     problems.sort(key=lambda p: (p.position == 0, p.position, p.kind, p.finding_id or ""))
     count = len(stored)

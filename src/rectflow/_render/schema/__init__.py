@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any, Final
 
 #: The ``schema_version`` of report data; raised on every incompatible change.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 
 @cache
