@@ -168,6 +168,30 @@ def _open_store(target: str) -> Store:
     return sqlite_store
 
 
+def _inspections_first(events: list[Event]) -> list[Event]:
+    """*events* in an order a re-import can follow.
+
+    A ledger migrated from schema 3 chained its inspections after the findings that
+    belong to them (the migration appended them). Such ``add_inspection`` events
+    move to the front, in their order; the ledger's own versions stay in order, the
+    re-imported ledger has the same events, and its head differs from this one's.
+    """
+    first_add: dict[str, int] = {}
+    for i, e in enumerate(events):
+        if e.finding_id != LEDGER and e.name == "add":
+            first_add.setdefault(str(e.payload.get("inspection")), i)
+    late = {
+        i
+        for i, e in enumerate(events)
+        if e.finding_id == LEDGER
+        and e.name == "add_inspection"
+        and first_add.get(str(e.payload.get("inspection")), i) < i
+    }
+    if not late:
+        return events
+    return [events[i] for i in sorted(late)] + [e for i, e in enumerate(events) if i not in late]
+
+
 class Ledger:
     """A rectification ledger: inspections, their findings, and every event.
 
@@ -1540,6 +1564,7 @@ class Ledger:
                     )
                 )
             ]
+        events = _inspections_first(events)
         meta: dict[str, Any] = {"policy": self.policy.name}
         if cutoff is None and inspection is None:
             meta["head"] = {"count": head.count, "hash": head.hash}
