@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import cattrs
 import pendulum
@@ -199,8 +199,32 @@ def finding_from(data: dict[str, Any]) -> Finding:
     return Finding(**fields)
 
 
+_MEASURE_TEXTS: Final = ("id", "text", "kind", "owner")
+_MEASURE_OPTIONAL: Final = ("cadence", "document", "document_type", "done_at", "established")
+_MEASURE_KEYS: Final = frozenset((*_MEASURE_TEXTS, *_MEASURE_OPTIONAL, "occurrences"))
+
+
 def measure_from(data: dict[str, Any]) -> Measure:
-    """A :class:`Measure` from JSON-native data."""
+    """A :class:`Measure` from JSON-native data.
+
+    Data already of the right types (what :func:`measure_dict` writes) is built
+    directly; anything else goes through the converter, which coerces or refuses
+    it exactly as before (an import builds one per measure per row).
+    """
+    if (
+        isinstance(data, dict)
+        and data.keys() <= _MEASURE_KEYS
+        and isinstance(data.get("id"), str)
+        and isinstance(data.get("text"), str)
+        and all(isinstance(data.get(k, ""), str) for k in ("kind", "owner"))
+        and all(isinstance(data.get(k), (str, type(None))) for k in _MEASURE_OPTIONAL)
+        and type(occurrences := data.get("occurrences", ())) in (list, tuple)
+        and all(isinstance(d, str) for d in occurrences)
+    ):
+        try:
+            return _measure_fast(data)
+        except ValueError:
+            pass  # a malformed date: the converter says so in its own words
     return converter.structure(data, Measure)
 
 
