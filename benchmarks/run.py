@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _results
 import bench_agenda
+import bench_import
 import bench_write as bw
 from _common import fmt_s, say
 
@@ -43,6 +44,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=BUDGET, help="seconds per figure and size")
     p.add_argument("--skip-postgres", action="store_true")
     p.add_argument("--skip-agenda", action="store_true")
+    p.add_argument("--skip-import", action="store_true")
+    p.add_argument(
+        "--import-rows", type=int, help="rows of the import figure (default 10^5; smoke 10^3)"
+    )
     return p.parse_args(argv)
 
 
@@ -111,6 +116,7 @@ def _profiles(targets: list[dict[str, Any]]) -> dict[str, str]:
     for key in ("sqlite_commit_vs_e", "sqlite_batch_rate", "sqlite_batch_vs_e"):
         jobs[key] = durable
     jobs["report_sqlite"] = jobs["verify_sqlite"] = lambda: bw.sqlite_report_verify(n)
+    jobs["import_5s"] = jobs["import_vs_floor"] = lambda: bench_import.profile_job(n)
     done: dict[Callable[[], Any], str] = {}
     out = {}
     for row in targets:
@@ -171,6 +177,18 @@ def main(argv: list[str] | None = None) -> int:
             run.measure(
                 "postgres", n, lambda size=size, pg=pg: bw.postgres_figures(pg, size, commits)
             )
+    if not args.skip_import:
+        # One size: the 10^5-row file (10^3 in the smoke run, to stay fast).
+        rows = args.import_rows or {"smoke": 10**3, "quick": 10**4, "full": 10**5}[mode]
+        pg_rows = 0 if pg is None or mode == "smoke" else min(rows, 10**4)
+        if pg_rows:
+            run.note("import_postgres", rows, f"measured on {pg_rows:,} rows, one run")
+        say(f"ledger-file import at {rows:,} rows")
+        run.measure(
+            "import",
+            rows,
+            lambda: bench_import.harness_figures(rows, bw.SLICES, pg_rows),
+        )
     ok = True
     if not args.skip_agenda:
         n = max(sizes)
