@@ -225,6 +225,9 @@ def unescape_formula(text: str) -> str:
 
 def is_formula(text: str) -> bool:
     """Whether an unescaped text cell is a formula (starts with ``=`` past spaces)."""
+    first = text[:1]
+    if first.isascii() and first != " ":  # the common case: no space, no full-width form
+        return first == "="
     rest = text.lstrip(" \u3000\u00a0")
     return bool(rest) and unicodedata.normalize("NFKC", rest[0]) == "="
 
