@@ -199,9 +199,24 @@ def finding_from(data: dict[str, Any]) -> Finding:
     return Finding(**fields)
 
 
-_MEASURE_TEXTS: Final = ("id", "text", "kind", "owner")
-_MEASURE_OPTIONAL: Final = ("cadence", "document", "document_type", "done_at", "established")
-_MEASURE_KEYS: Final = frozenset((*_MEASURE_TEXTS, *_MEASURE_OPTIONAL, "occurrences"))
+_MEASURE_KEYS: Final = frozenset(
+    (
+        "id",
+        "text",
+        "kind",
+        "owner",
+        "cadence",
+        "document",
+        "document_type",
+        "done_at",
+        "established",
+        "occurrences",
+    )
+)
+
+
+def _text_or_none(value: object) -> bool:
+    return value is None or type(value) is str
 
 
 def measure_from(data: dict[str, Any]) -> Measure:
@@ -211,20 +226,43 @@ def measure_from(data: dict[str, Any]) -> Measure:
     directly; anything else goes through the converter, which coerces or refuses
     it exactly as before (an import builds one per measure per row).
     """
-    if (
-        isinstance(data, dict)
-        and data.keys() <= _MEASURE_KEYS
-        and isinstance(data.get("id"), str)
-        and isinstance(data.get("text"), str)
-        and all(isinstance(data.get(k, ""), str) for k in ("kind", "owner"))
-        and all(isinstance(data.get(k), (str, type(None))) for k in _MEASURE_OPTIONAL)
-        and type(occurrences := data.get("occurrences", ())) in (list, tuple)
-        and all(isinstance(d, str) for d in occurrences)
-    ):
-        try:
-            return _measure_fast(data)
-        except ValueError:
-            pass  # a malformed date: the converter says so in its own words
+    if type(data) is dict and data.keys() <= _MEASURE_KEYS:
+        get = data.get
+        mid, text, kind, owner = get("id"), get("text"), get("kind", "one_off"), get("owner", "")
+        cadence, document, document_type = get("cadence"), get("document"), get("document_type")
+        done_at, established, occurrences = (
+            get("done_at"),
+            get("established"),
+            get("occurrences", ()),
+        )
+        if (
+            type(mid) is str
+            and type(text) is str
+            and type(kind) is str
+            and type(owner) is str
+            and _text_or_none(cadence)
+            and _text_or_none(document)
+            and _text_or_none(document_type)
+            and _text_or_none(done_at)
+            and _text_or_none(established)
+            and type(occurrences) in (list, tuple)
+            and all(type(d) is str for d in occurrences)
+        ):
+            try:
+                return Measure(
+                    mid,
+                    text,
+                    kind,
+                    owner,
+                    cadence,
+                    document,
+                    document_type,
+                    None if done_at is None else dt.date.fromisoformat(done_at),
+                    None if established is None else dt.date.fromisoformat(established),
+                    tuple(dt.date.fromisoformat(d) for d in occurrences),
+                )
+            except ValueError:
+                pass  # a malformed date: the converter says so in its own words
     return converter.structure(data, Measure)
 
 
