@@ -17,7 +17,9 @@ Measured in the same run, medians of ``--repeats`` runs (after one warm-up):
 - PostgreSQL: the same ``import_file`` path into a fresh schema (``--pg-rows``,
   skipped when no server answers at ``$RECTFLOW_PG_URL``).
 
-``main()`` returns the figures as a dict (for ``benchmarks/run.py``).
+``main()`` returns the figures as a dict; ``harness_figures`` gives ``benchmarks/run.py``
+its per-row figures (``import_sqlite``, ``import_floor``, ``import_peak_bytes``,
+``import_postgres``).
 """
 
 from __future__ import annotations
@@ -187,51 +189,82 @@ def run_pg(source: Path) -> float:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--pg-rows", type=int, default=10_000)
-    args = parser.parse_args(argv)
+def measure(rows: int, repeats: int = 5, pg_rows: int = 0) -> dict[str, Any]:
+    """The import figures at *rows* rows (and *pg_rows* on PostgreSQL; 0: none)."""
     work = Path(tempfile.mkdtemp(prefix="rectflow-bench-import-"))
     source = work / "ledger.csv"
-    write_csv(source, args.rows)
+    write_csv(source, rows)
     counter = iter(range(10**9))
 
     def fresh() -> str:
         return str(work / f"l{next(counter)}.db")
 
-    imported, import_runs = median_seconds(lambda: run_import(source, fresh()), args.repeats)
-    floor, floor_runs = median_seconds(lambda: run_floor(source, fresh()), args.repeats)
+    imported, import_runs = median_seconds(lambda: run_import(source, fresh()), repeats)
+    floor, floor_runs = median_seconds(lambda: run_floor(source, fresh()), repeats)
     tracemalloc.start()
     run_import(source, fresh())
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     figures: dict[str, Any] = {
-        "rows": args.rows,
+        "rows": rows,
         "file_bytes": source.stat().st_size,
         "import_file_sqlite_s": round(imported, 3),
-        "import_file_runs_s": [round(r, 3) for r in import_runs],
+        "import_file_runs_s": [round(r, 6) for r in import_runs],
         "floor_csv_executemany_s": round(floor, 3),
-        "floor_runs_s": [round(r, 3) for r in floor_runs],
+        "floor_runs_s": [round(r, 6) for r in floor_runs],
         "ratio": round(imported / floor, 1),
-        "per_row_us": round(imported / args.rows * 1e6, 1),
+        "per_row_us": round(imported / rows * 1e6, 1),
         "tracemalloc_peak_mib": round(peak / 2**20, 1),
-        "peak_bytes_per_row": round(peak / args.rows),
+        "peak_bytes_per_row": round(peak / rows),
         "target_s": 5.0,
         "target_ratio": 8.0,
     }
-    if args.pg_rows and _pg_available():
+    if pg_rows and _pg_available():
         pg_source = work / "pg.csv"
-        write_csv(pg_source, args.pg_rows)
+        write_csv(pg_source, pg_rows)
         seconds = run_pg(pg_source)
-        figures["postgres_rows"] = args.pg_rows
+        figures["postgres_rows"] = pg_rows
         figures["import_file_postgres_s"] = round(seconds, 3)
-        figures["postgres_per_row_us"] = round(seconds / args.pg_rows * 1e6, 1)
+        figures["postgres_per_row_us"] = round(seconds / pg_rows * 1e6, 1)
     for path in work.iterdir():
         path.unlink()
     work.rmdir()
     return figures
+
+
+def harness_figures(rows: int, repeats: int, pg_rows: int) -> dict[str, Any]:
+    """The figures ``benchmarks/run.py`` keeps: seconds per row (each run), bytes per row."""
+    raw = measure(rows, repeats, pg_rows)
+    out: dict[str, Any] = {
+        "import_sqlite": [r / rows for r in raw["import_file_runs_s"]],
+        "import_floor": [r / rows for r in raw["floor_runs_s"]],
+        "import_peak_bytes": float(raw["peak_bytes_per_row"]),
+    }
+    if "import_file_postgres_s" in raw:
+        out["import_postgres"] = raw["import_file_postgres_s"] / pg_rows
+    return out
+
+
+def profile_job(rows: int) -> None:
+    """One import of *rows* rows into a fresh SQLite ledger (what the profile records)."""
+    work = Path(tempfile.mkdtemp(prefix="rectflow-bench-import-"))
+    try:
+        write_csv(work / "ledger.csv", rows)
+        run_import(work / "ledger.csv", str(work / "ledger.db"))
+    finally:
+        for path in work.iterdir():
+            path.unlink()
+        work.rmdir()
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """The figures of a run from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--pg-rows", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    return measure(args.rows, args.repeats, args.pg_rows)
 
 
 if __name__ == "__main__":

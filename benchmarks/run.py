@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _results
 import bench_agenda
+import bench_import
 import bench_write as bw
 from _common import fmt_s, say
 
@@ -43,6 +45,15 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=BUDGET, help="seconds per figure and size")
     p.add_argument("--skip-postgres", action="store_true")
     p.add_argument("--skip-agenda", action="store_true")
+    p.add_argument("--skip-import", action="store_true")
+    p.add_argument(
+        "--only-import",
+        action="store_true",
+        help="measure only the import and merge it into the existing results file",
+    )
+    p.add_argument(
+        "--import-rows", type=int, help="rows of the import figure (default 10^5; smoke 10^3)"
+    )
     return p.parse_args(argv)
 
 
@@ -111,6 +122,7 @@ def _profiles(targets: list[dict[str, Any]]) -> dict[str, str]:
     for key in ("sqlite_commit_vs_e", "sqlite_batch_rate", "sqlite_batch_vs_e"):
         jobs[key] = durable
     jobs["report_sqlite"] = jobs["verify_sqlite"] = lambda: bw.sqlite_report_verify(n)
+    jobs["import_5s"] = jobs["import_vs_floor"] = lambda: bench_import.profile_job(n)
     done: dict[Callable[[], Any], str] = {}
     out = {}
     for row in targets:
@@ -122,6 +134,51 @@ def _profiles(targets: list[dict[str, Any]]) -> dict[str, str]:
             done[job] = _results.profile(row["target"], job)
         out[row["target"]] = done[job]
     return out
+
+
+def _measure_import(run: Run, args: argparse.Namespace, mode: str, pg: str | None) -> None:
+    """The ledger-file import, at one size: the issue's 10^5 rows (10^3 in the smoke run)."""
+    rows = args.import_rows or {"smoke": 10**3, "quick": 10**4, "full": 10**5}[mode]
+    pg_rows = 0 if pg is None or mode == "smoke" else min(rows, 10**4)
+    if pg_rows:
+        run.note("import_postgres", rows, f"measured on {pg_rows:,} rows, one run")
+    say(f"ledger-file import at {rows:,} rows")
+    run.measure("import", rows, lambda: bench_import.harness_figures(rows, bw.SLICES, pg_rows))
+
+
+def _only_import(run: Run, args: argparse.Namespace, mode: str, pg: str | None, out: Path) -> int:
+    """Measure the import alone and merge its figures into the results file *out*.
+
+    The other figures stay as their run left them; a note says when and under what
+    load the import was measured, and the targets and tables are redone.
+    """
+    data = json.loads(out.read_text())
+    load = _results.machine_info()["load_average"] or []
+    _measure_import(run, args, mode, pg)
+    for size, figures in run.figures.items():
+        data["figures"].setdefault(size, {}).update(figures)
+    data["targets"] = _results.evaluate(data["figures"])
+    data["notes"] = [n for n in data.get("notes", []) if not n["figure"].startswith("import")]
+    for size in run.figures:
+        text = (
+            f"measured {_results.now_text()[:16].replace('T', ' ')} UTC in a run of its own"
+            f" (`run.py --only-import`), load average {', '.join(f'{x:.1f}' for x in load)}"
+        )
+        data["notes"].append({"figure": "import", "n": int(size), "note": text})
+    data["notes"] += run.notes
+    if not args.no_profiles:
+        wanted = [t for t in data["targets"] if t["target"].startswith("import")]
+        data["profiles"] = {
+            k: v for k, v in data.get("profiles", {}).items() if not k.startswith("import")
+        }
+        data["profiles"].update(_profiles(wanted))
+    _results.write_json(data, out)
+    say(f"merged the import figures into {out}")
+    if not args.no_docs:
+        _results.regenerate(_results.ROOT / "docs" / "performance.md", _results.tables(data))
+        _results.regenerate(_results.ROOT / "README.md", _results.tables(data, compact=True))
+        say("regenerated docs/performance.md and the README's Performance section")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     pg = None if args.skip_postgres else bw.postgres_url()
     if pg is None:
         run.skipped.append({"figure": "postgres", "n": 0, "reason": "no PostgreSQL server"})
+    if args.only_import:
+        return _only_import(run, args, mode, pg, out)
     t_start = time.perf_counter()
     for n in sizes:
         say(f"N = {n:,}")
@@ -171,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             run.measure(
                 "postgres", n, lambda size=size, pg=pg: bw.postgres_figures(pg, size, commits)
             )
+    if not args.skip_import:
+        _measure_import(run, args, mode, pg)
     ok = True
     if not args.skip_agenda:
         n = max(sizes)

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import cattrs
 import pendulum
@@ -199,8 +199,70 @@ def finding_from(data: dict[str, Any]) -> Finding:
     return Finding(**fields)
 
 
+_MEASURE_KEYS: Final = frozenset(
+    (
+        "id",
+        "text",
+        "kind",
+        "owner",
+        "cadence",
+        "document",
+        "document_type",
+        "done_at",
+        "established",
+        "occurrences",
+    )
+)
+
+
+def _text_or_none(value: object) -> bool:
+    return value is None or type(value) is str
+
+
 def measure_from(data: dict[str, Any]) -> Measure:
-    """A :class:`Measure` from JSON-native data."""
+    """A :class:`Measure` from JSON-native data.
+
+    Data already of the right types (what :func:`measure_dict` writes) is built
+    directly; anything else goes through the converter, which coerces or refuses
+    it exactly as before (an import builds one per measure per row).
+    """
+    if type(data) is dict and data.keys() <= _MEASURE_KEYS:
+        get = data.get
+        mid, text, kind, owner = get("id"), get("text"), get("kind", "one_off"), get("owner", "")
+        cadence, document, document_type = get("cadence"), get("document"), get("document_type")
+        done_at, established, occurrences = (
+            get("done_at"),
+            get("established"),
+            get("occurrences", ()),
+        )
+        if (
+            type(mid) is str
+            and type(text) is str
+            and type(kind) is str
+            and type(owner) is str
+            and _text_or_none(cadence)
+            and _text_or_none(document)
+            and _text_or_none(document_type)
+            and _text_or_none(done_at)
+            and _text_or_none(established)
+            and type(occurrences) in (list, tuple)
+            and all(type(d) is str for d in occurrences)
+        ):
+            try:
+                return Measure(
+                    mid,
+                    text,
+                    kind,
+                    owner,
+                    cadence,
+                    document,
+                    document_type,
+                    None if done_at is None else dt.date.fromisoformat(done_at),
+                    None if established is None else dt.date.fromisoformat(established),
+                    tuple(dt.date.fromisoformat(d) for d in occurrences),
+                )
+            except ValueError:
+                pass  # a malformed date: the converter says so in its own words
     return converter.structure(data, Measure)
 
 

@@ -514,7 +514,7 @@ class Ledger:
             "kind": kind,
             "owner": _codec.owner_dict(owner),
             "deadline": sys.intern(due.isoformat()),  # shared by findings due the same day
-            "measures": [_codec.unstructure(m) for m in measures],
+            "measures": [_codec.measure_dict(m) for m in measures],
             "itemized": bool(itemized),
             **(provenance or {}),
         }
@@ -1083,8 +1083,13 @@ class Ledger:
         """The ledger-level events replayed, kept in step with the store cheaply.
 
         Re-reads from the last event it knows: when that one is gone (a rolled-back
-        block, another process's rollback), it replays everything again.
+        block, another process's rollback), it replays everything again. While a
+        table is imported (which writes no ledger-level event) the state read at its
+        start is used for every event.
         """
+        held: LedgerState | None = getattr(self._local, "held_state", None)
+        if held is not None:  # an import that writes no ledger-level event is planning
+            return held
         state, last = self._state, self._state_last
         if state is not None and state.version > 0:
             newer = self.store.ledger_events(state.version - 1)
@@ -1442,6 +1447,9 @@ class Ledger:
                     )
                     rows_read = len(data.get("events") or ())
                 else:
+                    # A table writes no ledger-level event: while it is planned, under
+                    # the transaction's lock, the gate reads the ledger's state once.
+                    self._local.held_state = self._ledger_state()
                     table = read_tabular(
                         file,
                         fmt,
@@ -1462,6 +1470,8 @@ class Ledger:
                     self.store.append_many(items[flushed:])
         except _DryRun:
             pass
+        finally:
+            self._local.held_state = None
         last = {event.finding_id: finding for event, finding, _ in items}
         by_state: dict[str, int] = {}
         for finding in last.values():

@@ -13,6 +13,7 @@ Every text cell written to a spreadsheet is escaped against formula injection
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -167,6 +168,12 @@ def parse_day(value: object) -> dt.date | None:
         return value
     if not isinstance(value, str):
         return None
+    return _day_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(value: str) -> dt.date | None:
+    """:func:`parse_day` of a text (cached: a file repeats the same few deadlines)."""
     text = unicodedata.normalize("NFKC", value).strip().replace(" ", "")
     for style in _DATE_STYLES:
         m = style.match(text)
@@ -225,6 +232,9 @@ def unescape_formula(text: str) -> str:
 
 def is_formula(text: str) -> bool:
     """Whether an unescaped text cell is a formula (starts with ``=`` past spaces)."""
+    first = text[:1]
+    if first.isascii() and first != " ":  # the common case: no space, no full-width form
+        return first == "="
     rest = text.lstrip(" \u3000\u00a0")
     return bool(rest) and unicodedata.normalize("NFKC", rest[0]) == "="
 

@@ -179,10 +179,17 @@ def _explain(exc: RectflowError, event: str) -> tuple[str, str]:
 class _RowPlan:
     """The events of one row."""
 
-    def __init__(self, spec: RowSpec, hooks: Hooks, source: str) -> None:
+    def __init__(
+        self,
+        spec: RowSpec,
+        hooks: Hooks,
+        source: str,
+        due: dict[tuple[str, str], dt.date] | None = None,
+    ) -> None:
         self.spec = spec
         self.hooks = hooks
         self.source = source
+        self.due = {} if due is None else due  # (period text, inspection) → day, per file
         self.items: list[Item] = []
         self.finding: Finding | None = None
 
@@ -214,14 +221,20 @@ class _RowPlan:
                     feedback=inspection.feedback_at,
                 )
             return spec.deadline
+        key = (spec.deadline, inspection.id)
+        if (day := self.due.get(key)) is not None:
+            return day
         if spec.deadline == "long_term":
-            return hooks.workflow.policy.report_period.after(
+            day = hooks.workflow.policy.report_period.after(
                 inspection.feedback_at, hooks.workflow.calendar
             )
-        try:
-            return hooks.resolve_deadline(spec.deadline, inspection)
-        except InvalidInput:
-            raise _Refused("deadline", "bad_date", value=spec.deadline) from None
+        else:
+            try:
+                day = hooks.resolve_deadline(spec.deadline, inspection)
+            except InvalidInput:
+                raise _Refused("deadline", "bad_date", value=spec.deadline) from None
+        self.due[key] = day
+        return day
 
     def fire(self, name: str, at: dt.datetime, actor: str, **fields: Any) -> None:
         assert self.finding is not None  # noqa: S101 - add comes first
@@ -318,9 +331,10 @@ class _RowPlan:
 def plan_rows(table: Table, issues: Issues, hooks: Hooks, source: str) -> list[Item]:
     """The events of every row of *table*; problems go to *issues* (then the list is moot)."""
     items: list[Item] = []
+    due: dict[tuple[str, str], dt.date] = {}  # a period's day per inspection, worked out once
     for spec in table.rows:
         try:
-            items.extend(_RowPlan(spec, hooks, f"{source}:{spec.row}").build())
+            items.extend(_RowPlan(spec, hooks, f"{source}:{spec.row}", due).build())
         except _Refused as exc:  # noqa: PERF203 - one refusal per bad row
             issues.add(spec.row, table.column(exc.column), exc.code, **exc.fields)
             if issues.full:

@@ -285,9 +285,10 @@ class _RowReader:
         return column_letter(self.index[key]) if key in self.index else key
 
     def raw(self, number: int, cells: list[Any], key: str) -> object:
-        if key not in self.index or self.index[key] >= len(cells):
+        i = self.index.get(key)
+        if i is None or i >= len(cells):
             return None
-        value = cells[self.index[key]]
+        value = cells[i]
         if isinstance(value, Formula):
             self.issues.add(number, self.letter(key), "formula", value=value.text)
             return None
@@ -311,7 +312,8 @@ class _RowReader:
         return value
 
     def text(self, number: int, cells: list[Any], key: str) -> str:
-        return _text(self.raw(number, cells, key))
+        value = self.raw(number, cells, key)
+        return value if type(value) is str else _text(value)
 
     def required(self, number: int, key: str, value: str) -> str:
         if not value and not self.issues.at(number, self.letter(key)):

@@ -44,6 +44,8 @@ from rectflow._store.migrations import Migration, load_finding, pending, utc_mic
 from rectflow.exceptions import ConcurrencyConflict, DuplicateId, RectflowError, StorageError
 
 _PAGE: Final = 1000
+_BULK_SLICE: Final = 2000
+"""Items ``append_many`` encodes and writes at a time, inside its one transaction."""
 _T = TypeVar("_T")
 
 
@@ -415,12 +417,9 @@ class SqlStore(ABC, Generic[_C]):
 
             self._write(one_by_one)
             return
-        encoded = [_codec.event_dict(event) for event, _, _ in batch]
-        texts = [_codec.dumps(e) for e in encoded]
         last: dict[str, Finding] = {}
         for _, finding, _ in batch:
             last[finding.id] = finding
-        rows = {fid: self._columns(f, _codec.finding_json(f)) for fid, f in last.items()}
         p = self._PARAM
 
         def op(conn: _C) -> None:
@@ -435,38 +434,54 @@ class SqlStore(ABC, Generic[_C]):
                 if actual != expected_version:
                     raise ConcurrencyConflict(fid, expected_version, actual)
                 current[fid] = event.version
-            inserts = [rows[fid] for fid in last if fid not in stored]
-            updates = [(*rows[fid], stored[fid]) for fid in last if fid in stored]
-            if inserts:
-                self._executemany(
-                    conn,
-                    "INSERT INTO findings (inspection, version, state, deadline, next_checkpoint,"
-                    f" {self._COMPLETED_AT}, recurring_due, data, id)"
-                    f" VALUES ({', '.join([p] * 9)})",
-                    inserts,
-                )
-            if updates:
-                changed = self._executemany(
-                    conn,
-                    f"UPDATE findings SET inspection = {p}, version = {p}, state = {p},"
-                    f" deadline = {p}, next_checkpoint = {p}, {self._COMPLETED_AT} = {p},"
-                    f" recurring_due = {p}, data = {p} WHERE id = {p} AND version = {p}",
-                    updates,
-                )
-                if changed != len(updates):  # cannot happen under the write lock
-                    raise StorageError(
-                        f"批量写入时台账被并发修改 (the ledger changed during a bulk write:"
-                        f" {changed} of {len(updates)} rows updated)"
+            # Encoded and written a slice at a time (one transaction all the same): a
+            # bulk import never holds every row's JSON, hash and parameters at once.
+            ids = list(last)
+            for start in range(0, len(ids), _BULK_SLICE):
+                inserts, updates = [], []
+                for fid in ids[start : start + _BULK_SLICE]:
+                    finding = last[fid]
+                    row = self._columns(finding, _codec.finding_json(finding))
+                    if fid in stored:
+                        updates.append((*row, stored[fid]))
+                    else:
+                        inserts.append(row)
+                if inserts:
+                    self._executemany(
+                        conn,
+                        "INSERT INTO findings (inspection, version, state, deadline,"
+                        f" next_checkpoint, {self._COMPLETED_AT}, recurring_due, data, id)"
+                        f" VALUES ({', '.join([p] * 9)})",
+                        inserts,
                     )
-            chain: list[EventRow] = []
-            for (event, _, _), json_, text in zip(batch, encoded, texts, strict=True):
-                last_seq += 1
-                digest = hash_of(prev, last_seq, text)
-                chain.append(
-                    EventRow(event, json_["at"], utc_micros(event.at), text, last_seq, prev, digest)
-                )
-                prev = digest
-            self._insert_events(conn, chain)
+                if updates:
+                    changed = self._executemany(
+                        conn,
+                        f"UPDATE findings SET inspection = {p}, version = {p}, state = {p},"
+                        f" deadline = {p}, next_checkpoint = {p}, {self._COMPLETED_AT} = {p},"
+                        f" recurring_due = {p}, data = {p} WHERE id = {p} AND version = {p}",
+                        updates,
+                    )
+                    if changed != len(updates):  # cannot happen under the write lock
+                        raise StorageError(
+                            f"批量写入时台账被并发修改 (the ledger changed during a bulk write:"
+                            f" {changed} of {len(updates)} rows updated)"
+                        )
+            at_us: tuple[dt.datetime, int] | None = None  # an import's events share times
+            for start in range(0, len(batch), _BULK_SLICE):
+                chain: list[EventRow] = []
+                for event, _, _ in batch[start : start + _BULK_SLICE]:
+                    json_ = _codec.event_dict(event)
+                    text = _codec.dumps(json_)
+                    last_seq += 1
+                    digest = hash_of(prev, last_seq, text)
+                    if at_us is None or at_us[0] is not event.at:
+                        at_us = (event.at, utc_micros(event.at))
+                    chain.append(
+                        EventRow(event, json_["at"], at_us[1], text, last_seq, prev, digest)
+                    )
+                    prev = digest
+                self._insert_events(conn, chain)
 
         self._write(op)
 
