@@ -180,3 +180,25 @@ def test_a_file_recorded_under_other_rules_is_refused(tmp_path):
     assert error.code == "bad_value"
     assert "政策" in error.message
     assert target.head().count == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("note", {"a": 1}), ("evidence", [1, {"b": 2}])],
+)
+def test_a_yaml_event_with_a_note_or_evidence_that_is_not_text_is_refused(tmp_path, key, value):
+    """A finding event's note and evidence must be text, as fire takes them; nothing is written."""
+    ledger = office()
+    out = tmp_path / "l.yaml"
+    ledger.export_file(out)
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    [n] = [i for i, e in enumerate(data["events"], 1) if e["finding_id"] == "F1"][:1]
+    data["events"][n - 1][key] = value
+    out.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    target = Ledger.open(":memory:", clock=lambda: CLOCK)
+    with pytest.raises(LedgerFileError) as caught:
+        target.import_file(out, actor="恢复")
+    assert [(e.row, e.column, e.code) for e in caught.value.errors] == [
+        (n, f"events.{key}", "bad_value")
+    ]
+    assert target.head().count == 0

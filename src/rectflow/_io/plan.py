@@ -558,6 +558,10 @@ def _yaml_event(
         raise _Refused(
             column, code, value=entry.get("at") if column == "events.at" else str(exc)
         ) from None
+    if note is not None and not isinstance(note, str):  # text, as a fire takes it
+        raise _Refused("events.note", "bad_value", value=note)
+    if not all(isinstance(e, str) for e in evidence):
+        raise _Refused("events.evidence", "bad_value", value=evidence)
     before = current.get(fid)
     expected = 1 if before is None else before.version + 1
     if not isinstance(version, int) or isinstance(version, bool) or version != expected:
