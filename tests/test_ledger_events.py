@@ -202,3 +202,24 @@ def test_a_yaml_event_with_a_note_or_evidence_that_is_not_text_is_refused(tmp_pa
         (n, f"events.{key}", "bad_value")
     ]
     assert target.head().count == 0
+
+
+def test_a_restored_ledger_must_hash_to_the_head_its_file_names(tmp_path):
+    """An edited whole-ledger YAML (a title changed) restores into nothing: the head differs."""
+    ledger = office()
+    out = tmp_path / "l.yaml"
+    ledger.export_file(out)
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    [add] = [e for e in data["events"] if e["finding_id"] == "F1" and e["name"] == "add"]
+    add["payload"]["title"] = "改过的问题"
+    out.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    target = Ledger.open(":memory:", clock=lambda: CLOCK)
+    with pytest.raises(LedgerFileError) as caught:
+        target.import_file(out, actor="恢复")
+    assert [(e.row, e.column, e.code) for e in caught.value.errors] == [
+        (0, "head", "head_mismatch")
+    ]
+    assert target.head().count == 0
+    # the same file, unedited, restores
+    ledger.export_file(out)
+    assert Ledger.open(":memory:", clock=lambda: CLOCK).import_file(out, actor="恢复").events_added

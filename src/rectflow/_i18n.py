@@ -424,6 +424,13 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "a row in state {state} cannot have a sign-off time",
     ),
     "file.unknown_event": ("未知的事件 {value!r}", "unknown event {value!r}"),
+    "file.head_mismatch": (
+        "文件记录的链首为 {expected}, 导入后的链首却是 {value}: 文件被改动过",
+        (
+            "the file names the head {expected}, the imported events hash to {value}: the file"
+            " was edited"
+        ),
+    ),
     "file.version": (
         "问题 {finding} 的事件版本应为 {expected}, 实际为 {value}",
         "finding {finding}: event version should be {expected}, not {value}",

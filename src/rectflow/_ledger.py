@@ -1370,6 +1370,7 @@ class Ledger:
             # refused file could not be undone apart from the batch's other writes.
             raise InvalidInput(msg("import_in_batch", self.lang), field="batch")
         file = pathlib.Path(path)
+        empty_before = self.store.head().count == 0
         fmt = file_format(file, format)
         if fmt is None:
             raise InvalidInput(
@@ -1468,6 +1469,8 @@ class Ledger:
                     raise _DryRun  # noqa: TRY301 - undo the staged inspections
                 if len(items) > flushed:
                     self.store.append_many(items[flushed:])
+                if fmt == "yaml" and empty_before:  # a whole ledger restored: the head it names
+                    self._check_restored_head(data, issues)
         except _DryRun:
             pass
         finally:
@@ -1580,6 +1583,26 @@ class Ledger:
             meta["head"] = {"count": head.count, "hash": head.hash}
         dump_yaml(file, inspections, events, meta)
         return len(events)
+
+    def _check_restored_head(self, data: Any, issues: Issues) -> None:
+        """A YAML file of a whole ledger names its head: restored into an empty one, it must match.
+
+        Raises:
+            LedgerFileError: The events imported hash to another head (the file was edited).
+        """
+        claimed = data.get("head") if isinstance(data, dict) else None
+        if not isinstance(claimed, dict):
+            return
+        head = self.store.head()
+        if (claimed.get("count"), claimed.get("hash")) != (head.count, head.hash):
+            issues.add(
+                0,
+                "head",
+                "head_mismatch",
+                expected=f"{claimed.get('count')}:{claimed.get('hash')}",
+                value=f"{head.count}:{head.hash}",
+            )
+            raise self._file_error(issues)
 
     def _replay_ledger_event(self, event: Event) -> None:
         """Write a ledger-level event read from a file exactly as recorded (same hash).
