@@ -1577,10 +1577,12 @@ class Ledger:
                     )
                 )
             ]
-        events = _inspections_first(events)
+        ordered = _inspections_first(events)
         meta: dict[str, Any] = {"policy": self.policy.name}
-        if cutoff is None and inspection is None:
+        if cutoff is None and inspection is None and ordered is events:
+            # the whole chain, as it is: a restore must reach this head
             meta["head"] = {"count": head.count, "hash": head.hash}
+        events = ordered
         dump_yaml(file, inspections, events, meta)
         return len(events)
 
