@@ -83,6 +83,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
 def problems(tg: Target, anchor: Any = None, **kw: Any) -> set[tuple[str, str]]:
     """``(kind, detail start)`` of every problem verify reports, on a reopened ledger."""
     ledger = tg.open()
+    ledger.lang = "en"  # the details are compared in English (Chinese is the default)
     try:
         result = ledger.verify(anchor, **kw)
     finally:

@@ -223,3 +223,20 @@ def test_a_restored_ledger_must_hash_to_the_head_its_file_names(tmp_path):
     # the same file, unedited, restores
     ledger.export_file(out)
     assert Ledger.open(":memory:", clock=lambda: CLOCK).import_file(out, actor="恢复").events_added
+
+
+def test_row_problems_speak_the_ledgers_language(tmp_path: Path):
+    """An edited inspection row is named in Chinese by default and in English with lang="en"."""
+    path = tmp_path / "l.db"
+    office(str(path)).close()
+    conn = sqlite3.connect(path)
+    [(text,)] = conn.execute("SELECT data FROM inspections WHERE id = 'R1'").fetchall()
+    data = json.loads(text)
+    data["declared_findings"] = 30
+    conn.execute("UPDATE inspections SET data = ? WHERE id = 'R1'", (json.dumps(data),))
+    conn.commit()
+    conn.close()
+    for lang, words in (("zh", "巡察 R1: 被改动"), ("en", "inspection R1: edited")):
+        with Ledger.open(str(path), clock=lambda: CLOCK, lang=lang) as ledger:
+            [problem] = [p for p in ledger.verify().problems if p.kind == "inspection_mismatch"]
+        assert problem.detail.startswith(words)

@@ -468,6 +468,29 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
             " move after it ({feedback})"
         ),
     ),
+    "v.row_deleted": (
+        "{kind} {key}: 被删除: 它的事件在链上, 行却不见了",
+        "{kind} {key}: deleted: its event is on the chain, its row is gone",
+    ),
+    "v.row_inserted": (
+        "{kind} {key}: 被插入: 这一行在链上没有对应的事件",
+        "{kind} {key}: inserted: a row without its event on the chain",
+    ),
+    "v.row_edited": (
+        "{kind} {key}: 被改动: 这一行与它的事件不符",
+        "{kind} {key}: edited: the row differs from its events",
+    ),
+    "v.row_kind.inspection": ("巡察", "inspection"),
+    "v.row_kind.actor": ("人员", "actor"),
+    "v.row_kind.grant": ("角色授予", "grant"),
+    "v.ledger_gap": (
+        "台账事件 {event} 的版本为 {version}, 应为 {expected}",
+        "ledger event {event} has version {version}, not {expected}",
+    ),
+    "v.ledger_replay": (
+        "台账事件 {event} 无法重放: {error}",
+        "ledger event {event} cannot be replayed: {error}",
+    ),
     "problem.policy_mismatch": (
         "第 {seq} 条: 事件记录的政策与台账保存的政策不符(政策被改动过)",
         (

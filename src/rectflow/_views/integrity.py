@@ -184,19 +184,20 @@ def evidence_problems(
 
 
 def _row_problems(
-    kind: str, replayed: Mapping[str, Any], stored: Mapping[str, Any]
+    kind: str, replayed: Mapping[str, Any], stored: Mapping[str, Any], lang: str
 ) -> list[Problem]:
     problems = []
     for key in sorted(set(replayed) | set(stored)):
         if key not in stored:
-            what = "deleted: its event is on the chain, its row is gone"
+            how = "deleted"
         elif key not in replayed:
-            what = "inserted: a row without its event on the chain"
+            how = "inserted"
         elif stored[key] != replayed[key]:
-            what = "edited: the row differs from its events"
+            how = "edited"
         else:
             continue
-        problems.append(Problem(0, f"{kind}_mismatch", None, f"{kind} {key}: {what}"))
+        detail = msg(f"v.row_{how}", lang, kind=msg(f"v.row_kind.{kind}", lang), key=key)
+        problems.append(Problem(0, f"{kind}_mismatch", None, detail))
     return problems
 
 
@@ -246,8 +247,13 @@ def ledger_problems(
                     entry.seq,
                     "history_gap",
                     None,
-                    f"ledger event {event.name} has version {event.version},"
-                    f" not {state.version + 1}",
+                    msg(
+                        "v.ledger_gap",
+                        lang,
+                        event=event.name,
+                        version=event.version,
+                        expected=state.version + 1,
+                    ),
                 )
             )
         try:
@@ -263,22 +269,30 @@ def ledger_problems(
             state.apply(event)
         except (RectflowError, KeyError, ValueError, TypeError) as exc:
             problems.append(
-                Problem(entry.seq, "replay_failed", None, f"ledger event {event.name}: {exc!r}")
+                Problem(
+                    entry.seq,
+                    "replay_failed",
+                    None,
+                    msg("v.ledger_replay", lang, event=event.name, error=repr(exc)),
+                )
             )
     problems += _row_problems(
         "inspection",
         {i.id: _data(i) for i in state.inspections.values()},
         {i.id: _data(i) for i in inspections},
+        lang,
     )
     problems += _row_problems(
         "actor",
         {a.name: _data(a) for a in state.actors.values()},
         {k: json.loads(v) for k, v in records.get("actor", ())},
+        lang,
     )
     problems += _row_problems(
         "grant",
         {g.key: _data(g) for g in state.grants},
         {k: json.loads(v) for k, v in records.get("grant", ())},
+        lang,
     )
     return problems
 
