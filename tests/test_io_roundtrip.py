@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rectflow import Ledger, Measure, Owner
+from rectflow import STATES, Ledger, Measure, Owner
 from rectflow._workflow import normalize_name
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -28,13 +28,7 @@ openpyxl = pytest.importorskip("openpyxl")
 NOW = pendulum.datetime(2024, 6, 1, 12, tz="Asia/Shanghai")
 NAMES = ["黄主任", "王老师", "陈书记", "李校长", "郭主任", "Alice Wu", "@bob", "-carol", "=dave"]
 PATHS = [
-    "assigned",
-    "in_progress",
-    "staged_result",
-    "pending_signoff",
-    "completed",
-    "rechecked",
-    "cancelled",
+    *STATES,
     "rejected",
     "rebound",
     "extended",

@@ -736,11 +736,23 @@ class Ledger:
         cutoff = as_of_cutoff(as_of, self.policy.timezone, self.lang)
         return list(self._as_of(cutoff, inspection))
 
-    def _as_of(self, cutoff: dt.datetime, inspection: str | None) -> Iterator[Finding]:
+    def _as_of(
+        self,
+        cutoff: dt.datetime,
+        inspection: str | None,
+        rows: list[Finding] | None = None,
+        histories: dict[str, list[Event]] | None = None,
+    ) -> Iterator[Finding]:
+        """The findings as they stood at *cutoff*: current rows, or replayed from history.
+
+        *rows* and *histories* let a caller that read them already (the report) pass
+        them in instead of reading them again.
+        """
         self._flush()
-        rows = list(self.store.findings(inspection))
-        stale = [f for f in rows if f.updated_at is None or f.updated_at > cutoff]
-        histories = self._histories(stale)
+        if rows is None:
+            rows = list(self.store.findings(inspection))
+            stale = [f for f in rows if f.updated_at is None or f.updated_at > cutoff]
+            histories = self._histories(stale)
         for f in rows:
             if f.created_at is not None and f.created_at > cutoff:
                 continue
@@ -806,8 +818,10 @@ class Ledger:
             self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
         )
         [insp] = self._inspections_as_of(cutoff, inspection)
-        findings = list(self._as_of(cutoff, inspection))
-        histories = self._histories(findings)
+        self._flush()
+        rows = list(self.store.findings(inspection))
+        histories = self._histories(rows)  # one pass over the chain serves both uses
+        findings = list(self._as_of(cutoff, inspection, rows, histories))
         events = [
             e
             for f in findings
