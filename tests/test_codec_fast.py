@@ -11,9 +11,12 @@ import attrs
 import cattrs
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from rectflow import Event, Finding, Ledger, Owner, _codec
+from rectflow import Event, Finding, Ledger, Measure, Owner, _codec
 from rectflow._store.base import canonical, canonical_of, entry_hash, hash_of
+from rectflow.testing import aware_times
 from store_support import open_test_ledger, populate_sample
 
 
@@ -133,3 +136,118 @@ def test_unstructured_events_hold_only_plain_containers(sample: Ledger) -> None:
         assert all(type(v) is not _codec.FrozenDict for v in data["payload"].values())
     adds = [e.event for e in sample.store.chain() if e.event.name == "add"]
     assert type(_codec.unstructure(adds[0])["payload"]["owner"]) is dict
+
+
+# Text that JSON must escape or keep: quotes, backslashes, control and astral characters.
+_texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+_maybe_text = st.none() | _texts
+_days = st.none() | st.dates(dt.date(1990, 1, 1), dt.date(2100, 12, 31))
+_times = st.none() | aware_times(days=20_000)
+_measures = st.builds(
+    Measure,
+    id=_texts,
+    text=_texts,
+    kind=_texts,
+    owner=_texts,
+    cadence=_maybe_text,
+    document=_maybe_text,
+    document_type=_maybe_text,
+    done_at=_days,
+    established=_days,
+    occurrences=st.lists(st.dates(), max_size=3).map(tuple),
+)
+_findings = st.builds(
+    Finding,
+    id=_texts,
+    inspection=_texts,
+    aspect=_texts,
+    category=_texts,
+    title=_texts,
+    kind=_texts,
+    owner=st.builds(Owner, _texts, _texts, _texts),
+    deadline=st.dates(),
+    original_deadline=st.dates(),
+    measures=st.lists(_measures, max_size=3).map(tuple),
+    itemized=st.booleans(),
+    state=_texts,
+    version=st.integers(0, 2**40),
+    extensions=st.integers(0, 9),
+    rework=st.integers(0, 9),
+    created_at=_times,
+    updated_at=_times,
+    submitter=_maybe_text,
+    submitted_at=_times,
+    completed_at=_times,
+    signed_off_by=_maybe_text,
+    rechecked_at=_times,
+    next_checkpoint=_days,
+    spot_checks=st.integers(0, 9),
+    first_completed_at=_times,
+)
+
+
+@given(_findings)
+def test_written_out_finding_json_equals_the_encoder(finding: Finding) -> None:
+    """finding_json, written out field by field, is the encoder's text for any finding."""
+    assert _codec.finding_json(finding) == dumps(_codec.finding_dict(finding))
+    assert _codec.finding_json(finding) == dumps(reference_json(finding))
+
+
+@given(
+    finding_id=_texts,
+    name=_texts,
+    at=aware_times(days=20_000),
+    actor=_texts,
+    note=_maybe_text,
+    evidence=st.lists(_texts, max_size=3),
+    payload=st.dictionaries(
+        _texts,
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | _texts,
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_texts, inner, max_size=3),
+            max_leaves=6,
+        ),
+        max_size=4,
+    ),
+    version=st.integers(1, 2**40),
+)
+def test_written_out_event_json_equals_the_encoder(**fields: Any) -> None:
+    """event_json, written out around the payload, is the encoder's text for any event."""
+    event = Event(**fields)
+    assert _codec.event_json(event) == dumps(reference_json(event))
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"version": True},  # a bool where an int belongs: the generic way (true, not 1)
+        {"extensions": False},
+        {"itemized": 1},
+        {"title": 7},  # not text
+        {"submitter": ["a"]},
+    ],
+)
+def test_finding_json_of_unexpected_types_is_the_encoders(odd: dict[str, Any]) -> None:
+    """A value of another type than declared is encoded exactly as the generic way does."""
+    base = Finding(
+        "F",
+        "R1",
+        "",
+        "",
+        "标题",
+        "deadline",
+        Owner("张校长", "德育处", "王老师"),
+        dt.date(2024, 3, 1),
+        dt.date(2024, 3, 1),
+    )
+    finding = attrs.evolve(base, **odd)
+    assert _codec.finding_json(finding) == dumps(_codec.finding_dict(finding))
+
+
+def test_time_text_is_not_fooled_by_its_last_time() -> None:
+    """The last-time shortcut gives each time its own text (equal times, other zones)."""
+    shanghai = pendulum.datetime(2024, 3, 1, 10, tz="Asia/Shanghai")
+    same_instant = shanghai.in_timezone("UTC")
+    assert _codec.time_text(shanghai) == "2024-03-01T10:00:00+08:00"
+    assert _codec.time_text(same_instant) == "2024-03-01T02:00:00+00:00"
+    assert _codec.time_text(shanghai) == "2024-03-01T10:00:00+08:00"

@@ -9,6 +9,8 @@ import pathlib
 
 import pendulum
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rectflow import (
     FileLimits,
@@ -20,6 +22,7 @@ from rectflow import (
     RectflowError,
 )
 from rectflow._io.cells import escape_formula, split_measures, unescape_formula
+from rectflow._io.table import Formula
 from rectflow.cli import main
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -205,6 +208,44 @@ def test_one_bad_row_among_good_ones_writes_nothing(tmp_path):
     assert isinstance(caught.value, ValueError)
     assert list(ledger.findings()) == []
     assert ledger.head() == head
+
+
+def test_the_garbage_collector_is_as_it_was_after_any_import(tmp_path, monkeypatch):
+    """An import pauses the cyclic collector while it plans and writes, and restores it after
+    a success, a dry run and a refused file alike (and leaves a disabled one disabled)."""
+    import gc  # noqa: PLC0415
+
+    seen: list[bool] = []
+    real = Ledger._admit
+
+    def spy(self: Ledger, *args: object) -> None:
+        seen.append(gc.isenabled())
+        real(self, *args)
+
+    monkeypatch.setattr(Ledger, "_admit", spy)
+    good = _office_csv(tmp_path / "a.csv")
+    bad = tmp_path / "b.csv"
+    bad.write_text(
+        "编号,巡察,问题,整改时限,责任部门\n1,R1,坏,2024-02-30,德育处\n", encoding="utf-8"
+    )
+    assert gc.isenabled()
+    try:
+        ledger = _ledger()
+        seen.clear()  # the inspection's own admission
+        ledger.import_file(good, actor="整改办", inspection="R1", dry_run=True)
+        assert gc.isenabled()
+        assert seen
+        assert not any(seen)  # paused while the rows were planned
+        with pytest.raises(LedgerFileError):
+            _ledger().import_file(bad, actor="整改办")
+        assert gc.isenabled()
+        _ledger().import_file(good, actor="整改办", inspection="R1")
+        assert gc.isenabled()
+        gc.disable()
+        _ledger().import_file(good, actor="整改办", inspection="R1")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_errors_are_capped_and_counted(tmp_path):
@@ -648,3 +689,49 @@ def test_a_missing_inspection_column_suggests_the_option(tmp_path):
     (issue,) = caught.value.errors
     assert (issue.code, issue.row) == ("missing_column", 1)
     assert "--inspection" in issue.message
+
+
+def test_every_character_that_normalises_to_equals_gets_a_closer_look():
+    """The row reader's shortcut skips only cells that cannot start a formula (all of Unicode)."""
+    import sys  # noqa: PLC0415
+    import unicodedata  # noqa: PLC0415
+
+    from rectflow._io.cells import PLAIN_START_EXCEPT  # noqa: PLC0415
+
+    equals = {
+        chr(c)
+        for c in range(sys.maxunicode + 1)
+        if not 0xD800 <= c <= 0xDFFF and unicodedata.normalize("NFKC", chr(c)) == "="
+    }
+    assert "＝" in equals
+    assert equals <= PLAIN_START_EXCEPT
+    assert {" ", "\u3000", "\u00a0", "'"} <= PLAIN_START_EXCEPT
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.integers(-5, 5),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.text(alphabet=st.sampled_from(" '=＝﹦⁼₌\u3000\u00a0+-@\tA整改"), max_size=6),
+            st.text(max_size=6),
+            st.builds(Formula, st.text(max_size=4)),
+        ),
+        min_size=3,
+        max_size=3,
+    )
+)
+def test_the_row_readers_one_pass_reads_each_cell_as_its_cell_by_cell_check(cells):
+    """``cells`` (one pass, a shortcut for plain text) gives each column what ``raw`` gives."""
+    from rectflow._io.table import Issues, _RowReader  # noqa: PLC0415
+
+    index = {"id": 0, "title": 1, "department": 2}
+    limits = FileLimits(max_cell_chars=4)
+    fast_issues, slow_issues = Issues("f", "zh", 100), Issues("f", "zh", 100)
+    fast = _RowReader(index, fast_issues, limits, "Asia/Shanghai", None).cells(5, cells)
+    slow_reader = _RowReader(index, slow_issues, limits, "Asia/Shanghai", None)
+    slow = {key: slow_reader.raw(5, cells, key) for key in index}
+    assert fast == slow
+    assert fast_issues.items == slow_issues.items

@@ -340,6 +340,16 @@ class StoreContract:
         store.append_many([])
         assert store.head() == Head(0, GENESIS)
 
+    def test_existing_names_the_ids_on_the_ledger(self, sample: Ledger) -> None:
+        """existing() gives which ids are findings (any number, in pages; none for no ids)."""
+        store = sample.store
+        ids = [f.id for f in store.findings()]
+        assert ids
+        asked = [f"missing-{i}" for i in range(1200)] + ids + ["", ids[0]]
+        assert store.existing(asked) == set(ids)
+        assert store.existing([]) == set()
+        assert store.existing(["nope"]) == set()
+
     def test_head_is_identical_across_backends(self, sample: Ledger, reference: Ledger) -> None:
         """The same operations give the same chain head on every backend (hashing is deterministic)."""
         assert sample.head() == reference.head()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Mapping
+import json.encoder
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import cattrs
@@ -49,9 +50,19 @@ def time_text(value: dt.datetime) -> str:
     A time already normalised by pendulum, or with a fixed offset, is written by
     the stdlib directly (the same text, without converting it to pendulum first).
     """
+    last = _LAST_TIME[0]
+    if last[0] is value:  # the same time object again (an import's events share one)
+        return last[1]
     if type(value) is pendulum.DateTime or type(value.tzinfo) is dt.timezone:
-        return dt.datetime.isoformat(value)  # pendulum's own isoformat is the same, slower
-    return pendulum.instance(value).isoformat()
+        text = dt.datetime.isoformat(value)  # pendulum's own isoformat is the same, slower
+    else:
+        text = pendulum.instance(value).isoformat()
+    _LAST_TIME[0] = (value, text)  # held, so its identity cannot be reused meanwhile
+    return text
+
+
+_LAST_TIME: Final[list[tuple[object, str]]] = [(None, "")]
+"""The last time :func:`time_text` wrote, and its text."""
 
 
 def event_dict(e: Event) -> dict[str, Any]:
@@ -78,8 +89,25 @@ def plain(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def event_json(e: Event) -> str:
-    """An event's canonical JSON (:func:`dumps` of :func:`event_dict`), as stored and hashed."""
-    return dumps(event_dict(e))
+    """An event's canonical JSON (:func:`dumps` of :func:`event_dict`), as stored and hashed.
+
+    Written out in sorted key order around the payload's encoding (every write
+    encodes its events; ``tests/test_codec_fast.py`` holds the two equal); a value
+    of an unexpected type takes the generic way.
+    """
+    text, note, version = _encode_text, e.note, e.version
+    if type(version) is not int:
+        return dumps(event_dict(e))
+    try:
+        return (
+            f'{{"actor":{text(e.actor)},"at":"{time_text(e.at)}",'
+            f'"evidence":[{",".join(map(text, e.evidence))}],'
+            f'"finding_id":{text(e.finding_id)},"name":{text(e.name)},'
+            f'"note":{"null" if note is None else text(note)},'
+            f'"payload":{dumps(plain(e.payload))},"version":{version}}}'
+        )
+    except (TypeError, AttributeError):  # a value of another type: the generic way
+        return dumps(event_dict(e))
 
 
 converter = cattrs.Converter()
@@ -150,9 +178,64 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
+def _jday(value: dt.date | None) -> str:
+    return "null" if value is None else f'"{value.isoformat()}"'
+
+
+def _jtime(value: dt.datetime | None) -> str:
+    return "null" if value is None else f'"{time_text(value)}"'
+
+
+def _measure_json(m: Measure) -> str:
+    """:func:`dumps` of :func:`measure_dict`, keys in sorted order, written out."""
+    text = _encode_text
+    occurrences = ",".join(f'"{d.isoformat()}"' for d in m.occurrences)
+    cadence, document, document_type = m.cadence, m.document, m.document_type
+    return (
+        f'{{"cadence":{"null" if cadence is None else text(cadence)},'
+        f'"document":{"null" if document is None else text(document)},'
+        f'"document_type":{"null" if document_type is None else text(document_type)},'
+        f'"done_at":{_jday(m.done_at)},"established":{_jday(m.established)},'
+        f'"id":{text(m.id)},"kind":{text(m.kind)},"occurrences":[{occurrences}],'
+        f'"owner":{text(m.owner)},"text":{text(m.text)}}}'
+    )
+
+
 def finding_json(f: Finding) -> str:
-    """A finding's canonical JSON, as the SQL stores keep its row."""
-    return dumps(finding_dict(f))
+    """A finding's canonical JSON, as the SQL stores keep its row.
+
+    The text :func:`dumps` gives for :func:`finding_dict` (every write encodes
+    one row, so it is written out here in sorted key order without building the
+    dict; a value of an unexpected type takes the generic way;
+    ``tests/test_codec_fast.py`` holds the two equal).
+    """
+    ints = (f.extensions, f.rework, f.spot_checks, f.version)
+    if type(f.itemized) is not bool or not all(type(n) is int for n in ints):
+        return dumps(finding_dict(f))
+    text, o = _encode_text, f.owner
+    submitter, signed_off_by = f.submitter, f.signed_off_by
+    try:
+        return (
+            f'{{"aspect":{text(f.aspect)},"category":{text(f.category)},'
+            f'"completed_at":{_jtime(f.completed_at)},"created_at":{_jtime(f.created_at)},'
+            f'"deadline":{_jday(f.deadline)},"extensions":{f.extensions},'
+            f'"first_completed_at":{_jtime(f.first_completed_at)},"id":{text(f.id)},'
+            f'"inspection":{text(f.inspection)},"itemized":{"true" if f.itemized else "false"},'
+            f'"kind":{text(f.kind)},"measures":[{",".join(map(_measure_json, f.measures))}],'
+            f'"next_checkpoint":{_jday(f.next_checkpoint)},'
+            f'"original_deadline":{_jday(f.original_deadline)},'
+            f'"owner":{{"department":{text(o.department)},"leader":{text(o.leader)},'
+            f'"person":{text(o.person)}}},'
+            f'"rechecked_at":{_jtime(f.rechecked_at)},"rework":{f.rework},'
+            f'"signed_off_by":{"null" if signed_off_by is None else text(signed_off_by)},'
+            f'"spot_checks":{f.spot_checks},"state":{text(f.state)},'
+            f'"submitted_at":{_jtime(f.submitted_at)},'
+            f'"submitter":{"null" if submitter is None else text(submitter)},'
+            f'"title":{text(f.title)},"updated_at":{_jtime(f.updated_at)},'
+            f'"version":{f.version}}}'
+        )
+    except (TypeError, AttributeError):  # a value of another type: the generic way
+        return dumps(finding_dict(f))
 
 
 def unstructure(record: Any) -> Any:
@@ -323,8 +406,24 @@ def event_from(data: dict[str, Any]) -> Event:
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_encode_text: Final = json.encoder.encode_basestring
+"""A string as JSON text with ``ensure_ascii=False`` (what :data:`_ENCODER` writes for it)."""
+
+
+_make_c_encoder: Callable[..., Any] | None = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE: Final = (
+    None
+    if _make_c_encoder is None
+    # _ENCODER's settings, made once (JSONEncoder.encode builds it again on every call)
+    # and without the check for cycles: JSON-native data has none.
+    # (markers, default, encoder, indent, key and item separators, sort_keys, skipkeys,
+    # allow_nan): positional only
+    else _make_c_encoder(None, _ENCODER.default, _encode_text, None, ":", ",", True, False, True)  # noqa: FBT003
+)
 
 
 def dumps(data: Any) -> str:
     """Canonical JSON: sorted keys, no spaces, UTF-8 text kept."""
-    return _ENCODER.encode(data)
+    if _C_ENCODE is None:  # pragma: no cover - CPython has the C encoder
+        return _ENCODER.encode(data)
+    return "".join(_C_ENCODE(data, 0))

@@ -230,6 +230,12 @@ def unescape_formula(text: str) -> str:
     return text[1:] if text.startswith("'") and _needs_escape(text) else text
 
 
+PLAIN_START_EXCEPT: Final = frozenset(" '\u3000\u00a0=\uff1d\ufe66\u207c\u208c")
+"""The first characters after which a text cell needs a closer look (an export's
+escape ``'``, the spaces :func:`is_formula` skips, and every character whose NFKC
+form is ``=``; ``tests/test_io.py`` checks the last against all of Unicode)."""
+
+
 def is_formula(text: str) -> bool:
     """Whether an unescaped text cell is a formula (starts with ``=`` past spaces)."""
     first = text[:1]

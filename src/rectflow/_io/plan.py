@@ -11,6 +11,7 @@ any ``fire``. A problem is recorded against the row and column it comes from.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -93,6 +94,7 @@ class Hooks:
         workflow: The ledger's workflow.
         inspection: The inspection with an id, on the ledger or created by the file.
         exists: Whether a finding id is on the ledger.
+        existing: Which of many finding ids are on the ledger (one read).
         new_finding: ``add_finding``'s checks; returns the ``add`` event and the
             new finding without writing.
         new_inspection: ``add_inspection``'s checks; returns the inspection without writing.
@@ -108,6 +110,7 @@ class Hooks:
     workflow: Workflow
     inspection: Callable[[str], Inspection | None]
     exists: Callable[[str], bool]
+    existing: Callable[[list[str]], set[str]]
     new_finding: Callable[..., tuple[Event, Finding]]
     new_inspection: Callable[..., Inspection]
     resolve_deadline: Callable[[object, Inspection], dt.date]
@@ -185,11 +188,14 @@ class _RowPlan:
         hooks: Hooks,
         source: str,
         due: dict[tuple[str, str], dt.date] | None = None,
+        *,
+        known_new: bool = False,
     ) -> None:
         self.spec = spec
         self.hooks = hooks
         self.source = source
         self.due = {} if due is None else due  # (period text, inspection) → day, per file
+        self.known_new = known_new  # the id was looked up with its neighbours: not on the ledger
         self.items: list[Item] = []
         self.finding: Finding | None = None
 
@@ -278,6 +284,7 @@ class _RowPlan:
                 at=first,
                 provenance={"provenance": "imported", "source": self.source},
                 known=inspection,
+                known_new=self.known_new,
                 **(carried if "add" in defining else {}),
             )
             hooks.admit(event, None)
@@ -332,15 +339,25 @@ def plan_rows(table: Table, issues: Issues, hooks: Hooks, source: str) -> list[I
     """The events of every row of *table*; problems go to *issues* (then the list is moot)."""
     items: list[Item] = []
     due: dict[tuple[str, str], dt.date] = {}  # a period's day per inspection, worked out once
-    for spec in table.rows:
-        try:
-            items.extend(_RowPlan(spec, hooks, f"{source}:{spec.row}", due).build())
-        except _Refused as exc:  # noqa: PERF203 - one refusal per bad row
-            issues.add(spec.row, table.column(exc.column), exc.code, **exc.fields)
-            if issues.full:
-                issues.stopped = True
-                break
+    rows = iter(table.rows)
+    while chunk := list(itertools.islice(rows, _CHUNK)):
+        on_ledger = hooks.existing([spec.id for spec in chunk])  # one read, not one per row
+        for spec in chunk:
+            plan = _RowPlan(
+                spec, hooks, f"{source}:{spec.row}", due, known_new=spec.id not in on_ledger
+            )
+            try:
+                items.extend(plan.build())
+            except _Refused as exc:
+                issues.add(spec.row, table.column(exc.column), exc.code, **exc.fields)
+                if issues.full:
+                    issues.stopped = True
+                    return items
     return items
+
+
+_CHUNK: Final = 500
+"""Rows whose ids are looked up on the ledger together."""
 
 
 # ---------------------------------------------------------------- YAML

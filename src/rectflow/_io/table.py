@@ -22,6 +22,7 @@ from rectflow._io.cells import (
     FILLED_DOWN,
     HEADERS,
     LONG_TERM_WORDS,
+    PLAIN_START_EXCEPT,
     REQUIRED,
     BadDate,
     FileLimits,
@@ -280,6 +281,26 @@ class _RowReader:
         self.tz = tz
         self.inspection = inspection
         self.names = {key: COLUMNS[key][0] for key in COLUMNS}
+        self.present = tuple(index.items())
+
+    def cells(self, number: int, cells: list[Any]) -> dict[str, object]:
+        """The row's value of each column the header has (as :meth:`raw` gives each).
+
+        One pass over the row: a text cell that cannot be a formula or an escaped
+        one (the usual cell) is only stripped; the others take :meth:`raw`.
+        """
+        out: dict[str, object] = {}
+        longest = self.limits.max_cell_chars
+        width = len(cells)
+        for key, i in self.present:
+            value = cells[i] if i < width else None
+            if type(value) is str and value[:1] not in PLAIN_START_EXCEPT and len(value) <= longest:
+                out[key] = value.strip()
+            elif value is None or type(value) in (int, float, bool):
+                out[key] = value
+            else:
+                out[key] = self.raw(number, cells, key)
+        return out
 
     def letter(self, key: str) -> str:
         return column_letter(self.index[key]) if key in self.index else key
@@ -311,17 +332,12 @@ class _RowReader:
             return value.strip()
         return value
 
-    def text(self, number: int, cells: list[Any], key: str) -> str:
-        value = self.raw(number, cells, key)
-        return value if type(value) is str else _text(value)
-
     def required(self, number: int, key: str, value: str) -> str:
         if not value and not self.issues.at(number, self.letter(key)):
             self.issues.add(number, self.letter(key), "required", name=self.names[key])
         return value
 
-    def day(self, number: int, cells: list[Any], key: str) -> dt.date | None:
-        value = self.raw(number, cells, key)
+    def day(self, number: int, value: object, key: str) -> dt.date | None:
         if value is None or value == "":
             return None
         try:
@@ -332,8 +348,7 @@ class _RowReader:
             self.issues.add(number, self.letter(key), "bad_date", value=_text(value))
         return day
 
-    def deadline(self, number: int, cells: list[Any]) -> dt.date | str:
-        value = self.raw(number, cells, "deadline")
+    def deadline(self, number: int, value: object) -> dt.date | str:
         text = _text(value).strip()
         if not text:
             self.required(number, "deadline", "")
@@ -347,8 +362,7 @@ class _RowReader:
             return ""
         return text if day is None else day  # a period's text is resolved by the ledger
 
-    def instant(self, number: int, cells: list[Any], key: str) -> dt.datetime | None:
-        value = self.raw(number, cells, key)
+    def instant(self, number: int, value: object, key: str) -> dt.datetime | None:
         if value is None or value == "":
             return None
         if isinstance(value, dt.datetime):  # an Excel time has no zone: the policy's
@@ -369,9 +383,14 @@ class _RowReader:
             return None
 
     def read(self, number: int, cells: list[Any], above: dict[str, str]) -> RowSpec:
-        t = self.text
-        fid = self.required(number, "id", t(number, cells, "id"))
-        inspection = t(number, cells, "inspection") or (self.inspection or "")
+        values = self.cells(number, cells)
+
+        def t(key: str) -> str:
+            value = values.get(key)
+            return value if type(value) is str else _text(value)
+
+        fid = self.required(number, "id", t("id"))
+        inspection = t("inspection") or (self.inspection or "")
         if self.inspection is not None and inspection != self.inspection:
             self.issues.add(
                 number,
@@ -383,18 +402,18 @@ class _RowReader:
         self.required(number, "inspection", inspection)
         filled = {}
         for key in FILLED_DOWN:
-            filled[key] = t(number, cells, key) or above.get(key, "")
+            filled[key] = t(key) or above.get(key, "")
             above[key] = filled[key]
-        kind_text = t(number, cells, "kind")
+        kind_text = t("kind")
         kind = parse_kind(kind_text) if kind_text else None
         if kind_text and kind is None:
             self.issues.add(number, self.letter("kind"), "unknown_kind", value=kind_text)
-        deadline = self.deadline(number, cells)
+        deadline = self.deadline(number, values.get("deadline"))
         if deadline == "long_term":
             if kind not in (None, "long_term"):
                 self.issues.add(number, self.letter("kind"), "long_term_kind", value=kind_text)
             kind = "long_term"
-        state_text = t(number, cells, "state")
+        state_text = t("state")
         state = parse_state(state_text) if state_text else "assigned"
         if state is None:
             self.issues.add(
@@ -404,7 +423,7 @@ class _RowReader:
                 value=state_text,
                 known=", ".join(STATES),
             )
-        flag_text = t(number, cells, "itemized")
+        flag_text = t("itemized")
         itemized = parse_flag(flag_text) if flag_text else True
         if itemized is None:
             self.issues.add(number, self.letter("itemized"), "bad_value", value=flag_text)
@@ -414,21 +433,21 @@ class _RowReader:
             inspection=inspection,
             aspect=filled["aspect"],
             category=filled["category"],
-            title=self.required(number, "title", t(number, cells, "title")),
+            title=self.required(number, "title", t("title")),
             kind=kind or "deadline",
-            leader=t(number, cells, "leader"),
-            department=self.required(number, "department", t(number, cells, "department")),
-            person=t(number, cells, "person"),
+            leader=t("leader"),
+            department=self.required(number, "department", t("department")),
+            person=t("person"),
             deadline=deadline,
-            measures=split_measures(t(number, cells, "measures")),
+            measures=split_measures(t("measures")),
             state=state or "assigned",
-            progress=t(number, cells, "progress"),
-            evidence=split_lines(t(number, cells, "evidence")),
-            submitted_by=t(number, cells, "submitted_by"),
-            signed_off_by=t(number, cells, "signed_off_by"),
-            signed_off_at=self.instant(number, cells, "signed_off_at"),
-            next_checkpoint=self.day(number, cells, "next_checkpoint"),
-            state_at=self.instant(number, cells, "state_at"),
+            progress=t("progress"),
+            evidence=split_lines(t("evidence")),
+            submitted_by=t("submitted_by"),
+            signed_off_by=t("signed_off_by"),
+            signed_off_at=self.instant(number, values.get("signed_off_at"), "signed_off_at"),
+            next_checkpoint=self.day(number, values.get("next_checkpoint"), "next_checkpoint"),
+            state_at=self.instant(number, values.get("state_at"), "state_at"),
             itemized=bool(itemized),
         )
 

@@ -216,6 +216,9 @@ class Store(Protocol):
     def get(self, finding_id: str) -> Finding | None:
         """The finding's current row, or None."""
 
+    def existing(self, finding_ids: Sequence[str]) -> set[str]:
+        """Which of *finding_ids* are findings on the ledger (one read for many ids)."""
+
     def append(self, event: Event, finding: Finding, expected_version: int) -> None:
         """Append *event* and store *finding* (its state after the event) atomically.
 

@@ -156,6 +156,10 @@ class MemoryStore:
         """The current row, or None."""
         return self._findings.get(finding_id)
 
+    def existing(self, finding_ids: Sequence[str]) -> set[str]:
+        """Which of *finding_ids* are findings on the ledger."""
+        return {i for i in finding_ids if i in self._findings}
+
     def append(self, event: Event, finding: Finding, expected_version: int) -> None:
         """Append the event and replace the current row, version-checked."""
         check_append(event, finding, expected_version)

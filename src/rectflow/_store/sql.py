@@ -326,8 +326,8 @@ class SqlStore(ABC, Generic[_C]):
             StorageError: The ledger cannot be written.
         """
         check_append(event, finding, expected_version)
-        event_json = _codec.event_dict(event)
-        at_text, at_us, data = event_json["at"], utc_micros(event.at), _codec.dumps(event_json)
+        data = _codec.event_json(event)
+        at_text, at_us = _codec.time_text(event.at), utc_micros(event.at)
         columns = self._columns(finding, _codec.finding_json(finding))
         p = self._PARAM
         unsafe = self._unsafe_no_version_check
@@ -378,6 +378,11 @@ class SqlStore(ABC, Generic[_C]):
             data,
             finding.id,
         )
+
+    def existing(self, finding_ids: Sequence[str]) -> set[str]:
+        """Which of *finding_ids* are findings on the ledger (read in pages)."""
+        with self._using() as conn:
+            return set(self._versions(conn, list(finding_ids)))
 
     def _versions(self, conn: _C, ids: list[str]) -> dict[str, int]:
         """The stored version of each of *ids* that exists (read in pages)."""
@@ -471,14 +476,21 @@ class SqlStore(ABC, Generic[_C]):
             for start in range(0, len(batch), _BULK_SLICE):
                 chain: list[EventRow] = []
                 for event, _, _ in batch[start : start + _BULK_SLICE]:
-                    json_ = _codec.event_dict(event)
-                    text = _codec.dumps(json_)
+                    text = _codec.event_json(event)
                     last_seq += 1
                     digest = hash_of(prev, last_seq, text)
                     if at_us is None or at_us[0] is not event.at:
                         at_us = (event.at, utc_micros(event.at))
                     chain.append(
-                        EventRow(event, json_["at"], at_us[1], text, last_seq, prev, digest)
+                        EventRow(
+                            event,
+                            _codec.time_text(event.at),
+                            at_us[1],
+                            text,
+                            last_seq,
+                            prev,
+                            digest,
+                        )
                     )
                     prev = digest
                 self._insert_events(conn, chain)
