@@ -766,3 +766,81 @@ def test_history_of_the_ledger_subject_is_not_a_finding(office: Ledger) -> None:
     with pytest.raises(KeyError):
         office.history("")
     assert office.ledger_history()[0].name == "add_inspection"
+
+
+# ---------------------------------------------------------------- the cached ledger state
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_the_ledger_state_follows_rollbacks_and_other_writers(backend: str, tmp_path: Any) -> None:
+    """The gate's cached state is dropped when its last event is rolled back (even after it
+    was read inside the block) and picks up what another ledger on the same store wrote."""
+    target = ":memory:" if backend == "memory" else str(tmp_path / "l.db")
+    ledger = new_ledger(target)
+    ledger.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(0))
+    ledger.add_actor("办", roles=["inspector", "leader"], at=t(0))
+    add_finding(ledger)
+
+    def grant_then_fail() -> None:
+        with ledger.store.transaction():
+            ledger.add_actor("乙", roles=["owner"], inspection="R1", actor="办", at=t(1))
+            assert [g.role for g in ledger.grants("乙")] == ["owner"]  # read (and cached) inside
+            raise RuntimeError
+
+    def add_then_fail() -> None:
+        with ledger.store.transaction():  # no read of the state before the rollback
+            ledger.add_inspection(
+                "R2", title="专项巡察", feedback_at="2024-01-05", at=t(1), actor="办"
+            )
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        grant_then_fail()
+    assert ledger.grants("乙") == []
+    with pytest.raises(RuntimeError):
+        add_then_fail()
+    ledger.add_inspection("R2", title="专项巡察", feedback_at="2024-01-05", at=t(1), actor="办")
+    refused(ledger, PermissionDenied, lambda: ledger.fire("F1", "start", actor="乙", at=t(2)))
+    other = Ledger(ledger.store, clock=lambda: CLOCK) if backend == "memory" else new_ledger(target)
+    other.add_actor("乙", roles=["owner"], inspection="R1", actor="办", at=t(1))
+    assert ledger.fire("F1", "start", actor="乙", at=t(2)).state == "in_progress"
+    other.revoke_role("乙", "owner", inspection="R1", actor="办", at=t(3))
+    refused(
+        ledger,
+        PermissionDenied,
+        lambda: ledger.fire(
+            "F1",
+            "stage",
+            actor="乙",
+            note="x",
+            evidence=["e"],
+            next_checkpoint="2024-02-20",
+            at=t(4),
+        ),
+    )
+    assert ledger.verify().ok
+
+
+def test_ledger_tip_marks_the_last_ledger_level_event(tmp_path: Any) -> None:
+    """Every store's ledger_tip is (version, hash) of its last ledger-level event and goes back
+    with a rollback; stores holding the same chain give the same tip."""
+    memory, sqlite = new_ledger(), new_ledger(str(tmp_path / "l.db"))
+    for ledger in (memory, sqlite):
+        assert ledger.store.ledger_tip() == (0, "")
+        ledger.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(0))
+        add_finding(ledger)  # a finding's event is not a ledger-level one
+    entries = list(memory.store.chain())
+    assert memory.store.ledger_tip() == (1, entries[0].hash)
+    assert sqlite.store.ledger_tip() == memory.store.ledger_tip()
+
+    def grant_then_fail(ledger: Ledger) -> None:
+        with ledger.store.transaction():
+            ledger.add_actor("办", roles=["inspector"], at=t(1))
+            assert ledger.store.ledger_tip()[0] == 2
+            raise RuntimeError
+
+    for ledger in (memory, sqlite):
+        tip = ledger.store.ledger_tip()
+        with pytest.raises(RuntimeError):
+            grant_then_fail(ledger)
+        assert ledger.store.ledger_tip() == tip

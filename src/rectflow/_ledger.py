@@ -260,6 +260,7 @@ class Ledger:
         self._policy_digest = policy_digest(self.policy)  # recorded on ledger-level events
         self._state: LedgerState | None = None  # ledger-level events replayed (issue 8)
         self._state_last: Event | None = None
+        self._state_tip: tuple[int, str] | None = None  # the store's ledger_tip() it is at
         self._local = threading.local()  # the running batch's buffer, per thread
 
     @classmethod
@@ -748,7 +749,8 @@ class Ledger:
                 finally:
                     local.pending = None
         except BaseException:
-            self._state = None  # ledger-level events of the block were rolled back
+            # ledger-level events of the block were rolled back
+            self._state, self._state_tip = None, None
             raise
 
     # -- replay, reports
@@ -1129,18 +1131,24 @@ class Ledger:
         if held is not None:  # an import that writes no ledger-level event is planning
             return held
         state, last = self._state, self._state_last
+        if state is not None and self._state_tip is not None:
+            if self.store.ledger_tip() == self._state_tip:  # nothing new, nothing undone
+                return state
+            self._state_tip = None
         if state is not None and state.version > 0:
             newer = self.store.ledger_events(state.version - 1)
             if newer and newer[0] == last:
                 for event in newer[1:]:
                     state.apply(event)
                 self._state_last = newer[-1]
-                return state
-            state = None
+            else:
+                state = None
         if state is None or state.version == 0:
             events = self.store.ledger_events()
             state = LedgerState.replay(events)
             self._state, self._state_last = state, (events[-1] if events else None)
+        tip = self.store.ledger_tip()  # the probe of the next call (unless a writer came between)
+        self._state_tip = tip if tip[0] == state.version else None
         return state
 
     def _record(
@@ -1176,12 +1184,13 @@ class Ledger:
         before_grants = {g.key: g for g in state.grants}
         try:
             with self.store.transaction():
+                self._state_tip = None  # the next read checks the event is still there
                 self.store.append_record(event, state.version)
                 state.apply(event)
                 self._state_last = event
                 self._project(event, state, before_grants)
         except BaseException:
-            self._state = None
+            self._state, self._state_tip = None, None
             raise
         return event
 

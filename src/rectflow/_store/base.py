@@ -275,6 +275,13 @@ class Store(Protocol):
         writer appended one first, :class:`ConcurrencyConflict` and nothing written.
         """
 
+    def ledger_tip(self) -> tuple[int, str]:
+        """The version and hash of the last ledger-level event (``(0, "")`` for none).
+
+        A cheap probe: while it is unchanged no ledger-level event was appended or
+        rolled back, so a state replayed from :meth:`ledger_events` is current.
+        """
+
     def ledger_events(self, after: int = 0) -> tuple[Event, ...]:
         """The ledger-level events with a version above *after*, oldest first."""
 

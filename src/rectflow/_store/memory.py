@@ -53,6 +53,7 @@ class MemoryStore:
         self._meta: dict[str, str] = {}
         self._rows: dict[tuple[str, str], str] = {}  # ledger_records (issue 8)
         self._ledger: list[Event] = []  # the ledger-level events, in chain order
+        self._ledger_seqs: list[int] = []  # and their places in the chain
 
     # -- transactions
 
@@ -292,8 +293,16 @@ class MemoryStore:
             seq = len(self._chain) + 1
             self._chain_append(event, hash_of(self._tip(), seq, event_json(event)))
             self._ledger.append(event)
+            self._ledger_seqs.append(seq)
             assert self._undo is not None  # noqa: S101
             self._undo.append(("record_event", None))
+
+    def ledger_tip(self) -> tuple[int, str]:
+        """The version and hash of the last ledger-level event (``(0, "")`` for none)."""
+        with self._lock:
+            if not self._ledger:
+                return 0, ""
+            return len(self._ledger), self._hashes[self._ledger_seqs[-1] - 1].hex()
 
     def ledger_events(self, after: int = 0) -> tuple[Event, ...]:
         """Ledger-level events with a version above *after*, oldest first."""
@@ -322,6 +331,7 @@ class MemoryStore:
     def _undo_ledger(self, kind: str, data: Any) -> None:
         if kind == "record_event":
             self._ledger.pop()
+            self._ledger_seqs.pop()
             self._chain.pop()
             self._hashes.pop()
         elif kind == "inspection_row":

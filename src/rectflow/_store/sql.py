@@ -604,6 +604,16 @@ class SqlStore(ABC, Generic[_C]):
 
         self._write(op)
 
+    def ledger_tip(self) -> tuple[int, str]:
+        """The version and hash of the last ledger-level event (``(0, "")`` for none)."""
+        with self._using() as conn:
+            row = conn.execute(
+                "SELECT version, hash FROM events"
+                f" WHERE finding_id = {self._PARAM} ORDER BY version DESC LIMIT 1",
+                ("",),
+            ).fetchone()
+        return (0, "") if row is None else (int(row[0]), str(row[1]))
+
     def ledger_events(self, after: int = 0) -> tuple[Event, ...]:
         """Ledger-level events with a version above *after*, oldest first."""
         p = self._PARAM
