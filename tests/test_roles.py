@@ -844,3 +844,75 @@ def test_ledger_tip_marks_the_last_ledger_level_event(tmp_path: Any) -> None:
         with pytest.raises(RuntimeError):
             grant_then_fail(ledger)
         assert ledger.store.ledger_tip() == tip
+
+
+def _owner_ledger(target: str) -> Ledger:
+    """A roles-mode ledger: 办 registers, 乙 owns R1; F1 added."""
+    ledger = new_ledger(target)
+    ledger.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(0))
+    ledger.add_actor("办", roles=["inspector", "leader"], at=t(0))
+    ledger.add_actor("乙", roles=["owner"], inspection="R1", actor="办", at=t(0))
+    add_finding(ledger)
+    return ledger
+
+
+@pytest.mark.parametrize("backend", ["memory", "postgres"])
+def test_a_batch_admitted_before_another_writers_revoke_is_refused_at_its_flush(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Fires buffered by a batch are admitted again under the store's write lock: a revoke
+    that another writer committed in between (chained before them) refuses the whole batch."""
+    target = ":memory:" if backend == "memory" else request.getfixturevalue("pg_target")
+    ledger = _owner_ledger(target)
+    other = Ledger(ledger.store, clock=lambda: CLOCK) if backend == "memory" else new_ledger(target)
+    head = other.head()
+
+    def batch_with_a_revoke_in_between() -> None:
+        with ledger.batch():
+            ledger.fire("F1", "start", actor="乙", at=t(2))  # admitted: 乙 owns R1 now
+            if backend == "memory":  # one process: the revoke joins the batch's transaction
+                other.revoke_role("乙", "owner", inspection="R1", actor="办", at=t(1))
+            else:  # another connection: committed before the batch takes the write lock
+                other.revoke_role("乙", "owner", inspection="R1", actor="办", at=t(1))
+                head_after_revoke.append(other.head())
+
+    head_after_revoke: list[Any] = []
+    with pytest.raises(PermissionDenied):
+        batch_with_a_revoke_in_between()
+    assert ledger.get("F1").state == "assigned"
+    if backend == "postgres":
+        assert other.head() == head_after_revoke[0]  # the revoke stands, the batch does not
+        assert [g.revoked_at is not None for g in other.grants("乙")] == [True]
+    else:
+        assert other.head() == head  # both went with the batch's transaction
+    assert ledger.verify().ok
+
+
+@pytest.mark.parametrize("backend", ["memory", "postgres"])
+def test_an_import_planned_before_another_writers_revoke_is_refused(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Any
+) -> None:
+    """A table's rows are admitted while it is read; a revoke of the importer's role that
+    another writer commits before the write refuses the import, and nothing is written."""
+    target = ":memory:" if backend == "memory" else request.getfixturevalue("pg_target")
+    ledger = _owner_ledger(target)
+    other = Ledger(ledger.store, clock=lambda: CLOCK) if backend == "memory" else new_ledger(target)
+    path = tmp_path / "a.csv"
+    lines = ["编号,巡察,问题,整改时限,责任部门"]
+    lines += [f"G{i},R1,问题{i},2024-03-01,德育处" for i in range(1500)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ledger.add_actor("录", roles=["inspector"], actor="办", at=t(0))  # the importer
+    head = ledger.head()
+
+    def revoke(rows: int) -> None:
+        if rows == 1000:  # the file is half read: its rows so far were admitted
+            other.revoke_role("录", "inspector", actor="办", at=t(1))
+
+    with pytest.raises(PermissionDenied):
+        ledger.import_file(path, actor="录", progress=revoke)
+    assert [f.id for f in ledger.findings()] == ["F1"]
+    if backend == "memory":  # one process: the revoke went with the import's transaction
+        assert ledger.head() == head
+    else:
+        assert ledger.head().count == head.count + 1  # the revoke alone
+    assert ledger.verify().ok

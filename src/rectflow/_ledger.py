@@ -91,11 +91,14 @@ class _Pending:
         rows: Each buffered finding's latest row (what reads inside the batch see).
         inspections: Inspections read during the batch (they cannot change while it
             holds the store's transaction, and go with it).
+        tip: The store's ledger tip when the first buffered item was admitted (None:
+            unknown); the flush checks the items again if it has moved.
     """
 
     items: list[tuple[Event, Finding, int]] = attrs.Factory(list)
     rows: dict[str, Finding] = attrs.Factory(dict)
     inspections: dict[str, Inspection] = attrs.Factory(dict)
+    tip: tuple[int, str] | None = None
 
 
 _DATE_TEXT = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -1119,16 +1122,16 @@ class Ledger:
         """The ledger-level events (inspections, actors, roles, reports), oldest first."""
         return self.store.ledger_events()
 
-    def _ledger_state(self) -> LedgerState:
+    def _ledger_state(self, *, fresh: bool = False) -> LedgerState:
         """The ledger-level events replayed, kept in step with the store cheaply.
 
         Re-reads from the last event it knows: when that one is gone (a rolled-back
         block, another process's rollback), it replays everything again. While a
         table is imported (which writes no ledger-level event) the state read at its
-        start is used for every event.
+        start is used for every event (unless *fresh*: the store's state as it is).
         """
         held: LedgerState | None = getattr(self._local, "held_state", None)
-        if held is not None:  # an import that writes no ledger-level event is planning
+        if held is not None and not fresh:  # an import that writes no ledger-level event
             return held
         state, last = self._state, self._state_last
         if state is not None and self._state_tip is not None:
@@ -1328,18 +1331,48 @@ class Ledger:
         pending: _Pending | None = getattr(self._local, "pending", None)
         if pending is None or not pending.items:
             return
-        items, rows = pending.items, pending.rows
-        pending.items, pending.rows = [], {}
+        items, rows, tip = pending.items, pending.rows, pending.tip
+        pending.items, pending.rows, pending.tip = [], {}, None
         try:
-            self._write(lambda: self.store.append_many(items))
+            self._write(self._bulk(items, tip))
         except BaseException:  # still buffered: the batch fails as a whole at its end
-            pending.items, pending.rows = items, rows
+            pending.items, pending.rows, pending.tip = items, rows, tip
             raise
+
+    def _bulk(
+        self, items: list[tuple[Event, Finding, int]], admitted_tip: tuple[int, str] | None
+    ) -> Callable[[], None]:
+        """The write of events admitted earlier (a batch's buffer, an import's plan).
+
+        They are chained after whatever ledger-level events others committed
+        since they were admitted: when the ledger's tip (*admitted_tip*; None:
+        unknown) has moved, under the store's write lock and before anything is
+        written, each is admitted again against the state as it now is (a role
+        revoked before them refuses them all, and nothing is written).
+        """
+
+        def readmit() -> None:
+            state = self._ledger_state(fresh=True)
+            if admitted_tip is not None and self._state_tip == admitted_tip:
+                return
+            last: dict[str, Finding] = {}
+            for event, finding, expected_version in items:
+                fid = event.finding_id
+                if fid in last:
+                    before: Finding | None = last[fid]
+                else:  # the stored row (this bulk is not written yet)
+                    before = None if expected_version == 0 else self.store.get(fid)
+                state.check(event, before, self.policy, self.lang)
+                last[fid] = finding
+
+        return lambda: self.store.append_many(items, precondition=readmit)
 
     def _append(self, event: Event, finding: Finding, expected_version: int) -> None:
         """Store the event (inside a batch: buffer it), errors in the ledger's language."""
         pending: _Pending | None = getattr(self._local, "pending", None)
         if pending is not None:
+            if not pending.items:
+                pending.tip = self._state_tip  # what the gate has just checked against
             pending.items.append((event, finding, expected_version))
             pending.rows[finding.id] = finding
             if len(pending.items) >= _FLUSH_EVERY:
@@ -1453,6 +1486,7 @@ class Ledger:
             record=None,
         )
         created: list[Inspection] = []
+        planned_at: tuple[int, str] | None = None  # the ledger tip a table was planned at
         flushed = 0
         last_version: int | None = None  # the file's previous ledger version (renumbered here)
 
@@ -1467,7 +1501,7 @@ class Ledger:
                     value=event.version,
                 )
             if not issues and len(planned) > flushed:
-                self.store.append_many(planned[flushed:])
+                self._bulk(planned[flushed:], None)()
             flushed = len(planned)
             self._replay_ledger_event(event)
             if event.name == "add_inspection":
@@ -1498,9 +1532,10 @@ class Ledger:
                     )
                     rows_read = len(data.get("events") or ())
                 else:
-                    # A table writes no ledger-level event: while it is planned, under
-                    # the transaction's lock, the gate reads the ledger's state once.
+                    # A table writes no ledger-level event: while it is planned the gate
+                    # reads the ledger's state once (checked again when it is written).
                     self._local.held_state = self._ledger_state()
+                    planned_at = self._state_tip
                     table = read_tabular(
                         file,
                         fmt,
@@ -1518,7 +1553,7 @@ class Ledger:
                 if dry_run:
                     raise _DryRun  # noqa: TRY301 - undo the staged inspections
                 if len(items) > flushed:
-                    self.store.append_many(items[flushed:])
+                    self._bulk(items[flushed:], planned_at)()
                 if fmt == "yaml" and empty_before:  # a whole ledger restored: the head it names
                     self._check_restored_head(data, issues)
         except _DryRun:

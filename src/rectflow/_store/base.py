@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Final, NamedTuple, Protocol, runtime_checkable
 
@@ -231,13 +231,20 @@ class Store(Protocol):
         transaction usable.
         """
 
-    def append_many(self, items: Sequence[tuple[Event, Finding, int]]) -> None:
+    def append_many(
+        self,
+        items: Sequence[tuple[Event, Finding, int]],
+        *,
+        precondition: Callable[[], None] | None = None,
+    ) -> None:
         """Append many ``(event, finding, expected_version)`` at once, all or nothing.
 
         The same checks as :meth:`append` for each item, in order (an item may
         follow an earlier item of the same finding); the first refusal raises its
-        error and nothing of *items* is stored. The bulk path of imports and of
-        :meth:`rectflow.Ledger.batch`.
+        error and nothing of *items* is stored. *precondition* is called once under
+        the store's write lock before anything is written (what it raises refuses
+        the whole bulk): the ledger re-checks there what it admitted earlier. The
+        bulk path of imports and of :meth:`rectflow.Ledger.batch`.
         """
 
     def history(self, finding_id: str) -> tuple[Event, ...]:

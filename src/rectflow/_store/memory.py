@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -201,15 +201,23 @@ class MemoryStore:
         assert self._undo is not None  # noqa: S101
         self._undo.append(("finding", (fid, old)))
 
-    def append_many(self, items: Sequence[tuple[Event, Finding, int]]) -> None:
+    def append_many(
+        self,
+        items: Sequence[tuple[Event, Finding, int]],
+        *,
+        precondition: Callable[[], None] | None = None,
+    ) -> None:
         """Append every item, all or nothing: every version is checked before anything is stored.
 
-        The chain is hashed in one pass, each event's JSON encoded once.
+        The chain is hashed in one pass, each event's JSON encoded once;
+        *precondition* runs first, under the store's lock.
         """
         batch = list(items)
         for event, finding, expected_version in batch:
             check_append(event, finding, expected_version)
         with self._tx():
+            if precondition is not None:
+                precondition()
             current: dict[str, int] = {}
             for event, _, expected_version in batch:
                 fid = event.finding_id

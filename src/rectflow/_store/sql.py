@@ -393,10 +393,16 @@ class SqlStore(ABC, Generic[_C]):
             found.update((str(i), int(v)) for i, v in rows.fetchall())
         return found
 
-    def append_many(self, items: Sequence[tuple[Event, Finding, int]]) -> None:
+    def append_many(
+        self,
+        items: Sequence[tuple[Event, Finding, int]],
+        *,
+        precondition: Callable[[], None] | None = None,
+    ) -> None:
         """Append every item in one atomic write: all or nothing, the bulk path.
 
-        One transaction: the chain's tip and the stored versions of the findings
+        One transaction: the chain's tip is locked and read (*precondition*, if
+        any, runs then), the stored versions of the findings
         concerned are read once (under the write lock), every item's version is
         checked against them in order (an item may follow an earlier one of the
         same finding), then each finding's last row is written and the events
@@ -416,7 +422,10 @@ class SqlStore(ABC, Generic[_C]):
             return
         if self._unsafe_no_version_check:  # the test-only negative control: one by one
 
-            def one_by_one(_conn: _C) -> None:
+            def one_by_one(conn: _C) -> None:
+                self._chain_tip(conn)  # the lock, as in the checked path
+                if precondition is not None:
+                    precondition()
                 for item in batch:
                     self.append(*item)
 
@@ -429,6 +438,8 @@ class SqlStore(ABC, Generic[_C]):
 
         def op(conn: _C) -> None:
             last_seq, prev = self._chain_tip(conn)
+            if precondition is not None:  # under the write lock, before any write
+                precondition()
             stored = self._versions(conn, list(last))
             current = dict(stored)
             for event, _, expected_version in batch:
