@@ -1444,6 +1444,8 @@ class Ledger:
             LedgerFileError: The file does not import; ``.errors`` lists every problem.
             InvalidInput: An unknown format or a missing file.
             InspectionNotFound: *inspection* is not on the ledger.
+            PermissionDenied: Another writer revoked a role the file's events need
+                while it was read (they are admitted again before they are written).
         """
         if getattr(self._local, "pending", None) is not None:
             # An import is all or nothing on its own; inside a batch a dry run or a
