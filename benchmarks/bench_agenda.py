@@ -208,3 +208,18 @@ def run_sqlite(
         table(title, ("measure", "value"), result["rows"])
         store.close()
     return result
+
+
+def profiled_ledger(n: int) -> Ledger:
+    """A memory ledger of *n* findings loaded through the public path (what the agenda's
+    profile in ``run.py`` queries; the load itself is not profiled)."""
+    wf = Workflow()
+    ledger = Ledger(MemoryStore(), policy=wf.policy, workflow=wf, clock=lambda: _data.NOW)
+    _public.load(ledger, _data.make_specs(n, mix="heavy"))
+    return ledger
+
+
+def profile_agenda(ledger: Ledger) -> None:
+    """The agenda as of the benchmark's day, a few times (what the profile records)."""
+    for _ in range(3):
+        ledger.agenda(as_of=_data.AS_OF)
