@@ -1477,7 +1477,6 @@ class Ledger:
         hooks = Hooks(
             workflow=self.workflow,
             inspection=known,
-            exists=lambda finding_id: self.store.get(finding_id) is not None,
             existing=self.store.existing,
             new_finding=self._new_finding,
             new_inspection=self._new_inspection,

@@ -93,8 +93,7 @@ class Hooks:
     Attributes:
         workflow: The ledger's workflow.
         inspection: The inspection with an id, on the ledger or created by the file.
-        exists: Whether a finding id is on the ledger.
-        existing: Which of many finding ids are on the ledger (one read).
+        existing: Which of the finding ids given are on the ledger (one read for many).
         new_finding: ``add_finding``'s checks; returns the ``add`` event and the
             new finding without writing.
         new_inspection: ``add_inspection``'s checks; returns the inspection without writing.
@@ -109,7 +108,6 @@ class Hooks:
 
     workflow: Workflow
     inspection: Callable[[str], Inspection | None]
-    exists: Callable[[str], bool]
     existing: Callable[[list[str]], set[str]]
     new_finding: Callable[..., tuple[Event, Finding]]
     new_inspection: Callable[..., Inspection]
@@ -584,7 +582,7 @@ def _yaml_event(
     if not isinstance(version, int) or isinstance(version, bool) or version != expected:
         raise _Refused("events.version", "version", finding=fid, expected=expected, value=version)
     if name == "add":
-        if before is not None or hooks.exists(fid):
+        if before is not None or hooks.existing([fid]):
             raise _Refused("events.finding_id", "id_exists", value=fid)
         insp = hooks.inspection(str(payload.get("inspection")))
         if insp is None:
@@ -620,7 +618,7 @@ def _yaml_event(
         current[fid] = finding
         return event, finding, 0
     if before is None:
-        if hooks.exists(fid):
+        if hooks.existing([fid]):
             raise _Refused("events.finding_id", "id_exists", value=fid)
         raise _Refused("events.finding_id", "finding_not_found", value=fid)
     if name not in hooks.workflow.rules:
