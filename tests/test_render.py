@@ -113,11 +113,11 @@ def test_seed_headline_and_table_carry_the_rates(seed_report):
 
 
 def test_burndown_replays_the_event_log():
-    """Open findings per day: added (+3), signed off (-1, -1), rebound (+1), cancelled (-1)."""
+    """Open findings per day from the first event: added (3), signed off, rebound, cancelled."""
     ledger = small_ledger()
     data = ledger.report("R1", as_of="2024-04-15").to_dict()
+    # from the day of the first event (not the feedback day: nothing was known before it)
     assert data["burndown"]["open"] == [
-        ["2024-03-01", 0],
         ["2024-03-04", 3],
         ["2024-03-20", 2],
         ["2024-03-25", 1],
@@ -125,12 +125,10 @@ def test_burndown_replays_the_event_log():
         ["2024-04-10", 1],
         ["2024-04-15", 1],
     ]
-    # Planned: live findings until their original deadline (F3 cancelled is not live).
     # Planned: live findings until their original deadline (F3 cancelled is not live),
     # drawn up to the report's due day (2 months after feedback, past May Day: 2024-05-06).
     assert data["report_due"] == "2024-05-06"
     assert data["burndown"]["planned"] == [
-        ["2024-03-01", 0],
         ["2024-03-04", 2],
         ["2024-03-30", 1],
         ["2024-05-01", 0],

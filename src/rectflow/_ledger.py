@@ -35,7 +35,16 @@ from rectflow._io.plan import (
 )
 from rectflow._io.table import Issues
 from rectflow._io.yamlfile import dump as dump_yaml
-from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
+from rectflow._model import (
+    DONE_STATES,
+    STATES,
+    Event,
+    Finding,
+    Inspection,
+    Measure,
+    Owner,
+    id_key,
+)
 from rectflow._policy import Period, Policy, policy_digest, policy_from_mapping, policy_to_mapping
 from rectflow._roles import (
     LEDGER,
@@ -323,6 +332,7 @@ class Ledger:
         declared_findings: int | None = None,
         at: dt.datetime | str | None = None,
         actor: str | None = None,
+        unit: str | None = None,
     ) -> Inspection:
         """Put an inspection (巡察) on the ledger, as an event on the chain.
 
@@ -334,6 +344,8 @@ class Ledger:
             at: When it is recorded (default: now).
             actor: Who records it; required once the ledger has registered actors
                 (the policy's ``add_inspection`` roles, ledger-wide).
+            unit: The unit that rectifies and reports (填报单位), signed under the
+                report (落款).
 
         Raises:
             InvalidInput: For malformed arguments.
@@ -346,6 +358,7 @@ class Ledger:
             feedback_at=feedback_at,
             declared_findings=declared_findings,
             at=at,
+            unit=unit,
         )
         assert inspection.created_at is not None  # noqa: S101 - _new_inspection sets it
         self._record("add_inspection", inspection_payload(inspection), actor, inspection.created_at)
@@ -359,17 +372,20 @@ class Ledger:
         feedback_at: dt.date | str,
         declared_findings: int | None = None,
         at: dt.datetime | str | None = None,
+        unit: str | None = None,
     ) -> Inspection:
         """``add_inspection``'s checks: the inspection to store, not stored yet."""
         self._require_text(inspection_id, "inspection_id")
         self._require_text(title, "title")
+        if unit is not None:
+            self._require_text(unit, "unit")
         feedback = parse_date(feedback_at, "feedback_at", self.lang)
         self._check_count(declared_findings)
         when = self._at(at)
         self._not_in_future(when, inspection_id, "add_inspection")
         if self.store.get_inspection(inspection_id) is not None:
             raise DuplicateId(inspection_id, msg("duplicate_id", self.lang, id=inspection_id))
-        return Inspection(inspection_id, title, feedback, declared_findings, when)
+        return Inspection(inspection_id, title, feedback, declared_findings, when, unit=unit)
 
     def _check_count(self, declared_findings: object) -> None:
         if declared_findings is not None and (
@@ -1042,8 +1058,12 @@ class Ledger:
         feedback_at: dt.date | str | None = None,
         actor: str | None = None,
         at: dt.datetime | str | None = None,
+        unit: str | None = None,
     ) -> Inspection:
-        """Change an inspection's declared count or feedback day, with a reason, on the chain.
+        """Change an inspection's declared count, feedback day or unit, with a reason, on the chain.
+
+        *unit* is the unit that rectifies and reports (填报单位), signed under the
+        report (落款).
 
         Raises:
             InvalidInput: No change given, an empty reason, a malformed value.
@@ -1058,6 +1078,9 @@ class Ledger:
             payload["declared_findings"] = declared_findings
         if feedback_at is not None:
             payload["feedback_at"] = parse_date(feedback_at, "feedback_at", self.lang).isoformat()
+        if unit is not None:
+            self._require_text(unit, "unit")
+            payload["unit"] = unit
         if len(payload) == 2:
             raise InvalidInput(
                 msg("no_change", self.lang, inspection=inspection_id), field="declared_findings"
@@ -1630,11 +1653,12 @@ class Ledger:
     def _export_rows(
         self, cutoff: dt.datetime | None, inspection: str | None
     ) -> Iterator[tuple[Finding, tuple[Event, ...]]]:
+        # in the order people read ids (1.2 before 1.10), not the store's text order
         if cutoff is None:
-            for finding in self.store.findings(inspection):
+            for finding in sorted(self.store.findings(inspection), key=lambda f: id_key(f.id)):
                 yield finding, self.store.history(finding.id)
             return
-        for finding in self._as_of(cutoff, inspection):
+        for finding in sorted(self._as_of(cutoff, inspection), key=lambda f: id_key(f.id)):
             yield finding, tuple(e for e in self.store.history(finding.id) if e.at <= cutoff)
 
     def _export_yaml(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
+import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
@@ -68,6 +69,23 @@ CADENCES: Final[Mapping[str, int]] = MappingProxyType(
     {"weekly": 0, "monthly": 1, "quarterly": 3, "termly": 6, "yearly": 12}
 )
 """Cadences of recurring measures, in months per period (0: weekly, Monday to Sunday)."""
+
+
+_ID_PARTS: Final = re.compile(r"\d+|[^\d.\-_/\s]+")
+
+
+def id_key(finding_id: str) -> tuple[Any, ...]:
+    """The sort key of an id the way people read them: ``1.2`` before ``1.10``, ``2`` before ``10``.
+
+    Runs of digits compare as numbers and other runs as text, the separators
+    (``.``, ``-``, ``_``, ``/``, spaces) only part them; ids that still tie
+    (``1.2`` and ``1-2``, ``01`` and ``1``) fall back to their text, so the
+    order is total. Every list, export, report and agenda sorts with it.
+    """
+    parts = tuple(
+        (0, int(p), "") if p.isdecimal() else (1, 0, p) for p in _ID_PARTS.findall(finding_id)
+    )
+    return (parts, finding_id)
 
 
 def period_index(cadence: str, day: dt.date) -> int:
@@ -255,6 +273,8 @@ class Inspection:
         created_at: When it was put on the ledger.
         report_submitted_at: When its first progress report was submitted
             (:meth:`rectflow.Ledger.submit_report`); the agenda's "report due" clears then.
+        unit: The unit that rectifies and reports (填报单位), signed under the report
+            (落款); None when not recorded.
     """
 
     id: str
@@ -263,6 +283,7 @@ class Inspection:
     declared_findings: int | None = None
     created_at: dt.datetime | None = None
     report_submitted_at: dt.datetime | None = None
+    unit: str | None = None
 
 
 @attrs.frozen

@@ -51,11 +51,11 @@ _PAYLOAD_KEYS: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     # event: (required keys, optional keys); "policy" is the digest of the ledger's rules
     "add_inspection": (
         frozenset({"inspection", "title", "feedback_at", "declared_findings"}),
-        frozenset({"policy"}),
+        frozenset({"policy", "unit"}),
     ),
     "change_inspection": (
         frozenset({"inspection", "reason"}),
-        frozenset({"declared_findings", "feedback_at", "policy"}),
+        frozenset({"declared_findings", "feedback_at", "policy", "unit"}),
     ),
     "submit_report": (frozenset({"inspection"}), frozenset({"policy"})),
     "add_actor": (frozenset({"name", "roles", "inspection"}), frozenset({"roles_mode", "policy"})),
@@ -131,6 +131,8 @@ def inspection_payload(inspection: Inspection) -> dict[str, Any]:
         "title": inspection.title,
         "feedback_at": inspection.feedback_at.isoformat(),
         "declared_findings": inspection.declared_findings,
+        # only when recorded: the payload (and hash) of an inspection without one is unchanged
+        **({} if inspection.unit is None else {"unit": inspection.unit}),
     }
 
 
@@ -218,6 +220,7 @@ class LedgerState:
                 dt.date.fromisoformat(str(p["feedback_at"])),
                 None if p.get("declared_findings") is None else int(p["declared_findings"]),
                 event.at,
+                unit=None if p.get("unit") is None else str(p["unit"]),
             )
             self.inspections[inspection.id] = inspection
         elif name == "change_inspection":
@@ -228,6 +231,8 @@ class LedgerState:
                 changes["declared_findings"] = None if value is None else int(value)
             if "feedback_at" in p:
                 changes["feedback_at"] = dt.date.fromisoformat(str(p["feedback_at"]))
+            if "unit" in p:
+                changes["unit"] = str(p["unit"])
             self.inspections[current.id] = attrs.evolve(current, **changes)
         elif name == "submit_report":
             current = self.inspections[str(p["inspection"])]
@@ -405,12 +410,18 @@ class LedgerState:
             raise self._bad(event, "title", title, lang)
         _date_of(self, event, p["feedback_at"], lang)
         _check_count(self, event, declared, lang)
+        self._check_unit(event, p, lang)
+
+    def _check_unit(self, event: Event, p: dict[str, Any], lang: str) -> None:
+        if "unit" in p and (not isinstance(p["unit"], str) or not p["unit"].strip()):
+            raise self._bad(event, "unit", p["unit"], lang)
 
     def _check_change(self, event: Event, p: dict[str, Any], policy: Policy, lang: str) -> None:
         if not isinstance(p["reason"], str) or not p["reason"].strip():
             raise self._bad(event, "reason", p["reason"], lang)
-        if "declared_findings" not in p and "feedback_at" not in p:
+        if "declared_findings" not in p and "feedback_at" not in p and "unit" not in p:
             raise self._bad(event, "declared_findings", None, lang)
+        self._check_unit(event, p, lang)
         if "declared_findings" in p:
             _check_count(self, event, p["declared_findings"], lang)
         if "feedback_at" in p:

@@ -46,6 +46,7 @@ from rectflow._model import (
     Inspection,
     Measure,
     Owner,
+    id_key,
 )
 from rectflow._policy import PACKS, load_policy
 from rectflow._render import diagram as _diagram
@@ -253,6 +254,7 @@ def _parser() -> argparse.ArgumentParser:
     ai.add_argument("--declared", help="how many problems the feedback declared")
     ai.add_argument("--at", help="when it is recorded, ISO-8601 with offset (default: now)")
     ai.add_argument("--actor", help="who records it (required once actors exist)")
+    ai.add_argument("--unit", help="the unit that reports (填报单位), signed under the report")
     ci = sub.add_parser(
         "change-inspection",
         parents=[common],
@@ -264,6 +266,7 @@ def _parser() -> argparse.ArgumentParser:
     ci.add_argument("--feedback-at", help="the new feedback day, YYYY-MM-DD")
     ci.add_argument("--actor", help="who changes it (required once actors exist)")
     ci.add_argument("--at", help="when, ISO-8601 with offset (default: now)")
+    ci.add_argument("--unit", help="the new unit that reports (填报单位)")
     af = sub.add_parser("add", parents=[common], help="put a finding (and its measures) on it")
     af.add_argument("finding", help="its id, e.g. 1.1.1")
     af.add_argument("--inspection", required=True)
@@ -507,6 +510,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         findings = [f for f in findings if f.state in args.state]
     if args.aspect is not None:
         findings = [f for f in findings if f.aspect == args.aspect]
+    findings.sort(key=lambda f: id_key(f.id))  # 1.2 before 1.10
     data = [unstructure(f) for f in findings]
     text = "\n".join(
         f"{_pad(f.id, 8)} {_pad(state_label(f.state, args.lang), 16)} {f.deadline} {f.title}"
@@ -628,6 +632,7 @@ def _cmd_add_inspection(args: argparse.Namespace) -> int:
             declared_findings=declared,
             at=args.at,
             actor=args.actor,
+            unit=args.unit,
         )
     return _print_inspection(args, inspection)
 
@@ -652,6 +657,7 @@ def _cmd_change_inspection(args: argparse.Namespace) -> int:
             feedback_at=args.feedback_at,
             actor=args.actor,
             at=args.at,
+            unit=args.unit,
         )
     return _print_inspection(args, inspection)
 

@@ -22,7 +22,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Final
 
-from rectflow._render.fmt import word, zh_num
+from rectflow._render.fmt import numbering, word, zh_num
 
 #: Families tried on the system when the packaged font is missing, best first.
 SYSTEM_CJK_FAMILIES: Final = (
@@ -50,6 +50,7 @@ _TEXT: Final = {
     "other": ("正在整改", "in rectification"),
     "findings": ("问题数", "findings"),
     "date": ("日期", "date"),
+    "imported": ("导入", "imported"),
 }
 
 
@@ -152,16 +153,73 @@ def burndown_svg(data: dict[str, Any], lang: str = "zh") -> str:
             )
         due = _day(data["report_due"])
         ax.axvline(due, color="#c0392b", linewidth=1.2, label=_t("report_due", lang))
+        _mark_imports(ax, series, lang)
         ax.set_title(_t("burndown", lang))
         ax.set_ylabel(_t("findings", lang))
+        ax.set_xlabel(_t("date", lang))
         ax.set_ylim(bottom=0)
         ax.xaxis_date()
         locator = AutoDateLocator()  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+        if lang == "en":
+            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+        else:
+            ax.xaxis.set_major_formatter(_zh_dates())
         ax.grid(visible=True, axis="y", color="#dddddd")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
         return _svg(fig)
+
+
+def _count_on(series: list[list[Any]], day: str) -> int:
+    """The value of a ``[day, count]`` step line on *day*."""
+    count = 0
+    for d, n in series:
+        if d > day:
+            break
+        count = n
+    return int(count)
+
+
+def _mark_imports(ax: Any, series: dict[str, Any], lang: str) -> None:
+    """A point marked 导入 on each day an import took findings in (a snapshot, not a jump)."""
+    for day in series.get("imported", ()):
+        x, y = _day(day), _count_on(series["open"], day)
+        ax.plot([x], [y], marker="o", color="#1f4e79", markersize=5, zorder=3)
+        ax.annotate(
+            _t("imported", lang),
+            (x, y),
+            xytext=(4, 6),
+            textcoords="offset points",
+            color="#1f4e79",
+            fontsize=8,
+        )
+
+
+def zh_date_label(day: dt.date, previous: dt.date | None) -> str:
+    """A date tick in Chinese: ``2024年1月`` where the year starts or changes, else ``2月``.
+
+    Ticks inside a month carry the day: ``1月22日`` (``2024年1月22日`` on the first).
+    """
+    month = f"{day.month}月" if day.day == 1 else f"{day.month}月{day.day}日"
+    if previous is None or previous.year != day.year:
+        return f"{day.year}年{month}"
+    return month
+
+
+def _zh_dates() -> Any:
+    """A matplotlib tick formatter writing dates the Chinese way (see :func:`zh_date_label`)."""
+    from matplotlib.dates import num2date  # noqa: PLC0415
+    from matplotlib.ticker import Formatter  # noqa: PLC0415
+
+    class ZhDates(Formatter):
+        def __call__(self, x: float, pos: int | None = None) -> str:  # noqa: ARG002
+            return zh_date_label(num2date(x).date(), None)  # type: ignore[no-untyped-call]
+
+        def format_ticks(self, values: list[float]) -> list[str]:
+            days = [num2date(v).date() for v in values]  # type: ignore[no-untyped-call]
+            return [zh_date_label(d, days[i - 1] if i else None) for i, d in enumerate(days)]
+
+    return ZhDates()
 
 
 def aspects_svg(data: dict[str, Any], lang: str = "zh") -> str:
@@ -177,7 +235,7 @@ def aspects_svg(data: dict[str, Any], lang: str = "zh") -> str:
     with mpl.rc_context(_rc()):
         fig = Figure(figsize=(6.6, 1.2 + 0.4 * max(len(aspects), 1)))
         ax = fig.add_subplot()
-        names = [_aspect_label(i, lang) for i in range(len(aspects))][::-1]
+        names = [_aspect_label(i, a["aspect"], lang) for i, a in enumerate(aspects)][::-1]
         completed = [a["completed"] for a in aspects][::-1]
         staged = [a["staged"] for a in aspects][::-1]
         other = [a["total"] - a["completed"] - a["staged"] for a in aspects][::-1]
@@ -199,8 +257,14 @@ def aspects_svg(data: dict[str, Any], lang: str = "zh") -> str:
         return _svg(fig)
 
 
-def _aspect_label(i: int, lang: str) -> str:
-    """The short label of the *i*-th aspect (the tables carry the full names)."""
+def _aspect_label(i: int, name: str, lang: str) -> str:
+    """The short label of the *i*-th aspect (the tables carry the full names).
+
+    The number the name already begins with (``第二方面``, ``(二)``) when it has one.
+    """
+    own = numbering(name)
+    if own is not None:
+        return own
     if lang == "en":
         return f"Aspect {i + 1}"
     return f"第{zh_num(i)}方面"

@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import attrs
 
-from rectflow._model import DONE_STATES, OPEN_STATES, Finding, Inspection, missed_periods
+from rectflow._model import (
+    DONE_STATES,
+    OPEN_STATES,
+    Finding,
+    Inspection,
+    id_key,
+    missed_periods,
+)
 from rectflow._render import ics as _ics
 from rectflow._store.base import AgendaQuery
 from rectflow._time import end_of_day, local_date
@@ -465,7 +472,10 @@ class _Builder:
 def _sorted(items: Iterable[AgendaItem]) -> tuple[AgendaItem, ...]:
     order = {k: n for n, k in enumerate(KINDS)}
     return tuple(
-        sorted(items, key=lambda i: (order[i.kind], i.due, i.finding_id, i.measure_id or ""))
+        sorted(
+            items,
+            key=lambda i: (order[i.kind], i.due, id_key(i.finding_id), id_key(i.measure_id or "")),
+        )
     )
 
 
@@ -560,7 +570,7 @@ def _upcoming(findings: Iterable[Finding], b: _Builder, limit: int) -> tuple[Age
             for check, due in b.effectiveness_checks(f)
             if due > b.horizon
         )
-    out.sort(key=lambda i: (i.due, i.finding_id, i.kind))
+    out.sort(key=lambda i: (i.due, id_key(i.finding_id), i.kind))
     return tuple(out[:limit])
 
 

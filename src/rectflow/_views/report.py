@@ -17,11 +17,12 @@ from rectflow._model import (
     Event,
     Finding,
     Inspection,
+    id_key,
     missed_periods,
 )
 from rectflow._policy import Policy
 from rectflow._render import html as _html
-from rectflow._render.fmt import rate_text
+from rectflow._render.fmt import aspect_head, category_head, rate_text, signed_day, titled
 from rectflow._render.schema import SCHEMA_VERSION, report_schema
 from rectflow._time import local_date
 from rectflow._workflow import state_label
@@ -173,20 +174,31 @@ def _burndown(
     due: dt.date,
     tz: str,
     calendar: Any,
-) -> dict[str, list[list[Any]]]:
+) -> dict[str, list[Any]]:
     """Open findings per day, replayed from the event log, and the planned line.
 
-    ``open``: findings added and not (yet) signed off or cancelled, per day, from
-    the feedback day to *day*. ``planned``: findings on the ledger whose original
-    deadline (moved past rest days) has not passed, up to the later of *day* and
-    the report's due day.
+    Both lines begin on the day of the first finding's first event (the feedback
+    day when there is none): before it the ledger knew nothing, so the line does
+    not climb from zero. Its first point is the count at that day's end.
+    ``open``: findings added and not (yet) signed off or cancelled, per day, up
+    to *day*. ``planned``: findings on the ledger whose original deadline (moved
+    past rest days) has not passed, up to the later of *day* and the report's due
+    day. ``imported``: the days on which an import added findings (their ``add``
+    events name it as their provenance), marked 导入 on the chart: a snapshot
+    taken in, not that many problems found that day.
     """
     opened: dict[dt.date, int] = {}
+    imported: set[dt.date] = set()
+    first: dt.date | None = None
     for e in events:
+        d = local_date(e.at, tz)
+        first = d if first is None or d < first else first
         step = _OPENS.get(e.name)
         if step:
-            d = local_date(e.at, tz)
             opened[d] = opened.get(d, 0) + step
+        if e.name == "add" and e.payload.get("provenance") == "imported":
+            imported.add(d)
+    start = max(start, first) if first is not None else start
     planned: dict[dt.date, int] = {}
     for f in live:
         added = local_date(f.created_at, tz) if f.created_at is not None else start
@@ -197,6 +209,7 @@ def _burndown(
     return {
         "open": _steps(opened, start, max(day, start)),
         "planned": _steps(planned, start, max(day, due, start)),
+        "imported": [d.isoformat() for d in sorted(imported)],
     }
 
 
@@ -215,7 +228,7 @@ def build_report(
     and each finding's latest note.
     """
     events = list(events)
-    findings = sorted(findings, key=lambda f: _sort_key(f.id))
+    findings = sorted(findings, key=lambda f: id_key(f.id))
     tz = policy.timezone
     day = local_date(cutoff, tz)
     live = [f for f in findings if f.state != "cancelled"]
@@ -278,6 +291,7 @@ def build_report(
         "schema_version": SCHEMA_VERSION,
         "inspection": inspection.id,
         "title": inspection.title,
+        "unit": inspection.unit,
         "as_of": day.isoformat(),
         "cutoff": cutoff.isoformat(),
         "feedback_at": inspection.feedback_at.isoformat(),
@@ -322,15 +336,6 @@ def build_report(
         ),
     }
     return Report(data, lang)
-
-
-def _sort_key(finding_id: str) -> tuple[Any, ...]:
-    return tuple(
-        (0, int(p)) if p.isdigit() else (1, p) for p in finding_id.replace("-", ".").split(".")
-    )
-
-
-_ZH_NUM = "一二三四五六七八九十"
 
 
 def _zh_summary(d: dict[str, Any]) -> str:
@@ -456,22 +461,36 @@ def _markdown(d: dict[str, Any], lang: str) -> str:
         "",
     ]
     for i, a in enumerate(d["by_aspect"]):
-        head = f"第{_ZH_NUM[i]}方面" if i < len(_ZH_NUM) else f"第{i + 1}方面"
         lines.append(
-            f"- **{head}问题:{a['aspect']}** 共{a['total']}个,已完成{a['completed']}个,"
-            f"阶段性成效{a['staged']}个" + (f",逾期{a['overdue']}个" if a["overdue"] else "")
+            f"- **{aspect_head(i, a['aspect'], 'zh')}** 共{a['total']}个,"
+            f"已完成{a['completed']}个,阶段性成效{a['staged']}个"
+            + (f",逾期{a['overdue']}个" if a["overdue"] else "")
         )
         for j, c in enumerate(a["categories"]):
-            mark = f"({_ZH_NUM[j]})" if j < len(_ZH_NUM) else f"({j + 1})"
             lines.append(
-                f"  - {mark}{c['category']}:共{c['total']}个,已完成{c['completed']}个,"
-                f"阶段性成效{c['staged']}个"
+                f"  - {category_head(j, c['category'], 'zh')}:共{c['total']}个,"
+                f"已完成{c['completed']}个,阶段性成效{c['staged']}个"
             )
-    if d["overdue_findings"]:
-        lines += ["", f"逾期未完成的问题: {', '.join(d['overdue_findings'])}"]
-    if d["late_completions"]:
-        lines += [f"逾期完成的问题: {', '.join(d['late_completions'])}"]
-    return "\n".join(lines) + "\n"
+    lines += _listed(d, "zh")
+    return "\n".join([*lines, "", *signature(d, "zh")]) + "\n"
+
+
+def _listed(d: dict[str, Any], lang: str) -> list[str]:
+    """The overdue and late lists, one finding a line with its id and title."""
+    heads = (
+        ("Overdue", "Completed late") if lang == "en" else ("逾期未完成的问题", "逾期完成的问题")
+    )
+    out: list[str] = []
+    for head, key in zip(heads, ("overdue_findings", "late_completions"), strict=True):
+        if d[key]:
+            out += ["", f"{head}:", ""]
+            out += [f"- {i} {title}".rstrip() for i, title in titled(d, d[key])]
+    return out
+
+
+def signature(d: dict[str, Any], lang: str) -> list[str]:
+    """The 落款: the unit (when the inspection records one), then the report's day in words."""
+    return [*([d["unit"]] if d.get("unit") else []), signed_day(d["as_of"], lang)]
 
 
 def _en_summary(d: dict[str, Any]) -> str:
@@ -532,18 +551,16 @@ def _markdown_en(d: dict[str, Any]) -> str:
         "## By aspect",
         "",
     ]
-    for i, a in enumerate(d["by_aspect"], start=1):
+    for i, a in enumerate(d["by_aspect"]):
         lines.append(
-            f"- **Aspect {i}: {a['aspect']}**: {a['total']} findings, {a['completed']} completed, "
-            f"{a['staged']} staged" + (f", {a['overdue']} overdue" if a["overdue"] else "")
+            f"- **{aspect_head(i, a['aspect'], 'en')}**: {a['total']} findings, "
+            f"{a['completed']} completed, {a['staged']} staged"
+            + (f", {a['overdue']} overdue" if a["overdue"] else "")
         )
-        for j, c in enumerate(a["categories"], start=1):
+        for j, c in enumerate(a["categories"]):
             lines.append(
-                f"  - ({j}) {c['category']}: {c['total']}, "
+                f"  - {category_head(j, c['category'], 'en')}: {c['total']}, "
                 f"{c['completed']} completed, {c['staged']} staged"
             )
-    if d["overdue_findings"]:
-        lines += ["", f"Overdue: {', '.join(d['overdue_findings'])}"]
-    if d["late_completions"]:
-        lines += [f"Completed late: {', '.join(d['late_completions'])}"]
-    return "\n".join(lines) + "\n"
+    lines += _listed(d, "en")
+    return "\n".join([*lines, "", *signature(d, "en")]) + "\n"
