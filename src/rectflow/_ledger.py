@@ -23,7 +23,14 @@ import pendulum
 from rectflow import _codec
 from rectflow._i18n import LANGS, msg
 from rectflow._io.cells import FileLimits
-from rectflow._io.files import ImportSummary, file_format, read_tabular, read_yaml, write_table
+from rectflow._io.files import (
+    PRINTED,
+    ImportSummary,
+    file_format,
+    read_tabular,
+    read_yaml,
+    write_table,
+)
 from rectflow._io.plan import (
     Hooks,
     Item,
@@ -34,6 +41,7 @@ from rectflow._io.plan import (
     plan_rows,
 )
 from rectflow._io.table import Issues
+from rectflow._io.xlsxledger import SheetHead
 from rectflow._io.yamlfile import dump as dump_yaml
 from rectflow._model import (
     DONE_STATES,
@@ -1644,11 +1652,25 @@ class Ledger:
             if fmt == "yaml":
                 count = self._export_yaml(partial, cutoff, inspection)
             else:
-                count = write_table(partial, fmt, self._export_rows(cutoff, inspection))
+                head = self._sheet_head(cutoff, inspection) if fmt == "xlsx" else None
+                count = write_table(partial, fmt, self._export_rows(cutoff, inspection), head=head)
             partial.replace(file)
         finally:
             partial.unlink(missing_ok=True)
         return count
+
+    def _sheet_head(self, cutoff: dt.datetime | None, inspection: str | None) -> SheetHead:
+        """The title and 填报单位 / 填报时间 rows of an XLSX 台账."""
+        chosen = self._inspections_as_of(cutoff or self.now(), inspection)
+        title = f"{chosen[0].title}反馈问题整改台账" if len(chosen) == 1 else "整改台账"
+        units = {i.unit for i in chosen}
+        return SheetHead(
+            title=title,
+            unit=units.pop() if len(units) == 1 else None,
+            filled_at=local_date(cutoff or self.now(), self.policy.timezone),
+            tz=self.policy.timezone,
+            printed=PRINTED,
+        )
 
     def _export_rows(
         self, cutoff: dt.datetime | None, inspection: str | None

@@ -18,6 +18,7 @@ from rectflow._io.plan import STATE_EVENTS
 from rectflow._io.table import FileProblem, Issues, Table, read_table
 from rectflow._io.xlsxfile import read_rows as read_xlsx
 from rectflow._io.xlsxfile import write_rows as write_xlsx
+from rectflow._io.xlsxledger import SheetHead, write_ledger
 from rectflow._io.yamlfile import load as load_yaml
 from rectflow._model import STATE_LABELS, Event, Finding
 from rectflow.exceptions import InvalidInput
@@ -178,25 +179,51 @@ def table_row(finding: Finding, history: tuple[Event, ...]) -> dict[str, Any]:
         "evidence": "\n".join(shown.evidence) if shown else "",
         "submitted_by": (f.submitter or "") if f.state == "pending_signoff" or done else "",
         "signed_off_by": (f.signed_off_by or "") if done else "",
-        "signed_off_at": _time(f.completed_at) if done else "",
-        "state_at": _time(changed.at) if changed else "",
+        "signed_off_at": f.completed_at if done else None,
+        "state_at": changed.at if changed else None,
         "next_checkpoint": f.next_checkpoint if f.state == "staged_result" else None,
         "itemized": "是" if f.itemized else "否",
     }
 
 
-def _time(at: dt.datetime | None) -> str:
-    return "" if at is None else at.isoformat()
+LEDGER_ORDER: Final = (
+    "id",
+    "aspect",
+    "category",
+    "title",
+    "measures",
+    "leader",
+    "department",
+    "person",
+    "deadline",
+    "kind",
+    "state",
+    "progress",
+    "evidence",
+    # the ledger's own bookkeeping, after the columns an office prints
+    "inspection",
+    "submitted_by",
+    "signed_off_by",
+    "signed_off_at",
+    "state_at",
+    "next_checkpoint",
+    "itemized",
+)
+"""The columns of the XLSX 台账, in order: :data:`EXPORTED` with the printed ones first."""
+PRINTED: Final = LEDGER_ORDER.index("evidence") + 1
+"""How many leading :data:`LEDGER_ORDER` columns the 台账 prints."""
 
 
-def header() -> list[str]:
+def header(keys: Iterable[str] = EXPORTED) -> list[str]:
     """The exported header row (Chinese)."""
-    return [COLUMNS[key][0] for key in EXPORTED]
+    return [COLUMNS[key][0] for key in keys]
 
 
-def _cells(row: Mapping[str, Any], *, dates_as_text: bool) -> list[Any]:
+def _cells(
+    row: Mapping[str, Any], *, dates_as_text: bool, keys: Iterable[str] = EXPORTED
+) -> list[Any]:
     out: list[Any] = []
-    for key in EXPORTED:
+    for key in keys:
         value = row[key]
         if value is None:
             out.append("" if dates_as_text else None)
@@ -208,19 +235,29 @@ def _cells(row: Mapping[str, Any], *, dates_as_text: bool) -> list[Any]:
 
 
 def write_table(
-    path: pathlib.Path, fmt: str, findings: Iterable[tuple[Finding, tuple[Event, ...]]]
+    path: pathlib.Path,
+    fmt: str,
+    findings: Iterable[tuple[Finding, tuple[Event, ...]]],
+    *,
+    head: SheetHead | None = None,
 ) -> int:
-    """Write findings as a CSV or XLSX ledger table; returns the number of rows."""
+    """Write findings as a CSV or XLSX ledger table; returns the number of rows.
+
+    With *head*, an XLSX file is the office's 台账 (:mod:`rectflow._io.xlsxledger`):
+    title and 填报单位 rows, the printed columns first.
+    """
     count = 0
 
-    def rows(text: bool) -> Iterator[list[Any]]:
+    def rows(text: bool, keys: Iterable[str] = EXPORTED) -> Iterator[list[Any]]:
         nonlocal count
         for finding, history in findings:
             count += 1
-            yield _cells(table_row(finding, history), dates_as_text=text)
+            yield _cells(table_row(finding, history), dates_as_text=text, keys=keys)
 
     if fmt == "csv":
         write_csv(path, itertools.chain([header()], rows(text=True)))
+    elif head is not None:
+        write_ledger(path, header(LEDGER_ORDER), rows(text=False, keys=LEDGER_ORDER), head)
     else:
         write_xlsx(path, header(), rows(text=False))
     return count
