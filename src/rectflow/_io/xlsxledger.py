@@ -164,8 +164,11 @@ def write_ledger(
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(SHEET)
+    # what the sheet's XML writes before its rows: set before the first row
     for i, w in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(i)].width = w
+    sheet.freeze_panes = "A4"  # the title rows and the header stay in view
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     thin = Side(style="thin", color="000000")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     body = Font(name="宋体", size=_BODY_SIZE)
@@ -250,7 +253,6 @@ def write_ledger(
             ]
         )
 
-    sheet.freeze_panes = "A4"
     sheet.print_title_rows = "3:3"
     printed = max(min(head.printed, width), 1)
     sheet.print_area = f"A1:{get_column_letter(printed)}{len(data) + 3}"
@@ -258,7 +260,6 @@ def write_ledger(
     sheet.page_setup.paperSize = "9"  # A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
     sheet.print_options.horizontalCentered = True

@@ -159,7 +159,7 @@ def burndown_svg(data: dict[str, Any], lang: str = "zh") -> str:
         ax.set_xlabel(_t("date", lang))
         ax.set_ylim(bottom=0)
         ax.xaxis_date()
-        locator = AutoDateLocator()  # type: ignore[no-untyped-call]
+        locator = AutoDateLocator(minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
         if lang == "en":
             ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
@@ -195,29 +195,43 @@ def _mark_imports(ax: Any, series: dict[str, Any], lang: str) -> None:
         )
 
 
-def zh_date_label(day: dt.date, previous: dt.date | None) -> str:
+def zh_date_label(day: dt.date, previous: dt.date | None, *, year: bool = True) -> str:
     """A date tick in Chinese: ``2024年1月`` where the year starts or changes, else ``2月``.
 
-    Ticks inside a month carry the day: ``1月22日`` (``2024年1月22日`` on the first).
+    Ticks inside a month carry the day: ``1月22日``. With *year* False the year is
+    left to the axis's offset text (every tick in one year).
     """
     month = f"{day.month}月" if day.day == 1 else f"{day.month}月{day.day}日"
-    if previous is None or previous.year != day.year:
+    if year and (previous is None or previous.year != day.year):
         return f"{day.year}年{month}"
     return month
 
 
 def _zh_dates() -> Any:
-    """A matplotlib tick formatter writing dates the Chinese way (see :func:`zh_date_label`)."""
+    """A matplotlib tick formatter writing dates the Chinese way (see :func:`zh_date_label`).
+
+    When every tick falls in one year, the year is written once, at the axis's end.
+    """
     from matplotlib.dates import num2date  # noqa: PLC0415
     from matplotlib.ticker import Formatter  # noqa: PLC0415
 
     class ZhDates(Formatter):
+        offset = ""
+
         def __call__(self, x: float, pos: int | None = None) -> str:  # noqa: ARG002
             return zh_date_label(num2date(x).date(), None)  # type: ignore[no-untyped-call]
 
         def format_ticks(self, values: list[float]) -> list[str]:
             days = [num2date(v).date() for v in values]  # type: ignore[no-untyped-call]
-            return [zh_date_label(d, days[i - 1] if i else None) for i, d in enumerate(days)]
+            one_year = len({d.year for d in days}) == 1
+            self.offset = f"{days[0].year}年" if days and one_year else ""
+            return [
+                zh_date_label(d, days[i - 1] if i else None, year=not one_year)
+                for i, d in enumerate(days)
+            ]
+
+        def get_offset(self) -> str:
+            return self.offset
 
     return ZhDates()
 

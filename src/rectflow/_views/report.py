@@ -166,6 +166,27 @@ def _rows(
     ]
 
 
+def _import_days(events: list[Event], tz: str) -> dict[str, dt.date]:
+    """The day each imported finding was taken in, by finding id.
+
+    An import's findings (their ``add`` names ``imported`` as its provenance)
+    form one snapshot per file (their ``source``, ``file:row``): taken on the latest day its
+    findings were added. A row stamped earlier (a completion's 销号时间) is
+    history the sheet reports, already part of that snapshot.
+    """
+    source: dict[str, str] = {}
+    taken: dict[str, dt.date] = {}
+    for e in events:
+        if e.name == "add" and e.payload.get("provenance") == "imported":
+            file, colon, row = str(e.payload.get("source", "")).rpartition(":")
+            if not (colon and row.isdigit()):  # "台账.xlsx:12": the file, row 12
+                file = file + colon + row
+            source[e.finding_id] = file
+            d = local_date(e.at, tz)
+            taken[file] = max(taken.get(file, d), d)
+    return {fid: taken[file] for fid, file in source.items()}
+
+
 def _burndown(
     events: Iterable[Event],
     live: list[Finding],
@@ -183,25 +204,28 @@ def _burndown(
     ``open``: findings added and not (yet) signed off or cancelled, per day, up
     to *day*. ``planned``: findings on the ledger whose original deadline (moved
     past rest days) has not passed, up to the later of *day* and the report's due
-    day. ``imported``: the days on which an import added findings (their ``add``
-    events name it as their provenance), marked 导入 on the chart: a snapshot
-    taken in, not that many problems found that day.
+    day. ``imported``: the days imports took findings in (see :func:`_import_days`).
+    An import is a snapshot: its findings' events up to that day count on that
+    day, one point the chart marks 导入, not a climb from zero nor problems found
+    and fixed on the days the sheet dates them.
     """
+    events = list(events)
+    taken = _import_days(events, tz)
     opened: dict[dt.date, int] = {}
-    imported: set[dt.date] = set()
     first: dt.date | None = None
     for e in events:
         d = local_date(e.at, tz)
+        if (snapshot := taken.get(e.finding_id)) is not None:
+            d = max(d, snapshot)
         first = d if first is None or d < first else first
         step = _OPENS.get(e.name)
         if step:
             opened[d] = opened.get(d, 0) + step
-        if e.name == "add" and e.payload.get("provenance") == "imported":
-            imported.add(d)
     start = max(start, first) if first is not None else start
     planned: dict[dt.date, int] = {}
     for f in live:
         added = local_date(f.created_at, tz) if f.created_at is not None else start
+        added = max(added, taken.get(f.id, added))
         ends = calendar.next_workday(f.original_deadline) + dt.timedelta(days=1)
         if ends > added:
             planned[added] = planned.get(added, 0) + 1
@@ -209,7 +233,7 @@ def _burndown(
     return {
         "open": _steps(opened, start, max(day, start)),
         "planned": _steps(planned, start, max(day, due, start)),
-        "imported": [d.isoformat() for d in sorted(imported)],
+        "imported": [d.isoformat() for d in sorted(set(taken.values()))],
     }
 
 
