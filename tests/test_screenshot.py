@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from report_support import ASPECTS, UNIT, imported_ledger
+
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "screenshot-report"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 
@@ -103,9 +105,6 @@ def test_imported_ledger_report_reads_as_a_submitted_document(
     chromium: str, tmp_path: Path
 ) -> None:
     """An imported 台账's report: headings as written, titles listed, Chinese axes, a 落款."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    from report_support import ASPECTS, UNIT, imported_ledger  # noqa: PLC0415
-
     ledger, facts = imported_ledger(tmp_path)
     page = tmp_path / "report.html"
     page.write_text(ledger.report("R1", as_of=facts["as_of"]).to_html(), encoding="utf-8")
