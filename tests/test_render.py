@@ -277,7 +277,7 @@ def test_html_charts_false_leaves_them_out_without_a_note(seed_report):
 
 
 CHART_TEXT = (
-    "".join(zh for zh, _ in charts._TEXT.values()) + "第一二三四五六七八九十方面0123456789/%"
+    "".join(zh for zh, _ in charts._TEXT.values()) + "第一二三四五六七八九十方面0123456789/%年月日"
 )
 
 
