@@ -171,6 +171,7 @@ def test_add_inspection_add_fire_history_as_a_script_would(
         "declared_findings": 3,
         "created_at": "2024-03-01T09:00:00+08:00",
         "report_submitted_at": None,
+        "unit": None,
     }
     measures = tmp_path / "m.json"
     measures.write_text(

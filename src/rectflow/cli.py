@@ -14,7 +14,7 @@ With ``--json`` each command prints one JSON document with stable keys:
 * ``report``: the report's data (``Report.json_schema()``, ``schema_version``);
 * ``agenda``: ``as_of``, ``timezone``, ``inspections``, ``upcoming`` (``Agenda.to_dict``);
 * ``add-inspection``, ``change-inspection``: the inspection (``id``, ``title``, ``feedback_at``,
-  ``declared_findings``, ``created_at``);
+  ``declared_findings``, ``created_at``, ``report_submitted_at``, ``unit``);
 * ``add``, ``fire``: the finding after the event (the ``Finding`` record's fields);
 * ``show``: ``finding``, ``history``; ``history``: a list of events (``finding_id``,
   ``name``, ``at``, ``actor``, ``note``, ``evidence``, ``payload``, ``version``);

@@ -68,6 +68,7 @@ def display_width(text: str) -> int:
 
 
 def _shown(value: Any) -> str:
+    """The text a cell shows, for sizing it (a date or time as its widest form)."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -152,35 +153,47 @@ def write_ledger(
     ``datetime`` or None cells, in *header*'s order.
     """
     openpyxl = _openpyxl()
-    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # noqa: PLC0415
-    from openpyxl.utils import get_column_letter  # noqa: PLC0415
-    from openpyxl.worksheet.properties import PageSetupProperties  # noqa: PLC0415
-
     data = [list(r) for r in rows]
-    width = len(header)
-    last = get_column_letter(width)
-    widths = _widths(header, data)
-
     book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(SHEET)
-    # what the sheet's XML writes before its rows: set before the first row
-    for i, w in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(i)].width = w
-    sheet.freeze_panes = "A4"  # the title rows and the header stay in view
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    thin = Side(style="thin", color="000000")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    body = Font(name="宋体", size=_BODY_SIZE)
-    wrap_top = Alignment(wrap_text=True, vertical="top")
-    wrap_mid = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    sheet = _Sheet(book.create_sheet(SHEET), header, data, head)
+    sheet.set_up()  # what the sheet's XML holds before its rows: set before the first
+    sheet.title_rows()
+    sheet.header_row()
+    sheet.body()
+    sheet.print_set_up()
+    book.save(path)
+    return len(data)
 
-    def cell(value: Any, font: Any = body, alignment: Any = wrap_top, *, edge: bool = True) -> Any:
-        c = WriteOnlyCell(sheet, value=value)
+
+class _Sheet:
+    """One 台账 sheet being written (write-only: rows in order, each once)."""
+
+    def __init__(self, ws: Any, header: list[str], data: list[list[Any]], head: SheetHead) -> None:
+        from openpyxl.styles import Alignment, Border, Font, Side  # noqa: PLC0415
+
+        self.ws, self.header, self.data, self.head = ws, header, data, head
+        self.width = len(header)
+        self.widths = _widths(header, data)
+        thin = Side(style="thin", color="000000")
+        self.box = Border(left=thin, right=thin, top=thin, bottom=thin)
+        self.body_font = Font(name="宋体", size=_BODY_SIZE)
+        self.wrap_top = Alignment(wrap_text=True, vertical="top")
+        self.wrap_mid = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+    @staticmethod
+    def letter(column: int) -> str:
+        from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+        return str(get_column_letter(column))
+
+    def cell(self, value: Any, font: Any, alignment: Any, *, edge: bool = True) -> Any:
+        from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+
+        c = WriteOnlyCell(self.ws, value=value)
         c.font = font
         c.alignment = alignment
         if edge:
-            c.border = box
+            c.border = self.box
         if isinstance(value, dt.datetime):
             c.number_format = TIME_FORMAT
         elif isinstance(value, dt.date):
@@ -189,79 +202,102 @@ def write_ledger(
             c.data_type = "s"  # never a formula, whatever it starts with
         return c
 
-    # 1: the title, merged across
-    sheet.row_dimensions[1].height = 32
-    title = Font(name="黑体", size=16, bold=True)
-    centred = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    sheet.append([cell(head.title, title, centred, edge=False)] + [None] * (width - 1))
-    sheet.merged_cells.add(f"A1:{last}1")
-    # 2: 填报单位 on the left half, 填报时间 on the right
-    half = max(width // 2, 1)
-    unit = cell(f"填报单位:{head.unit or ''}", body, Alignment(vertical="center"), edge=False)
-    day = cell(
-        f"填报时间:{zh_date(head.filled_at)}",
-        body,
-        Alignment(horizontal="right", vertical="center"),
-        edge=False,
-    )
-    sheet.row_dimensions[2].height = 20
-    sheet.append([unit] + [None] * (half - 1) + [day] + [None] * (width - half - 1))
-    if half > 1:
-        sheet.merged_cells.add(f"A2:{get_column_letter(half)}2")
-    if width - half > 1:
-        sheet.merged_cells.add(f"{get_column_letter(half + 1)}2:{last}2")
-    # 3: the header, bold, bordered, shaded
-    bold = Font(name="黑体", size=_BODY_SIZE + 1, bold=True)
-    shade = PatternFill("solid", fgColor="D9D9D9")
-    heads = []
-    for name in header:
-        c = cell(name, bold, wrap_mid)
-        c.fill = shade
-        heads.append(c)
-    sheet.row_dimensions[3].height = max(
-        _LINE_HEIGHT * max(_lines(n, w) for n, w in zip(header, widths, strict=True)) + 6, 24
-    )
-    sheet.append(heads)
+    def set_up(self) -> None:
+        """Column widths, the frozen header, fit to the page (written before the rows)."""
+        from openpyxl.worksheet.properties import PageSetupProperties  # noqa: PLC0415
 
-    # 方面 and 类别 merged down over their runs (类别 within its 方面's run)
-    merged_at = _merges(header, data)
-    spanned = {(c, k) for c, spans in merged_at.items() for a, b in spans for k in range(a, b + 1)}
-    hidden = {
-        (c, k) for c, spans in merged_at.items() for a, b in spans for k in range(a + 1, b + 1)
-    }
-    for col, spans in merged_at.items():
-        letter = get_column_letter(col + 1)
-        for a, b in spans:
-            sheet.merged_cells.add(f"{letter}{a + 4}:{letter}{b + 4}")
-    for k, values in enumerate(data):
-        # a merged span shows its first cell's value (the reader gives it to every row)
-        shown = [None if (i, k) in hidden else v for i, v in enumerate(values)]
-        lines = max(
-            _lines(v, w)
-            for i, (v, w) in enumerate(zip(shown, widths, strict=True))
-            if (i, k) not in spanned
-        )
-        sheet.row_dimensions[k + 4].height = _LINE_HEIGHT * lines + 4
-        sheet.append(
-            [
-                cell(
-                    _local(v, head.tz) if isinstance(v, dt.datetime) else v,
-                    body,
-                    wrap_mid if i in merged_at else wrap_top,
-                )
-                for i, v in enumerate(shown)
-            ]
-        )
+        for i, w in enumerate(self.widths, 1):
+            self.ws.column_dimensions[self.letter(i)].width = w
+        self.ws.freeze_panes = "A4"  # the title rows and the header stay in view
+        self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
-    sheet.print_title_rows = "3:3"
-    printed = max(min(head.printed, width), 1)
-    sheet.print_area = f"A1:{get_column_letter(printed)}{len(data) + 3}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = "9"  # A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
-    sheet.print_options.horizontalCentered = True
-    book.save(path)
-    return len(data)
+    def title_rows(self) -> None:
+        """Row 1: the title merged across; row 2: 填报单位 on the left, 填报时间 on the right."""
+        from openpyxl.styles import Alignment, Font  # noqa: PLC0415
+
+        ws, width, last = self.ws, self.width, self.letter(self.width)
+        ws.row_dimensions[1].height = 32
+        title = self.cell(
+            self.head.title,
+            Font(name="黑体", size=16, bold=True),
+            Alignment(horizontal="center", vertical="center", wrap_text=True),
+            edge=False,
+        )
+        ws.append([title] + [None] * (width - 1))
+        ws.merged_cells.add(f"A1:{last}1")
+        half = max(width // 2, 1)
+        unit = self.cell(
+            f"填报单位:{self.head.unit or ''}",
+            self.body_font,
+            Alignment(vertical="center"),
+            edge=False,
+        )
+        day = self.cell(
+            f"填报时间:{zh_date(self.head.filled_at)}",
+            self.body_font,
+            Alignment(horizontal="right", vertical="center"),
+            edge=False,
+        )
+        ws.row_dimensions[2].height = 20
+        ws.append([unit] + [None] * (half - 1) + [day] + [None] * (width - half - 1))
+        if half > 1:
+            ws.merged_cells.add(f"A2:{self.letter(half)}2")
+        if width - half > 1:
+            ws.merged_cells.add(f"{self.letter(half + 1)}2:{last}2")
+
+    def header_row(self) -> None:
+        """Row 3: the header, bold, bordered, shaded."""
+        from openpyxl.styles import Font, PatternFill  # noqa: PLC0415
+
+        bold = Font(name="黑体", size=_BODY_SIZE + 1, bold=True)
+        shade = PatternFill("solid", fgColor="D9D9D9")
+        heads = []
+        for name in self.header:
+            c = self.cell(name, bold, self.wrap_mid)
+            c.fill = shade
+            heads.append(c)
+        lines = max(_lines(n, w) for n, w in zip(self.header, self.widths, strict=True))
+        self.ws.row_dimensions[3].height = max(_LINE_HEIGHT * lines + 6, 24)
+        self.ws.append(heads)
+
+    def body(self) -> None:
+        """The findings, 方面 and 类别 merged down over their runs (类别 within its 方面's)."""
+        merged_at = _merges(self.header, self.data)
+        spans = [(c, a, b) for c, runs in merged_at.items() for a, b in runs]
+        spanned = {(c, k) for c, a, b in spans for k in range(a, b + 1)}
+        hidden = {(c, k) for c, a, b in spans for k in range(a + 1, b + 1)}
+        for c, a, b in spans:
+            self.ws.merged_cells.add(f"{self.letter(c + 1)}{a + 4}:{self.letter(c + 1)}{b + 4}")
+        for k, values in enumerate(self.data):
+            # a merged span shows its first cell's value (the reader gives it to every row)
+            shown = [None if (i, k) in hidden else v for i, v in enumerate(values)]
+            lines = max(
+                _lines(v, w)
+                for i, (v, w) in enumerate(zip(shown, self.widths, strict=True))
+                if (i, k) not in spanned
+            )
+            self.ws.row_dimensions[k + 4].height = _LINE_HEIGHT * lines + 4
+            self.ws.append(
+                [
+                    self.cell(
+                        _local(v, self.head.tz) if isinstance(v, dt.datetime) else v,
+                        self.body_font,
+                        self.wrap_mid if i in merged_at else self.wrap_top,
+                    )
+                    for i, v in enumerate(shown)
+                ]
+            )
+
+    def print_set_up(self) -> None:
+        """A4 landscape, fitted to the width, the header on every page, the office's columns."""
+        ws = self.ws
+        ws.print_title_rows = "3:3"
+        printed = max(min(self.head.printed, self.width), 1)
+        ws.print_area = f"A1:{self.letter(printed)}{len(self.data) + 3}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = "9"  # A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.page_margins.top = ws.page_margins.bottom = 0.6
+        ws.print_options.horizontalCentered = True
