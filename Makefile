@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rectflow needs Python >= 3.10"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[postgres,xlsx,cli,charts,graphviz,test,dev,docs,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[postgres,xlsx,cli,charts,graphviz,test,dev,docs,bench,web]"
 	touch $(STAMP)
 
 demo: $(STAMP)
