@@ -21,12 +21,13 @@ demo: $(STAMP)
 	$(BIN)/rectflow --ledger $(DEMO_LEDGER) verify
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks typing_tests scripts/screenshot-report $(DOCS_PY)
-	$(BIN)/ruff format --check src tests benchmarks typing_tests scripts/screenshot-report $(DOCS_PY)
+	$(BIN)/ruff check src tests benchmarks typing_tests scripts/screenshot-report examples $(DOCS_PY)
+	$(BIN)/ruff format --check src tests benchmarks typing_tests scripts/screenshot-report examples $(DOCS_PY)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy --strict typing_tests
+	$(BIN)/mypy --strict examples/service/app.py
 
 pytest: $(STAMP)
 	$(BIN)/pytest
