@@ -64,20 +64,48 @@ async def setup(ledger: Any, n: int) -> None:
         )
 
 
+ATTEMPTS = 3
+"""Rounds of the stall test; one must stay under STALL (the machine's other load can pause a
+whole process for longer, whatever the design; a loop blocked by the ledger fails every round)."""
+
+
+async def _lag_while(work: Any) -> float:
+    """The loop's worst lag (seconds) while *work* (a coroutine) runs, ticked every 1 ms."""
+    lags: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        while not done.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.001)
+            lags.append(time.perf_counter() - before - 0.001)
+
+    tick = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    try:
+        await work
+    finally:
+        done.set()
+        await tick
+    return max(lags)
+
+
+def test_the_ticker_sees_a_blocked_loop():
+    """The lag probe is not blind: 50 ms of blocking work on the loop shows as a stall."""
+
+    async def block() -> None:
+        await asyncio.sleep(0.005)
+        time.sleep(0.05)  # noqa: ASYNC251 - what a sync ledger call in async def does
+
+    assert asyncio.run(_lag_while(block())) > STALL
+
+
 def test_concurrent_tasks_never_stall_the_loop(target):
     """100 tasks firing at once: every fire lands, and the loop's lag stays under 20 ms."""
 
-    async def main() -> tuple[float, list[Any], int]:
+    async def main() -> tuple[list[float], list[Any], int]:
         async with AsyncLedger.open(target, policy=POLICY, clock=lambda: NOW) as ledger:
-            await setup(ledger, TASKS)
-            lags: list[float] = []
-            done = asyncio.Event()
-
-            async def ticker() -> None:
-                while not done.is_set():
-                    before = time.perf_counter()
-                    await asyncio.sleep(0.001)
-                    lags.append(time.perf_counter() - before - 0.001)
+            await setup(ledger, TASKS * ATTEMPTS)
 
             async def work(i: int) -> Any:
                 fid = f"F{i:03d}"
@@ -87,21 +115,24 @@ def test_concurrent_tasks_never_stall_the_loop(target):
                 )
                 return await ledger.get(fid)
 
-            tick = asyncio.create_task(ticker())
-            await asyncio.sleep(0.01)
-            results = await asyncio.gather(*(work(i) for i in range(TASKS)))
-            done.set()
-            await tick
-            verified = await ledger.verify()
-            assert verified
-            return max(lags), results, (await ledger.head()).count
+            worst: list[float] = []
+            results: list[Any] = []
+            for attempt in range(ATTEMPTS):
+                batch = range(attempt * TASKS, (attempt + 1) * TASKS)
+                gathered = asyncio.gather(*(work(i) for i in batch))
+                worst.append(await _lag_while(gathered))
+                results += gathered.result()
+                if worst[-1] < STALL:
+                    break
+            assert await ledger.verify()
+            return worst, results, (await ledger.head()).count
 
     worst, results, count = asyncio.run(main())
-    assert [f.state for f in results] == ["pending_signoff"] * TASKS or all(
-        f.version == 3 for f in results
+    assert [(f.state, f.version) for f in results] == [("pending_signoff", 3)] * len(results)
+    assert count == 1 + TASKS * ATTEMPTS + 2 * len(results)
+    assert min(worst) < STALL, (
+        f"the event loop stalled for {[round(w * 1000, 1) for w in worst]} ms"
     )
-    assert count == 1 + TASKS * 3
-    assert worst < STALL, f"the event loop stalled for {worst * 1000:.1f} ms"
 
 
 def test_same_chain_as_the_sync_ledger(target, tmp_path):

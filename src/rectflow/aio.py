@@ -34,10 +34,11 @@ from typing import Any, TypeVar
 
 import pendulum
 
+from rectflow._io.cells import FileLimits
 from rectflow._io.files import ImportSummary
 from rectflow._ledger import EventPage, Ledger, SpotCheckDraw
-from rectflow._model import Event, Finding, Inspection
-from rectflow._policy import Policy
+from rectflow._model import Event, Finding, Inspection, Measure, Owner
+from rectflow._policy import Period, Policy
 from rectflow._roles import Actor, Grant
 from rectflow._store.base import Head
 from rectflow._views.agenda import Agenda
@@ -171,41 +172,199 @@ class AsyncLedger:
 
     # -- writes
 
-    async def add_inspection(self, inspection_id: str, **options: Any) -> Inspection:
+    async def add_inspection(
+        self,
+        inspection_id: str,
+        *,
+        title: str,
+        feedback_at: dt.date | str,
+        declared_findings: int | None = None,
+        at: dt.datetime | str | None = None,
+        actor: str | None = None,
+    ) -> Inspection:
         """:meth:`rectflow.Ledger.add_inspection`."""
-        return await self.run(self.ledger.add_inspection, inspection_id, **options)
+        return await self.run(
+            self.ledger.add_inspection,
+            inspection_id,
+            title=title,
+            feedback_at=feedback_at,
+            declared_findings=declared_findings,
+            at=at,
+            actor=actor,
+        )
 
-    async def change_inspection(self, inspection_id: str, **options: Any) -> Inspection:
+    async def change_inspection(
+        self,
+        inspection_id: str,
+        *,
+        reason: str,
+        declared_findings: int | None = None,
+        feedback_at: dt.date | str | None = None,
+        actor: str | None = None,
+        at: dt.datetime | str | None = None,
+    ) -> Inspection:
         """:meth:`rectflow.Ledger.change_inspection`."""
-        return await self.run(self.ledger.change_inspection, inspection_id, **options)
+        return await self.run(
+            self.ledger.change_inspection,
+            inspection_id,
+            reason=reason,
+            declared_findings=declared_findings,
+            feedback_at=feedback_at,
+            actor=actor,
+            at=at,
+        )
 
-    async def submit_report(self, inspection: str, **options: Any) -> Inspection:
+    async def submit_report(
+        self,
+        inspection: str,
+        *,
+        actor: str,
+        evidence: Iterable[str] | str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> Inspection:
         """:meth:`rectflow.Ledger.submit_report`."""
-        return await self.run(self.ledger.submit_report, inspection, **options)
+        return await self.run(
+            self.ledger.submit_report, inspection, actor=actor, evidence=evidence, at=at, note=note
+        )
 
-    async def add_finding(self, finding_id: str, **options: Any) -> Finding:
+    async def add_finding(
+        self,
+        finding_id: str,
+        *,
+        inspection: str,
+        title: str,
+        kind: str,
+        owner: Owner,
+        deadline: dt.date | str | Period,
+        actor: str,
+        aspect: str = "",
+        category: str = "",
+        measures: Iterable[Measure] = (),
+        itemized: bool = True,
+        at: dt.datetime | str | None = None,
+    ) -> Finding:
         """:meth:`rectflow.Ledger.add_finding`."""
-        return await self.run(self.ledger.add_finding, finding_id, **options)
+        return await self.run(
+            self.ledger.add_finding,
+            finding_id,
+            inspection=inspection,
+            title=title,
+            kind=kind,
+            owner=owner,
+            deadline=deadline,
+            actor=actor,
+            aspect=aspect,
+            category=category,
+            measures=measures,
+            itemized=itemized,
+            at=at,
+        )
 
-    async def fire(self, finding_id: str, event: str, **options: Any) -> Finding:
+    async def fire(
+        self,
+        finding_id: str,
+        event: str,
+        *,
+        actor: str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+        evidence: Iterable[str] | None = (),
+        expected_version: int | None = None,
+        **arguments: Any,
+    ) -> Finding:
         """:meth:`rectflow.Ledger.fire`."""
-        return await self.run(self.ledger.fire, finding_id, event, **options)
+        return await self.run(
+            self.ledger.fire,
+            finding_id,
+            event,
+            actor=actor,
+            at=at,
+            note=note,
+            evidence=evidence,
+            expected_version=expected_version,
+            **arguments,
+        )
 
-    async def add_actor(self, name: str, **options: Any) -> Actor:
+    async def add_actor(
+        self,
+        name: str,
+        *,
+        roles: Iterable[str] | str,
+        inspection: str | None = None,
+        actor: str | None = None,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> Actor:
         """:meth:`rectflow.Ledger.add_actor`."""
-        return await self.run(self.ledger.add_actor, name, **options)
+        return await self.run(
+            self.ledger.add_actor,
+            name,
+            roles=roles,
+            inspection=inspection,
+            actor=actor,
+            at=at,
+            note=note,
+        )
 
-    async def revoke_role(self, name: str, role: str, **options: Any) -> None:
+    async def revoke_role(
+        self,
+        name: str,
+        role: str,
+        *,
+        inspection: str | None = None,
+        actor: str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> None:
         """:meth:`rectflow.Ledger.revoke_role`."""
-        await self.run(self.ledger.revoke_role, name, role, **options)
+        await self.run(
+            self.ledger.revoke_role,
+            name,
+            role,
+            inspection=inspection,
+            actor=actor,
+            at=at,
+            note=note,
+        )
 
-    async def import_file(self, path: str | os.PathLike[str], **options: Any) -> ImportSummary:
-        """:meth:`rectflow.Ledger.import_file`."""
-        return await self.run(self.ledger.import_file, path, **options)
+    async def import_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        actor: str,
+        format: str | None = None,  # noqa: A002 - the ledger's own argument name
+        inspection: str | None = None,
+        dry_run: bool = False,
+        allow_extra_columns: bool = False,
+        limits: FileLimits | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportSummary:
+        """:meth:`rectflow.Ledger.import_file` (*progress* is called in the worker thread)."""
+        return await self.run(
+            self.ledger.import_file,
+            path,
+            actor=actor,
+            format=format,
+            inspection=inspection,
+            dry_run=dry_run,
+            allow_extra_columns=allow_extra_columns,
+            limits=limits,
+            progress=progress,
+        )
 
-    async def export_file(self, path: str | os.PathLike[str], **options: Any) -> int:
+    async def export_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        format: str | None = None,  # noqa: A002 - the ledger's own argument name
+        as_of: dt.date | dt.datetime | str | None = None,
+        inspection: str | None = None,
+    ) -> int:
         """:meth:`rectflow.Ledger.export_file`."""
-        return await self.run(self.ledger.export_file, path, **options)
+        return await self.run(
+            self.ledger.export_file, path, format=format, as_of=as_of, inspection=inspection
+        )
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[AsyncLedger]:
@@ -249,9 +408,11 @@ class AsyncLedger:
         """``finding_id in ledger``."""
         return await self.run(self.ledger.__contains__, finding_id)
 
-    async def findings(self, inspection: str | None = None, **options: Any) -> list[Finding]:
+    async def findings(
+        self, inspection: str | None = None, *, state: str | None = None
+    ) -> list[Finding]:
         """:meth:`rectflow.Ledger.findings`, as a list."""
-        return await self.run(lambda: list(self.ledger.findings(inspection, **options)))
+        return await self.run(lambda: list(self.ledger.findings(inspection, state=state)))
 
     async def history(self, finding_id: str) -> tuple[Event, ...]:
         """:meth:`rectflow.Ledger.history`."""
@@ -269,21 +430,44 @@ class AsyncLedger:
         """:meth:`rectflow.Ledger.resolve_deadline`."""
         return await self.run(self.ledger.resolve_deadline, spec, inspection)
 
-    async def as_of(self, as_of: dt.date | dt.datetime | str, **options: Any) -> list[Finding]:
+    async def as_of(
+        self, as_of: dt.date | dt.datetime | str, inspection: str | None = None
+    ) -> list[Finding]:
         """:meth:`rectflow.Ledger.as_of`."""
-        return await self.run(self.ledger.as_of, as_of, **options)
+        return await self.run(self.ledger.as_of, as_of, inspection)
 
-    async def report(self, inspection: str, **options: Any) -> Report:
+    async def report(
+        self,
+        inspection: str,
+        *,
+        as_of: dt.date | dt.datetime | str | None = None,
+        lang: str | None = None,
+    ) -> Report:
         """:meth:`rectflow.Ledger.report`."""
-        return await self.run(self.ledger.report, inspection, **options)
+        return await self.run(self.ledger.report, inspection, as_of=as_of, lang=lang)
 
-    async def agenda(self, **options: Any) -> Agenda:
+    async def agenda(
+        self,
+        *,
+        as_of: dt.date | dt.datetime | str | None = None,
+        inspection: str | None = None,
+        upcoming: int = 0,
+    ) -> Agenda:
         """:meth:`rectflow.Ledger.agenda`."""
-        return await self.run(self.ledger.agenda, **options)
+        return await self.run(
+            self.ledger.agenda, as_of=as_of, inspection=inspection, upcoming=upcoming
+        )
 
-    async def draw_spot_checks(self, inspection: str, **options: Any) -> SpotCheckDraw:
+    async def draw_spot_checks(
+        self,
+        inspection: str,
+        *,
+        k: int | None = None,
+        seed: int | None = None,
+        as_of: dt.date | str | None = None,
+    ) -> SpotCheckDraw:
         """:meth:`rectflow.Ledger.draw_spot_checks`."""
-        return await self.run(self.ledger.draw_spot_checks, inspection, **options)
+        return await self.run(self.ledger.draw_spot_checks, inspection, k=k, seed=seed, as_of=as_of)
 
     async def actors(self) -> list[Actor]:
         """:meth:`rectflow.Ledger.actors`."""
@@ -309,9 +493,15 @@ class AsyncLedger:
         """:meth:`rectflow.Ledger.signed_head`."""
         return await self.run(self.ledger.signed_head, key)
 
-    async def verify(self, anchor: Any = None, **options: Any) -> Verification:
+    async def verify(
+        self,
+        anchor: Head | tuple[int, str] | SignedHead | str | None = None,
+        *,
+        key: bytes | str | None = None,
+        evidence_dir: str | None = None,
+    ) -> Verification:
         """:meth:`rectflow.Ledger.verify`."""
-        return await self.run(self.ledger.verify, anchor, **options)
+        return await self.run(self.ledger.verify, anchor, key=key, evidence_dir=evidence_dir)
 
     async def events_since(self, cursor: int = 0, *, limit: int = 1000) -> EventPage:
         """:meth:`rectflow.Ledger.events_since`."""
