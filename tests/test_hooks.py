@@ -263,6 +263,80 @@ def test_cursor_works_across_processes(backend, request, tmp_path, make_ledger):
     ledger.close()
 
 
+_BUSY_WRITER = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {tests!r})
+    from store_support import open_test_ledger
+    ledger = open_test_ledger({target!r})
+    for i in range(30):
+        fid = "F%d" % (i % 2 + {offset})
+        ledger.fire(fid, "record_measure", actor="王老师", at="2024-01-09T09:00:00+08:00",
+                    measure="M1")
+    ledger.close()
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_polling_while_other_processes_write_misses_nothing(
+    backend, request, tmp_path, make_ledger
+):
+    """Two writer processes append while a reader polls: it sees every entry once, in order."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from rectflow import Measure  # noqa: PLC0415
+
+    target = (
+        str(tmp_path / "busy.db")
+        if backend == "sqlite"
+        else str(request.getfixturevalue("pg_target"))
+    )
+    ledger = make_ledger(target)
+    ledger.add_inspection(
+        "R1", title="巡察", feedback_at="2024-01-05", at="2024-01-05T10:00:00+08:00"
+    )
+    for i in range(4):
+        ledger.add_finding(
+            f"F{i}",
+            inspection="R1",
+            title=f"问题{i}",
+            kind="long_term",
+            owner=OWNER,
+            deadline="2024-12-31",
+            actor="巡察办",
+            at="2024-01-08T09:00:00+08:00",
+            measures=[Measure("M1", "每月排查", "recurring", "安全处", cadence="monthly")],
+        )
+    for i in range(4):
+        ledger.fire(f"F{i}", "start", actor="王老师", at="2024-01-09T09:00:00+08:00")
+    tests = str(Path(__file__).parent)
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _BUSY_WRITER.format(tests=tests, target=target, offset=off)],
+            stderr=subprocess.PIPE,
+        )
+        for off in (0, 2)
+    ]
+    seen: list[int] = []
+    cursor = 0
+    while True:
+        running = any(w.poll() is None for w in writers)
+        entries, cursor = ledger.events_since(cursor, limit=7)
+        seen += [e.seq for e in entries]
+        if not running and not entries:
+            break
+    for writer in writers:
+        assert writer.wait() == 0, writer.stderr.read() if writer.stderr else ""
+    head = ledger.head()
+    assert head.count == 1 + 4 + 4 + 60
+    assert seen == list(range(1, head.count + 1))
+    assert cursor == head.count
+    ledger.close()
+
+
 # ---------------------------------------------------------------- agenda ids
 
 

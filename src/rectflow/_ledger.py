@@ -1306,7 +1306,9 @@ class Ledger:
 
         The cursor is the chain's sequence number (0: from the start), so it is
         stable across processes and restarts, on every backend: keep it, and ask
-        again later for what was committed meanwhile, by any process.
+        again later for what was committed meanwhile, by any process. Every backend
+        appends to the chain one writer at a time, so an entry is never committed
+        behind a cursor already handed out: polling misses nothing.
 
         Args:
             cursor: The ``cursor`` of the previous page (0 for the first).
