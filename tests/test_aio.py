@@ -209,6 +209,37 @@ def test_a_failed_batch_stores_nothing_and_other_tasks_stay_out():
     asyncio.run(main())
 
 
+def test_a_task_started_in_a_batch_joins_it_only_while_it_is_open():
+    """Tasks gathered inside the block join it; one still running after it waits its turn."""
+
+    async def main() -> None:
+        async with AsyncLedger.open(":memory:", policy=POLICY, clock=lambda: NOW) as ledger:
+            await setup(ledger, 4)
+            at = "2029-05-02T09:00:00+08:00"
+            release = asyncio.Event()
+
+            async def late() -> None:
+                await release.wait()
+                await ledger.fire("F003", "start", actor="王老师", at=at)
+
+            async with ledger.batch():
+                await asyncio.gather(
+                    *(ledger.fire(f"F00{i}", "start", actor="王老师", at=at) for i in range(2))
+                )
+                straggler = asyncio.create_task(late())
+            with pytest.raises(RuleViolation):  # noqa: PT012 - the block fails
+                async with ledger.batch():
+                    await ledger.fire("F002", "start", actor="王老师", at=at)
+                    release.set()
+                    await asyncio.sleep(0.05)  # the straggler waits: it is not in this block
+                    await ledger.fire("F002", "stage", actor="王老师")  # no note: refused
+            await straggler
+            versions = [(await ledger.get(f"F00{i}")).version for i in range(4)]
+            assert versions == [2, 2, 1, 2]
+
+    asyncio.run(main())
+
+
 def test_one_worker_thread_per_ledger():
     """Every call runs on the AsyncLedger's one worker thread, never the loop's, never a new one."""
 

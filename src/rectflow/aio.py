@@ -51,10 +51,11 @@ __all__ = ["AsyncLedger"]
 
 _T = TypeVar("_T")
 _log = logging.getLogger("rectflow")
-_IN_BATCH: contextvars.ContextVar[AsyncLedger | None] = contextvars.ContextVar(
+_IN_BATCH: contextvars.ContextVar[object | None] = contextvars.ContextVar(
     "rectflow_aio_batch", default=None
 )
-"""The AsyncLedger whose :meth:`AsyncLedger.batch` the current task is inside."""
+"""The token of the :meth:`AsyncLedger.batch` block the current task is inside (tasks it
+starts inherit it; it counts only while that block is open)."""
 
 
 class _Opening:
@@ -100,6 +101,7 @@ class AsyncLedger:
         self.lang: str = ledger.lang
         self._executor = executor
         self._gate = asyncio.Lock()  # held by a batch, so that no other task's call joins it
+        self._batch: object | None = None  # the token of the open batch block
         self._closed = False
 
     @classmethod
@@ -165,7 +167,7 @@ class AsyncLedger:
         """
         loop = asyncio.get_running_loop()
         call = functools.partial(function, *args, **kwargs)
-        if _IN_BATCH.get() is self:
+        if self._in_batch():
             return await loop.run_in_executor(self._executor, call)
         async with self._gate:
             return await loop.run_in_executor(self._executor, call)
@@ -373,17 +375,19 @@ class AsyncLedger:
         While the block runs, the calls of other tasks wait for it; calls made
         from inside the block (by the task that opened it) join it.
         """
-        if _IN_BATCH.get() is self:  # nested: joins the outer block
+        if self._in_batch():  # nested: joins the outer block
             yield self
             return
         loop = asyncio.get_running_loop()
         async with self._gate:
             block: AbstractContextManager[Ledger] = self.ledger.batch()
             await loop.run_in_executor(self._executor, block.__enter__)
-            token = _IN_BATCH.set(self)
+            self._batch = marker = object()
+            token = _IN_BATCH.set(marker)
             try:
                 yield self
             except BaseException as exc:
+                self._batch = None
                 _IN_BATCH.reset(token)
                 suppress = await loop.run_in_executor(
                     self._executor, block.__exit__, type(exc), exc, exc.__traceback__
@@ -391,8 +395,13 @@ class AsyncLedger:
                 if not suppress:
                     raise
             else:
+                self._batch = None
                 _IN_BATCH.reset(token)
                 await loop.run_in_executor(self._executor, block.__exit__, None, None, None)
+
+    def _in_batch(self) -> bool:
+        """Whether the current task is inside this ledger's open batch block."""
+        return self._batch is not None and _IN_BATCH.get() is self._batch
 
     # -- reads
 
