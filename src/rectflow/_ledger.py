@@ -1263,7 +1263,8 @@ class Ledger:
         the thread that wrote. A callback that raises is logged (logger
         ``"rectflow"``) and the others are still called; the commit stands.
         Events other processes write are not seen here: read them with
-        :meth:`events_since`.
+        :meth:`events_since`. Group writes with :meth:`batch` (a transaction
+        opened on ``ledger.store`` directly is not known to the hooks).
 
         Args:
             callback: Called with each committed :class:`~rectflow.Event`.
