@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rectflow needs Python >= 3.10"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[postgres,xlsx,cli,charts,graphviz,test,dev,docs,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[postgres,xlsx,cli,charts,graphviz,test,dev,docs,bench,web]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -21,12 +21,13 @@ demo: $(STAMP)
 	$(BIN)/rectflow --ledger $(DEMO_LEDGER) verify
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks typing_tests scripts/screenshot-report $(DOCS_PY)
-	$(BIN)/ruff format --check src tests benchmarks typing_tests scripts/screenshot-report $(DOCS_PY)
+	$(BIN)/ruff check src tests benchmarks typing_tests scripts/screenshot-report examples $(DOCS_PY)
+	$(BIN)/ruff format --check src tests benchmarks typing_tests scripts/screenshot-report examples $(DOCS_PY)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy --strict typing_tests
+	$(BIN)/mypy --strict examples/service/app.py
 
 pytest: $(STAMP)
 	$(BIN)/pytest

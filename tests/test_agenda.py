@@ -646,6 +646,7 @@ def test_agenda_to_dict_is_json():
                 "report_provisional": False,
                 "items": [
                     {
+                        "id": "overdue:F1:2024-03-29",
                         "kind": "overdue",
                         "inspection": "R1",
                         "finding": "F1",
@@ -660,6 +661,7 @@ def test_agenda_to_dict_is_json():
                         "check": None,
                     },
                     {
+                        "id": "due_soon:F3:2024-04-10",
                         "kind": "due_soon",
                         "inspection": "R1",
                         "finding": "F3",
@@ -674,6 +676,7 @@ def test_agenda_to_dict_is_json():
                         "check": None,
                     },
                     {
+                        "id": "recurring_missed:F2:2024-03-01:M1",
                         "kind": "recurring_missed",
                         "inspection": "R1",
                         "finding": "F2",

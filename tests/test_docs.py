@@ -62,6 +62,7 @@ def test_api_page_documents_every_public_name() -> None:
     )
     assert ".. automodule:: rectflow.calendar" in text
     assert ".. automodule:: rectflow.testing" in text
+    assert ".. automodule:: rectflow.aio" in text
 
 
 def test_api_data_entries_carry_value_and_docstring() -> None:

@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "_render": 5,
     "_demo": 8,
     "testing": 8,
+    "aio": 8,
     "cli": 9,
     "_cli": 9,
 }

@@ -645,6 +645,8 @@ READERS = {
     "grants",
     "roles_mode",
     "ledger_history",
+    "events_since",
+    "subscribe",  # registers a callback; writes nothing
     "policy",
     "workflow",
     "store",

@@ -107,7 +107,7 @@ API_GROUPS: tuple[tuple[str, str], ...] = (
 )
 """Section of each defining module (prefix match); anything else goes under "Other"."""
 
-PUBLIC_MODULES = ("rectflow.calendar", "rectflow.testing")
+PUBLIC_MODULES = ("rectflow.aio", "rectflow.calendar", "rectflow.testing")
 
 
 def _group(name: str, obj: object) -> str:

@@ -17,7 +17,7 @@ under deadlines, sign-off, look-back (回头看) and spot-check rules::
 from __future__ import annotations
 
 from rectflow._io import FileIssue, FileLimits, ImportSummary
-from rectflow._ledger import Ledger, SpotCheckDraw
+from rectflow._ledger import EventPage, Ledger, SpotCheckDraw
 from rectflow._model import (
     DONE_STATES,
     EVENT_NAMES,
@@ -70,6 +70,7 @@ __all__ = [
     "Context",
     "DuplicateId",
     "Event",
+    "EventPage",
     "FileIssue",
     "FileLimits",
     "Finding",

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import gc
 import json
+import logging
 import os
 import pathlib
 import random
@@ -15,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import pendulum
@@ -62,7 +63,7 @@ from rectflow._roles import (
     LedgerState,
     inspection_payload,
 )
-from rectflow._store.base import AgendaQuery, Head, Store
+from rectflow._store.base import AgendaQuery, ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
 from rectflow._views.agenda import Agenda, build_agenda
@@ -119,6 +120,40 @@ class _Pending:
 
 
 _DATE_TEXT = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+_log = logging.getLogger("rectflow")
+_MAX_PAGE = 10_000
+"""The most events one :meth:`Ledger.events_since` call returns."""
+
+
+class EventPage(NamedTuple):
+    """A page of the chain read by :meth:`Ledger.events_since`.
+
+    Unpacks as ``entries, cursor``.
+
+    Attributes:
+        entries: The committed chain entries after the cursor asked for, by ``seq``
+            (each has its ``event`` and its place ``seq``).
+        cursor: The cursor to ask for next: the ``seq`` of the last entry returned
+            (the one asked for when there is none). Keep it anywhere (a file, a
+            table): it stays valid across processes and restarts.
+    """
+
+    entries: tuple[ChainEntry, ...]
+    cursor: int
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """The entries' events."""
+        return tuple(entry.event for entry in self.entries)
+
+
+@attrs.frozen
+class _Subscriber:
+    """A callback of :meth:`Ledger.subscribe` and the event names it wants (None: all)."""
+
+    callback: Callable[[Event], object]
+    names: frozenset[str] | None
 
 
 @attrs.frozen
@@ -282,6 +317,8 @@ class Ledger:
         self._state_last: Event | None = None
         self._state_tip: tuple[int, str] | None = None  # the store's ledger_tip() it is at
         self._local = threading.local()  # the running batch's buffer, per thread
+        self._subscribers: tuple[_Subscriber, ...] = ()  # replaced whole, never mutated
+        self._subscribers_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -768,7 +805,7 @@ class Ledger:
             yield self
             return
         try:
-            with self.store.transaction():
+            with self._txn():
                 local.pending = _Pending()
                 try:
                     yield self
@@ -1217,9 +1254,10 @@ class Ledger:
         self._admit(event, None)
         before_grants = {g.key: g for g in state.grants}
         try:
-            with self.store.transaction():
+            with self._txn():
                 self._state_tip = None  # the next read checks the event is still there
                 self.store.append_record(event, state.version)
+                self._committed((event,))
                 state.apply(event)
                 self._state_last = event
                 self._project(event, state, before_grants)
@@ -1242,6 +1280,141 @@ class Ledger:
         for grant in state.grants:
             if before.get(grant.key) != grant:
                 self.store.put_record("grant", grant.key, _codec.dumps(_codec.unstructure(grant)))
+
+    # -- after-commit hooks and the event cursor (issue 16)
+
+    def subscribe(
+        self, callback: Callable[[Event], object], events: Iterable[str] | None = None
+    ) -> Callable[[], None]:
+        """Call *callback* with each event this ledger commits, after its commit.
+
+        Never inside the transaction: a single write calls it once it is stored, a
+        :meth:`batch` and an import once the whole block has committed (nothing
+        for a block rolled back or a dry run). Once per event, in chain order, in
+        the thread that wrote. A callback that raises is logged (logger
+        ``"rectflow"``) and the others are still called; the commit stands.
+        Events other processes write are not seen here: read them with
+        :meth:`events_since`. Group writes with :meth:`batch` (a transaction
+        opened on ``ledger.store`` directly is not known to the hooks).
+
+        Args:
+            callback: Called with each committed :class:`~rectflow.Event`.
+            events: Only events of these names (``"sign_off"``, ``"add"``,
+                ``"add_inspection"`` …); default: all.
+
+        Returns:
+            A function that unsubscribes it (calling it twice is harmless).
+
+        Raises:
+            InvalidInput: *callback* is not callable or *events* not names.
+        """
+        if not callable(callback):
+            raise InvalidInput(
+                msg("bad_value", self.lang, field="callback", value=callback), field="callback"
+            )
+        names: frozenset[str] | None = None
+        if events is not None:
+            wanted = (events,) if isinstance(events, str) else events
+            try:
+                names = frozenset(wanted)
+            except TypeError:
+                names = None
+            if names is None or not all(isinstance(n, str) and n for n in names):
+                raise InvalidInput(
+                    msg("bad_value", self.lang, field="events", value=events), field="events"
+                )
+        subscriber = _Subscriber(callback, names)
+        with self._subscribers_lock:
+            self._subscribers = (*self._subscribers, subscriber)
+
+        def unsubscribe() -> None:
+            with self._subscribers_lock:
+                self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+
+        return unsubscribe
+
+    def events_since(self, cursor: int = 0, *, limit: int = 1000) -> EventPage:
+        """The committed events after *cursor*, and the cursor to ask for next.
+
+        The cursor is the chain's sequence number (0: from the start), so it is
+        stable across processes and restarts, on every backend: keep it, and ask
+        again later for what was committed meanwhile, by any process. Every backend
+        appends to the chain one writer at a time, so an entry is never committed
+        behind a cursor already handed out: polling misses nothing.
+
+        Args:
+            cursor: The ``cursor`` of the previous page (0 for the first).
+            limit: At most this many entries (1 to 10 000).
+
+        Returns:
+            An :class:`EventPage` (``entries, cursor``); fewer than *limit*
+            entries means the page reached the chain's end.
+
+        Raises:
+            InvalidInput: A cursor that is not a non-negative int, or a bad limit.
+        """
+        for field, value, low in (("cursor", cursor, 0), ("limit", limit, 1)):
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or value < low
+                or (field == "limit" and value > _MAX_PAGE)
+            ):
+                raise InvalidInput(
+                    msg("bad_value", self.lang, field=field, value=value), field=field, value=value
+                )
+        self._flush()
+        entries = tuple(self.store.chain_after(cursor, limit))
+        return EventPage(entries, entries[-1].seq if entries else cursor)
+
+    @contextmanager
+    def _txn(self) -> Iterator[None]:
+        """The store's transaction; the outermost one hands its events to the subscribers."""
+        local = self._local
+        depth = getattr(local, "depth", 0)
+        local.depth = depth + 1
+        committed = False
+        try:
+            with self.store.transaction():
+                yield
+            committed = True
+        finally:
+            local.depth = depth
+            if depth == 0:
+                outbox: list[Event] = getattr(local, "outbox", None) or []
+                local.outbox = None
+                if committed and outbox:
+                    self._deliver(outbox)
+
+    def _committed(self, events: Iterable[Event]) -> None:
+        """Note events just written: delivered now, or when the outermost transaction commits."""
+        if not self._subscribers:
+            return
+        local = self._local
+        if getattr(local, "depth", 0) == 0:
+            self._deliver(list(events))
+            return
+        outbox: list[Event] | None = getattr(local, "outbox", None)
+        if outbox is None:
+            local.outbox = outbox = []
+        outbox.extend(events)
+
+    def _deliver(self, events: list[Event]) -> None:
+        """Call every subscriber for each event; a failing one is logged, never raised."""
+        subscribers = self._subscribers
+        for event in events:
+            for subscriber in subscribers:
+                if subscriber.names is not None and event.name not in subscriber.names:
+                    continue
+                try:
+                    subscriber.callback(event)
+                except Exception:  # noqa: BLE001 - a subscriber's failure never undoes a commit
+                    _log.exception(
+                        "rectflow: subscriber %r failed on %s of %r (the commit stands)",
+                        subscriber.callback,
+                        event.name,
+                        event.finding_id,
+                    )
 
     # -- integrity
 
@@ -1396,7 +1569,11 @@ class Ledger:
                 state.check(event, before, self.policy, self.lang)
                 last[fid] = finding
 
-        return lambda: self.store.append_many(items, precondition=readmit)
+        def write() -> None:
+            self.store.append_many(items, precondition=readmit)
+            self._committed([event for event, _, _ in items])
+
+        return write
 
     def _append(self, event: Event, finding: Finding, expected_version: int) -> None:
         """Store the event (inside a batch: buffer it), errors in the ledger's language."""
@@ -1410,6 +1587,7 @@ class Ledger:
                 self._flush()
             return
         self._write(lambda: self.store.append(event, finding, expected_version))
+        self._committed((event,))
 
     def _write(self, write: Callable[[], None]) -> None:
         """Run a store write, with a conflict reported in the ledger's language."""
@@ -1545,7 +1723,7 @@ class Ledger:
         try:
             # ids checked and written under one lock; the collector paused meanwhile (see
             # _collector_paused)
-            with _collector_paused(), self.store.transaction():
+            with _collector_paused(), self._txn():
                 if fmt == "yaml":
                     data = read_yaml(file, issues)
                     if has_ledger_events(data):  # the chain itself recreates its inspections

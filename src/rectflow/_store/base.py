@@ -271,6 +271,14 @@ class Store(Protocol):
     def head(self) -> Head:
         """Count and last hash of the chain."""
 
+    def chain_after(self, seq: int, limit: int) -> list[ChainEntry]:
+        """At most *limit* committed entries with a ``seq`` above *seq*, by ``seq``.
+
+        The event cursor (:meth:`rectflow.Ledger.events_since`): a page of the
+        chain read by its sequence number, so that a reader in another process
+        resumes where it stopped.
+        """
+
     def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all; nests (joins the outer one)."""
 

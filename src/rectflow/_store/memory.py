@@ -372,6 +372,20 @@ class MemoryStore:
             events, hashes = list(self._chain), list(self._hashes)
         return _entries(events, hashes)
 
+    def chain_after(self, seq: int, limit: int) -> list[ChainEntry]:
+        """At most *limit* entries with a ``seq`` above *seq*, by ``seq``."""
+        start = max(seq, 0)
+        with self._lock:
+            events = self._chain[start : start + limit]
+            hashes = self._hashes[start : start + limit]
+            prev = self._hashes[start - 1].hex() if 0 < start <= len(self._hashes) else GENESIS
+        out = []
+        for at, (event, digest) in enumerate(zip(events, hashes, strict=True), start=start + 1):
+            text = digest.hex()
+            out.append(ChainEntry(at, event, prev, text))
+            prev = text
+        return out
+
     def head(self) -> Head:
         """Count and last hash."""
         with self._lock:

@@ -667,6 +667,20 @@ class SqlStore(ABC, Generic[_C]):
 
     # -- chain
 
+    def chain_after(self, seq: int, limit: int) -> list[ChainEntry]:
+        """At most *limit* committed entries with a ``seq`` above *seq*, by ``seq``."""
+        p = self._PARAM
+        with self._using() as conn:
+            rows = conn.execute(
+                f"SELECT seq, prev_hash, hash, {self._EVENT_COLUMNS} FROM events"
+                f" WHERE seq > {p} ORDER BY seq LIMIT {p}",
+                (seq, limit),
+            ).fetchall()
+        return [
+            ChainEntry(int(s), self._load_event(columns), str(prev_hash), str(hash_))
+            for s, prev_hash, hash_, *columns in rows
+        ]
+
     def chain(self) -> Iterator[ChainEntry]:
         """Every stored event with its chain fields, by stored ``seq``, as stored."""
         p = self._PARAM

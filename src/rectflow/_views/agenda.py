@@ -112,9 +112,26 @@ class AgendaItem:
     owner: str = ""
     check: str | None = None
 
+    @property
+    def id(self) -> str:
+        """A stable id: the same item has the same id in every run and process.
+
+        Made of the kind, the finding, the day concerned and (for ``recurring_missed``
+        and effectiveness checks) the measure or check, e.g.
+        ``"overdue:1.1.1:2024-01-31"``: keep it to act once per item (a reminder
+        sent). An item that changes its day (a deadline extended) is a new item.
+        """
+        parts = [self.kind, self.finding_id, self.due.isoformat()]
+        if self.measure_id is not None:
+            parts.append(self.measure_id)
+        if self.check is not None:
+            parts.append(self.check)
+        return ":".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-native data."""
         return {
+            "id": self.id,
             "kind": self.kind,
             "inspection": self.inspection,
             "finding": self.finding_id,
