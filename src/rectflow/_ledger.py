@@ -13,7 +13,7 @@ import re
 import secrets
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -626,7 +626,8 @@ class Ledger:
         Args:
             finding_id: The finding.
             event: ``start``, ``stage``, ``submit``, ``sign_off``, ``reject``, ``recheck``,
-                ``rebound``, ``extend``, ``spot_check``, ``cancel`` or ``record_measure``.
+                ``rebound``, ``extend``, ``spot_check``, ``cancel``, ``record_measure`` or
+                ``amend``.
             actor: Who does it.
             at: When (aware time or ISO text with offset; default: now).
             note: A note (required by ``stage`` and ``reject``).
@@ -635,7 +636,9 @@ class Ledger:
                 finding is at this version.
             **arguments: The event's own arguments: ``next_checkpoint`` (stage),
                 ``deadline`` (rebound), ``requested_by``/``until``/``reason`` (extend),
-                ``seed`` (spot_check), ``reason`` (cancel), ``measure`` (record_measure).
+                ``seed`` (spot_check), ``reason`` (cancel), ``measure`` (record_measure),
+                ``changes`` (amend: ``{field: {"old": …, "new": …}}`` for aspect,
+                category, title, kind, leader, department, person, deadline, measures).
 
         Returns:
             The finding after the event.
@@ -684,6 +687,10 @@ class Ledger:
                         msg("bad_value", self.lang, field=key, value=value), field=key
                     )
                 payload[key] = value
+            elif key == "changes" and isinstance(value, Mapping):  # amend: {field: {old, new}}
+                payload[key] = {
+                    str(k): dict(v) if isinstance(v, Mapping) else v for k, v in value.items()
+                }
             elif key == "requested_by" and isinstance(value, str):
                 payload[key] = normalize_name(value)
             else:
