@@ -461,6 +461,15 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "file.not_allowed": ("{value}", "{value}"),
     "file.rule": ("{value}", "{value}"),
+    # issue 14: the monthly cycle, files that cannot be read
+    "file.update_yaml": (
+        "按月更新(--update)只适用于表格(CSV、XLSX); YAML 台账文件请直接导入",
+        "--update applies to tables (CSV, XLSX); import a YAML ledger file as it is",
+    ),
+    "file.no_permission": (
+        "没有读取 {value} 的权限; 请检查文件权限, 或先复制到可读的位置",
+        "no permission to read {value}; check the file's permissions or copy it somewhere readable",
+    ),
     # issue 8: actors, roles, ledger events, anchors, evidence
     "import_in_batch": (
         "import_file 不能在 batch() 之内调用: 导入本身就是全部写入或全部不写",

@@ -34,6 +34,7 @@ from rectflow._io.plan import (
     plan_rows,
 )
 from rectflow._io.table import Issues
+from rectflow._io.update import Change, UpdateSummary, plan_update
 from rectflow._io.yamlfile import dump as dump_yaml
 from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy, policy_digest, policy_from_mapping, policy_to_mapping
@@ -1424,6 +1425,8 @@ class Ledger:
         allow_extra_columns: bool = False,
         limits: FileLimits | None = None,
         progress: Callable[[int], None] | None = None,
+        update: bool = False,
+        allow_rebound: bool = False,
     ) -> ImportSummary:
         """Import a ledger file (整改台账): CSV, XLSX or YAML, all or nothing.
 
@@ -1443,9 +1446,17 @@ class Ledger:
             allow_extra_columns: Ignore unknown columns instead of refusing them.
             limits: Row, cell and error limits (default :class:`~rectflow.FileLimits`).
             progress: Called with the number of rows read so far (every 1000 rows).
+            update: The monthly cycle (CSV, XLSX): match rows to findings by id and
+                write only what changed since the ledger's state (a move forward
+                fires the events it needs, changed text one ``amend`` per finding,
+                new rows are added); moves back and findings missing from the
+                sheet are listed, not applied.
+            allow_rebound: With *update*, apply a move back from completed as a
+                ``rebound`` even where the row does not record one.
 
         Returns:
-            An :class:`~rectflow.ImportSummary`.
+            An :class:`~rectflow.ImportSummary`; with *update* an
+            :class:`~rectflow.UpdateSummary` listing the changes per finding.
 
         Raises:
             LedgerFileError: The file does not import; ``.errors`` lists every problem.
@@ -1469,11 +1480,18 @@ class Ledger:
             )
         if not file.is_file():
             raise InvalidInput(msg("file.not_found", self.lang, value=file), field="path")
+        if update and fmt == "yaml":
+            raise InvalidInput(msg("file.update_yaml", self.lang), field="update", value=True)
         self._require_text(actor, "actor")
         if inspection is not None and fmt != "yaml":  # a YAML file may bring it along
             self.inspection(inspection)
         limits = limits or FileLimits()
         issues = Issues(str(file), self.lang, limits.max_errors)
+        try:  # a file that cannot be opened for lack of permission is not a damaged one
+            file.open("rb").close()
+        except PermissionError:
+            issues.add(0, "", "no_permission", value=file)
+            raise self._file_error(issues) from None
         inspections: dict[str, Inspection | None] = {}
 
         def known(inspection_id: str) -> Inspection | None:
@@ -1494,6 +1512,17 @@ class Ledger:
             record=None,
         )
         created: list[Inspection] = []
+        changes: list[Change] = []
+        unchanged = 0
+        on_ledger: dict[str, dict[str, Finding]] = {}
+
+        def by_id(inspection_id: str) -> dict[str, Finding]:
+            """An inspection's findings by id (an update reads each inspection once)."""
+            if inspection_id not in on_ledger:
+                found = self.store.findings(inspection_id)
+                on_ledger[inspection_id] = {f.id: f for f in found}
+            return on_ledger[inspection_id]
+
         planned_at: tuple[int, str] | None = None  # the ledger tip a table was planned at
         flushed = 0
         last_version: int | None = None  # the file's previous ledger version (renumbered here)
@@ -1554,7 +1583,17 @@ class Ledger:
                         allow_extra_columns=allow_extra_columns,
                         progress=progress,
                     )
-                    items = plan_rows(table, issues, hooks, file.name)
+                    if update:
+                        items, changes, unchanged = plan_update(
+                            table,
+                            issues,
+                            hooks,
+                            file.name,
+                            on_ledger=by_id,
+                            allow_rebound=allow_rebound,
+                        )
+                    else:
+                        items = plan_rows(table, issues, hooks, file.name)
                     rows_read = table.rows_read
                 if issues:
                     raise self._file_error(issues)
@@ -1572,16 +1611,19 @@ class Ledger:
         by_state: dict[str, int] = {}
         for finding in last.values():
             by_state[finding.state] = by_state.get(finding.state, 0) + 1
-        return ImportSummary(
-            file=str(file),
-            format=fmt,
-            rows_read=rows_read,
-            findings_added=sum(1 for event, _, _ in items if event.name == "add"),
-            events_added=len(items),
-            inspections_added=len(created),
-            by_state={s: by_state[s] for s in STATES if s in by_state},
-            dry_run=dry_run,
-        )
+        figures: dict[str, Any] = {
+            "file": str(file),
+            "format": fmt,
+            "rows_read": rows_read,
+            "findings_added": sum(1 for event, _, _ in items if event.name == "add"),
+            "events_added": len(items),
+            "inspections_added": len(created),
+            "by_state": {s: by_state[s] for s in STATES if s in by_state},
+            "dry_run": dry_run,
+        }
+        if update:
+            return UpdateSummary(**figures, changes=tuple(changes), unchanged=unchanged)
+        return ImportSummary(**figures)
 
     def export_file(
         self,
