@@ -455,8 +455,10 @@ def test_diagram_mermaid_from_the_live_machine(empty_db: str, capsys: pytest.Cap
     assert data["diagram"].startswith("digraph rectflow {")
     loops = [line for line in data["diagram"].splitlines() if "completed -> completed" in line]
     assert loops == [
-        '    completed -> completed [label="spot_check 抽查 [seed]\\nrecord_measure 记录措施 [measure]'
-        '\\namend 修订台账信息 [amendment]"];'
+        (
+            '    completed -> completed [label="spot_check 抽查 [seed]\\nrecord_measure 记录措施 [measure]'
+            '\\namend 修订台账信息 [amendment]"];'
+        )
     ]
 
 

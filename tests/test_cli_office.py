@@ -131,7 +131,7 @@ def test_ctrl_c_from_a_patched_reader(
     sheet = _big_sheet(tmp_path / "a.csv", 10)
     real = csvfile.read_rows
 
-    def interrupted(path: pathlib.Path):  # noqa: ANN202
+    def interrupted(path: pathlib.Path):
         for n, row in enumerate(real(path)):
             if n == 5:
                 raise KeyboardInterrupt
@@ -189,7 +189,7 @@ def test_a_file_without_read_permission_says_so(
     sheet = _big_sheet(tmp_path / "locked.xlsx", 0)  # never read: its name is enough
     real_open = pathlib.Path.open
 
-    def locked(self: pathlib.Path, *args: object, **kwargs: object):  # noqa: ANN202
+    def locked(self: pathlib.Path, *args: object, **kwargs: object):
         if self.name == sheet.name:
             raise PermissionError(13, "Permission denied", str(self))
         return real_open(self, *args, **kwargs)  # type: ignore[arg-type]

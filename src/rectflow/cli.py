@@ -666,10 +666,9 @@ _STATE_ALIASES: Final[Mapping[str, str]] = {
 
 def _names(kind: str) -> dict[str, str]:
     """Every accepted name of a state or event (English, Chinese, aliases) → its key."""
-    if kind == "state":
-        keys, labels, aliases = STATES, STATE_LABELS, _STATE_ALIASES
-    else:
-        keys, labels, aliases = tuple(PAYLOAD_KEYS), EVENT_LABELS, _EVENT_ALIASES
+    keys: tuple[str, ...] = STATES if kind == "state" else tuple(PAYLOAD_KEYS)
+    labels = STATE_LABELS if kind == "state" else EVENT_LABELS
+    aliases = _STATE_ALIASES if kind == "state" else _EVENT_ALIASES
     names = {_fold(k): k for k in keys}
     for key in keys:
         zh, en = labels[key]
@@ -694,7 +693,7 @@ def _resolve(kind: str, text: str, lang: str) -> str:
         return found
     close = difflib.get_close_matches(_fold(text), list(names), n=3, cutoff=0.5)
     labels = STATE_LABELS if kind == "state" else EVENT_LABELS
-    keys = STATES if kind == "state" else tuple(PAYLOAD_KEYS)
+    keys: tuple[str, ...] = STATES if kind == "state" else tuple(PAYLOAD_KEYS)
     known = ", ".join(f"{labels[k][0]}/{k}" for k in keys)
     hint = ", ".join(dict.fromkeys(f"{_shown(c, names[c], labels)}" for c in close))
     raise _UsageError(
