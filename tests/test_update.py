@@ -444,3 +444,24 @@ def test_cli_update_dry_run_json_then_update(
     out = capsys.readouterr().out
     assert "状态倒退" in out
     assert "未应用" in out
+
+
+def test_amend_takes_the_roles_of_add_unless_the_policy_lists_it(
+    memory: Ledger, clock: list[pendulum.DateTime], tmp_path: pathlib.Path
+) -> None:
+    """In roles mode an update's ``amend`` needs a role that may ``add``; an owner is refused."""
+    from rectflow import PermissionDenied  # noqa: PLC0415
+
+    february = _january(memory, tmp_path)
+    memory.add_actor("巡察办", roles=["inspector", "leader", "owner"], at=JAN_AT)
+    memory.add_actor("黄主任", roles=["owner"], actor="巡察办", at=JAN_AT)
+    memory.add_actor("陈书记", roles=["leader"], actor="巡察办", at=JAN_AT)
+    clock[0] = FEB_AT
+    change = {"title": {"old": "学习记录不全", "new": "记录不全"}}
+    with pytest.raises(PermissionDenied) as denied:
+        memory.fire("1.1.3", "amend", actor="黄主任", changes=change)
+    assert set(denied.value.needed) == {"inspector", "leader"}
+    summary = memory.import_file(february, actor="巡察办", inspection="R1", update=True)
+    assert isinstance(summary, UpdateSummary)
+    assert len(summary.changes) == 7
+    assert memory.verify().ok
