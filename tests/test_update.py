@@ -465,3 +465,21 @@ def test_amend_takes_the_roles_of_add_unless_the_policy_lists_it(
     assert isinstance(summary, UpdateSummary)
     assert len(summary.changes) == 7
     assert memory.verify().ok
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_own_export_updates_nothing(
+    memory: Ledger, clock: list[pendulum.DateTime], tmp_path: pathlib.Path, suffix: str
+) -> None:
+    """rectflow's own export of a ledger, imported back with ``update``, changes nothing."""
+    if suffix == "xlsx":
+        pytest.importorskip("openpyxl")
+    february = _january(memory, tmp_path)
+    clock[0] = FEB_AT
+    memory.import_file(february, actor="巡察办", inspection="R1", update=True)
+    memory.export_file(tmp_path / f"out.{suffix}")
+    head = memory.head()
+    summary = memory.import_file(tmp_path / f"out.{suffix}", actor="巡察办", update=True)
+    assert isinstance(summary, UpdateSummary)
+    assert (summary.changes, summary.unchanged) == ((), 10)
+    assert memory.head() == head
