@@ -340,10 +340,8 @@ def test_list_filters(demo_db: str, capsys: pytest.CaptureFixture[str]):
     code, _, err = run(capsys, "--ledger", demo_db, "list", "--inspection", "R9")
     assert code == 2
     assert "R9" in err
-    with pytest.raises(SystemExit) as exited:
-        main(["--ledger", demo_db, "list", "--state", "done"])
-    assert exited.value.code == 2
-    assert "invalid choice: 'done'" in capsys.readouterr().err
+    assert main(["--ledger", demo_db, "list", "--state", "done"]) == 2
+    assert "未知的状态 'done'; 可用: 已交办/assigned" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- report
@@ -458,7 +456,10 @@ def test_diagram_mermaid_from_the_live_machine(empty_db: str, capsys: pytest.Cap
     assert data["diagram"].startswith("digraph rectflow {")
     loops = [line for line in data["diagram"].splitlines() if "completed -> completed" in line]
     assert loops == [
-        '    completed -> completed [label="spot_check 抽查 [seed]\\nrecord_measure 记录措施 [measure]"];'
+        (
+            '    completed -> completed [label="spot_check 抽查 [seed]\\nrecord_measure 记录措施 [measure]'
+            '\\namend 修订台账信息 [amendment]"];'
+        )
     ]
 
 

@@ -115,6 +115,12 @@ EXTEND = {
 SPOT_CHECK = {"actor": CHECKER, "at": at("2024-05-06"), "seed": 20240506}
 CANCEL = {"actor": ADDER, "at": at("2024-01-20"), "reason": "与1.1.2重复"}
 RECORD = {"actor": PERSON, "at": at("2023-12-05"), "measure": "F1-1"}
+AMEND_TITLE = {"old": "资产借用未登记", "new": "资产借用未按规定登记"}
+AMEND = {
+    "actor": ADDER,
+    "at": at("2024-06-03"),
+    "changes": {"title": {"old": "资产借用未登记", "new": "资产借用未按规定登记"}},
+}
 
 EVENT_ARGS: dict[str, dict[str, Any]] = {
     "start": START,
@@ -128,6 +134,7 @@ EVENT_ARGS: dict[str, dict[str, Any]] = {
     "spot_check": SPOT_CHECK,
     "cancel": CANCEL,
     "record_measure": args(RECORD, at=at("2024-05-06")),
+    "amend": AMEND,
 }
 
 Step = tuple[str, dict[str, Any]]
@@ -450,6 +457,35 @@ CASES = [
         label="other-offset",
     ),
     Case("not_in_future", IN_PROGRESS, "stage", args(STAGE, at="2026-01-01T00:00:01+08:00")),
+    Case("amend_empty", IN_PROGRESS, "amend", args(AMEND, changes=DROP)),
+    Case("amend_empty", IN_PROGRESS, "amend", args(AMEND, changes={}), label="no-field"),
+    Case("amend_field", IN_PROGRESS, "amend", args(AMEND, changes={"state": AMEND_TITLE})),
+    Case("amend_shape", IN_PROGRESS, "amend", args(AMEND, changes={"title": "新标题"})),
+    Case(
+        "amend_stale",
+        IN_PROGRESS,
+        "amend",
+        args(AMEND, changes={"title": {"old": "别的问题", "new": "新标题"}}),
+    ),
+    Case(
+        "amend_unchanged",
+        IN_PROGRESS,
+        "amend",
+        args(AMEND, changes={"title": {"old": "资产借用未登记", "new": "资产借用未登记"}}),
+    ),
+    Case(
+        "amend_value",
+        IN_PROGRESS,
+        "amend",
+        args(AMEND, changes={"deadline": {"old": "2024-01-31", "new": "2024-02-30"}}),
+    ),
+    Case(
+        "amend_value",
+        IN_PROGRESS,
+        "amend",
+        args(AMEND, changes={"title": {"old": "资产借用未登记", "new": " "}}),
+        label="blank-title",
+    ),
 ]
 
 

@@ -17,6 +17,7 @@ under deadlines, sign-off, look-back (回头看) and spot-check rules::
 from __future__ import annotations
 
 from rectflow._io import FileIssue, FileLimits, ImportSummary
+from rectflow._io.update import Change, FieldChange, UpdateSummary
 from rectflow._ledger import EventPage, Ledger, SpotCheckDraw
 from rectflow._model import (
     DONE_STATES,
@@ -66,11 +67,13 @@ __all__ = [
     "Agenda",
     "AgendaItem",
     "ChainEntry",
+    "Change",
     "ConcurrencyConflict",
     "Context",
     "DuplicateId",
     "Event",
     "EventPage",
+    "FieldChange",
     "FileIssue",
     "FileLimits",
     "Finding",
@@ -103,6 +106,7 @@ __all__ = [
     "StorageError",
     "Store",
     "TransitionNotAllowed",
+    "UpdateSummary",
     "Verification",
     "Workflow",
     "__version__",

@@ -206,6 +206,30 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "问题 {finding}: 当前状态下只能记录周期性措施的执行",
         "finding {finding}: in this state only occurrences of recurring measures can be recorded",
     ),
+    "rule.amend_empty": (
+        "问题 {finding}: 「修订台账信息」需要至少一项改动(changes)",
+        "finding {finding}: amend needs at least one change (changes)",
+    ),
+    "rule.amend_field": (
+        "问题 {finding}: 不能修订字段 {field!r}; 可修订: {known}",
+        "finding {finding}: field {field!r} cannot be amended; amendable: {known}",
+    ),
+    "rule.amend_shape": (
+        "问题 {finding}: 字段 {field!r} 的改动应写作 {{old: 原值, new: 新值}}",
+        "finding {finding}: the change of {field!r} must be {{old: …, new: …}}",
+    ),
+    "rule.amend_stale": (
+        "问题 {finding}: 字段 {field!r} 的原值 {old!r} 与台账当前值 {current!r} 不符",
+        "finding {finding}: the old value {old!r} of {field!r} is not the ledger's {current!r}",
+    ),
+    "rule.amend_unchanged": (
+        "问题 {finding}: 字段 {field!r} 新旧值相同, 无需修订",
+        "finding {finding}: {field!r} has the same old and new value",
+    ),
+    "rule.amend_value": (
+        "问题 {finding}: 字段 {field!r} 的新值 {value!r} 无效",
+        "finding {finding}: {value!r} is not a valid new value of {field!r}",
+    ),
     "rule.generic": (
         "问题 {finding}: 「{event_label}」违反规则 {rule}",
         "finding {finding}: {event} violates rule {rule}",
@@ -437,6 +461,15 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "file.not_allowed": ("{value}", "{value}"),
     "file.rule": ("{value}", "{value}"),
+    # issue 14: the monthly cycle, files that cannot be read
+    "file.update_yaml": (
+        "按月更新(--update)只适用于表格(CSV、XLSX); YAML 台账文件请直接导入",
+        "--update applies to tables (CSV, XLSX); import a YAML ledger file as it is",
+    ),
+    "file.no_permission": (
+        "没有读取 {value} 的权限; 请检查文件权限, 或先复制到可读的位置",
+        "no permission to read {value}; check the file's permissions or copy it somewhere readable",
+    ),
     # issue 8: actors, roles, ledger events, anchors, evidence
     "import_in_batch": (
         "import_file 不能在 batch() 之内调用: 导入本身就是全部写入或全部不写",

@@ -14,7 +14,7 @@ import re
 import secrets
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -42,6 +42,7 @@ from rectflow._io.plan import (
     plan_rows,
 )
 from rectflow._io.table import Issues
+from rectflow._io.update import Change, UpdateSummary, plan_update
 from rectflow._io.xlsxledger import SheetHead
 from rectflow._io.yamlfile import dump as dump_yaml
 from rectflow._model import (
@@ -687,7 +688,8 @@ class Ledger:
         Args:
             finding_id: The finding.
             event: ``start``, ``stage``, ``submit``, ``sign_off``, ``reject``, ``recheck``,
-                ``rebound``, ``extend``, ``spot_check``, ``cancel`` or ``record_measure``.
+                ``rebound``, ``extend``, ``spot_check``, ``cancel``, ``record_measure`` or
+                ``amend``.
             actor: Who does it.
             at: When (aware time or ISO text with offset; default: now).
             note: A note (required by ``stage`` and ``reject``).
@@ -696,7 +698,9 @@ class Ledger:
                 finding is at this version.
             **arguments: The event's own arguments: ``next_checkpoint`` (stage),
                 ``deadline`` (rebound), ``requested_by``/``until``/``reason`` (extend),
-                ``seed`` (spot_check), ``reason`` (cancel), ``measure`` (record_measure).
+                ``seed`` (spot_check), ``reason`` (cancel), ``measure`` (record_measure),
+                ``changes`` (amend: ``{field: {"old": …, "new": …}}`` for aspect,
+                category, title, kind, leader, department, person, deadline, measures).
 
         Returns:
             The finding after the event.
@@ -745,6 +749,10 @@ class Ledger:
                         msg("bad_value", self.lang, field=key, value=value), field=key
                     )
                 payload[key] = value
+            elif key == "changes" and isinstance(value, Mapping):  # amend: {field: {old, new}}
+                payload[key] = {
+                    str(k): dict(v) if isinstance(v, Mapping) else v for k, v in value.items()
+                }
             elif key == "requested_by" and isinstance(value, str):
                 payload[key] = normalize_name(value)
             else:
@@ -1626,6 +1634,8 @@ class Ledger:
         allow_extra_columns: bool = False,
         limits: FileLimits | None = None,
         progress: Callable[[int], None] | None = None,
+        update: bool = False,
+        allow_rebound: bool = False,
     ) -> ImportSummary:
         """Import a ledger file (整改台账): CSV, XLSX or YAML, all or nothing.
 
@@ -1645,9 +1655,17 @@ class Ledger:
             allow_extra_columns: Ignore unknown columns instead of refusing them.
             limits: Row, cell and error limits (default :class:`~rectflow.FileLimits`).
             progress: Called with the number of rows read so far (every 1000 rows).
+            update: The monthly cycle (CSV, XLSX): match rows to findings by id and
+                write only what changed since the ledger's state (a move forward
+                fires the events it needs, changed text one ``amend`` per finding,
+                new rows are added); moves back and findings missing from the
+                sheet are listed, not applied.
+            allow_rebound: With *update*, apply a move back from completed as a
+                ``rebound`` even where the row does not record one.
 
         Returns:
-            An :class:`~rectflow.ImportSummary`.
+            An :class:`~rectflow.ImportSummary`; with *update* an
+            :class:`~rectflow.UpdateSummary` listing the changes per finding.
 
         Raises:
             LedgerFileError: The file does not import; ``.errors`` lists every problem.
@@ -1671,11 +1689,18 @@ class Ledger:
             )
         if not file.is_file():
             raise InvalidInput(msg("file.not_found", self.lang, value=file), field="path")
+        if update and fmt == "yaml":
+            raise InvalidInput(msg("file.update_yaml", self.lang), field="update", value=True)
         self._require_text(actor, "actor")
         if inspection is not None and fmt != "yaml":  # a YAML file may bring it along
             self.inspection(inspection)
         limits = limits or FileLimits()
         issues = Issues(str(file), self.lang, limits.max_errors)
+        try:  # a file that cannot be opened for lack of permission is not a damaged one
+            file.open("rb").close()
+        except PermissionError:
+            issues.add(0, "", "no_permission", value=file)
+            raise self._file_error(issues) from None
         inspections: dict[str, Inspection | None] = {}
 
         def known(inspection_id: str) -> Inspection | None:
@@ -1696,6 +1721,17 @@ class Ledger:
             record=None,
         )
         created: list[Inspection] = []
+        changes: list[Change] = []
+        unchanged = 0
+        on_ledger: dict[str, dict[str, Finding]] = {}
+
+        def by_id(inspection_id: str) -> dict[str, Finding]:
+            """An inspection's findings by id (an update reads each inspection once)."""
+            if inspection_id not in on_ledger:
+                found = self.store.findings(inspection_id)
+                on_ledger[inspection_id] = {f.id: f for f in found}
+            return on_ledger[inspection_id]
+
         planned_at: tuple[int, str] | None = None  # the ledger tip a table was planned at
         flushed = 0
         last_version: int | None = None  # the file's previous ledger version (renumbered here)
@@ -1756,7 +1792,17 @@ class Ledger:
                         allow_extra_columns=allow_extra_columns,
                         progress=progress,
                     )
-                    items = plan_rows(table, issues, hooks, file.name)
+                    if update:
+                        items, changes, unchanged = plan_update(
+                            table,
+                            issues,
+                            hooks,
+                            file.name,
+                            on_ledger=by_id,
+                            allow_rebound=allow_rebound,
+                        )
+                    else:
+                        items = plan_rows(table, issues, hooks, file.name)
                     rows_read = table.rows_read
                 if issues:
                     raise self._file_error(issues)
@@ -1774,16 +1820,19 @@ class Ledger:
         by_state: dict[str, int] = {}
         for finding in last.values():
             by_state[finding.state] = by_state.get(finding.state, 0) + 1
-        return ImportSummary(
-            file=str(file),
-            format=fmt,
-            rows_read=rows_read,
-            findings_added=sum(1 for event, _, _ in items if event.name == "add"),
-            events_added=len(items),
-            inspections_added=len(created),
-            by_state={s: by_state[s] for s in STATES if s in by_state},
-            dry_run=dry_run,
-        )
+        figures: dict[str, Any] = {
+            "file": str(file),
+            "format": fmt,
+            "rows_read": rows_read,
+            "findings_added": sum(1 for event, _, _ in items if event.name == "add"),
+            "events_added": len(items),
+            "inspections_added": len(created),
+            "by_state": {s: by_state[s] for s in STATES if s in by_state},
+            "dry_run": dry_run,
+        }
+        if update:
+            return UpdateSummary(**figures, changes=tuple(changes), unchanged=unchanged)
+        return ImportSummary(**figures)
 
     def export_file(
         self,

@@ -40,6 +40,7 @@ EVENT_NAMES: Final = (
     "spot_check",
     "cancel",
     "record_measure",
+    "amend",
 )
 """The events a finding can be fired (``add`` creates it)."""
 

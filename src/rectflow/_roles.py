@@ -47,6 +47,11 @@ LEDGER_EVENTS: Final = (
 """The ledger-level events, chained like the findings' ones."""
 
 
+ROLES_OF_UNLISTED: Final = {"amend": "add"}
+"""An event a policy's role table does not list takes the roles of this one: those who
+may put a finding on the ledger may correct its text (a policy can list ``amend``)."""
+
+
 _PAYLOAD_KEYS: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     # event: (required keys, optional keys); "policy" is the digest of the ledger's rules
     "add_inspection": (
@@ -312,7 +317,8 @@ class LedgerState:
         """Refuse *event* in roles mode unless its actor holds a needed role at its time."""
         if not self.roles_mode:
             return  # the first add_actor switches roles mode on; before it, anyone
-        needed = dict(policy.roles).get(event.name, ())
+        roles = dict(policy.roles)
+        needed = roles.get(event.name, roles.get(ROLES_OF_UNLISTED.get(event.name, ""), ()))
         subject = event.finding_id or str(
             event.payload.get("name") or event.payload.get("inspection") or ""
         )

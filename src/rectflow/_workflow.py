@@ -48,6 +48,7 @@ EVENT_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "spot_check": ("抽查", "spot check"),
     "cancel": ("撤销", "cancel"),
     "record_measure": ("记录措施", "record a measure"),
+    "amend": ("修订台账信息", "amend"),
 }
 
 _OPEN: Final = ["assigned", "in_progress", "staged_result", "pending_signoff"]
@@ -68,8 +69,10 @@ TRANSITIONS: Final[tuple[dict[str, Any], ...]] = (
         "source": ["in_progress", "staged_result", "pending_signoff", "completed", "rechecked"],
         "dest": "=",
     },
+    {"trigger": "amend", "source": [*_OPEN, "completed", "rechecked"], "dest": "="},
 )
-"""The default workflow's edges (DOMAIN.md), plus ``record_measure`` for measure progress."""
+"""The default workflow's edges (DOMAIN.md), plus ``record_measure`` for measure progress
+and ``amend`` for corrections of a finding's recorded text (every state but ``cancelled``)."""
 
 PAYLOAD_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "start": frozenset(),
@@ -83,10 +86,28 @@ PAYLOAD_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "spot_check": frozenset({"seed", "k", "drawn_on"}),
     "cancel": frozenset({"reason"}),
     "record_measure": frozenset({"measure"}),
+    "amend": frozenset({"changes"}),
 }
 """Keyword arguments each event takes besides ``actor``, ``at``, ``note`` and ``evidence``."""
 
 EVENTS: Final = tuple(PAYLOAD_KEYS)
+
+AMEND_FIELDS: Final = (
+    "aspect",
+    "category",
+    "title",
+    "kind",
+    "leader",
+    "department",
+    "person",
+    "deadline",
+    "measures",
+)
+"""The fields an ``amend`` event may change (the text a ledger table holds for a finding).
+
+A changed ``deadline`` is the current one; ``original_deadline`` is kept, as after an
+extension, so on-time figures cannot be changed by editing the sheet.
+"""
 
 
 @attrs.frozen
@@ -284,6 +305,54 @@ def _measure(ctx: Context) -> None:
         raise ctx.fail("measure_closed")
 
 
+def amend_value(finding: Finding, field: str) -> Any:
+    """The current value of an :data:`AMEND_FIELDS` field, as an ``amend`` records it."""
+    if field in ("leader", "department", "person"):
+        return getattr(finding.owner, field)
+    if field == "deadline":
+        return finding.deadline.isoformat()
+    if field == "measures":
+        return [m.text for m in finding.measures]
+    return getattr(finding, field)
+
+
+def _valid_new(field: str, value: object) -> bool:
+    """Whether *value* can be the new value of *field*."""
+    if field == "measures":
+        return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+    if not isinstance(value, str):
+        return False
+    if field in ("title", "department"):
+        return bool(value.strip())
+    if field == "kind":
+        return value in FINDING_KINDS
+    if field == "deadline":
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+    return True
+
+
+def _amendment(ctx: Context) -> None:
+    changes = ctx.event.payload.get("changes")
+    if not isinstance(changes, Mapping) or not changes:
+        raise ctx.fail("amend_empty")
+    for field, change in changes.items():
+        if field not in AMEND_FIELDS:
+            raise ctx.fail("amend_field", field=field, known=", ".join(AMEND_FIELDS))
+        if not isinstance(change, Mapping) or set(change) != {"old", "new"}:
+            raise ctx.fail("amend_shape", field=field)
+        old, new = (list(v) if isinstance(v, tuple) else v for v in (change["old"], change["new"]))
+        current = amend_value(ctx.finding, field)
+        if old != current:
+            raise ctx.fail("amend_stale", field=field, old=old, current=current)
+        if new == old:
+            raise ctx.fail("amend_unchanged", field=field)
+        if not _valid_new(field, new):
+            raise ctx.fail("amend_value", field=field, value=new)
+
+
 RULES: Final[Mapping[str, tuple[Rule, ...]]] = {
     "start": (),
     "stage": (_note_required, _evidence_required, _checkpoint),
@@ -296,11 +365,47 @@ RULES: Final[Mapping[str, tuple[Rule, ...]]] = {
     "spot_check": (_seed,),
     "cancel": (_reason_required, _canceller),
     "record_measure": (_measure,),
+    "amend": (_amendment,),
 }
 """The guards of each event, in the order they are checked."""
 
 
 # ---------------------------------------------------------------- effects
+
+
+def _amended(finding: Finding, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The record's fields after an ``amend`` (its rule has checked *changes*)."""
+    out: dict[str, Any] = {}
+    owner = finding.owner
+    for field, change in changes.items():
+        new = change["new"]
+        if field in ("leader", "department", "person"):
+            owner = attrs.evolve(owner, **{field: new})
+            out["owner"] = owner
+        elif field == "deadline":
+            out["deadline"] = dt.date.fromisoformat(new)
+        elif field == "measures":
+            out["measures"] = _amended_measures(finding, list(new))
+        else:
+            out[field] = new
+    return out
+
+
+def _amended_measures(finding: Finding, texts: list[str]) -> tuple[Measure, ...]:
+    """The measures after their texts changed: the n-th keeps its id and progress.
+
+    Measures beyond the old count are new one-off measures, numbered after the
+    highest ``<finding>-<n>`` id in use; measures beyond the new count are dropped.
+    """
+    kept = [attrs.evolve(m, text=t) for m, t in zip(finding.measures, texts, strict=False)]
+    used = {m.id for m in finding.measures}
+    n = len(finding.measures)
+    for text in texts[len(kept) :]:
+        n += 1
+        while f"{finding.id}-{n}" in used:
+            n += 1
+        kept.append(Measure(f"{finding.id}-{n}", text, kind="one_off"))
+    return tuple(kept)
 
 
 def _effect(finding: Finding, event: Event, dest: str, tz: str) -> Finding:
@@ -355,6 +460,8 @@ def _effect(finding: Finding, event: Event, dest: str, tz: str) -> Finding:
                     m = attrs.evolve(m, occurrences=(*m.occurrences, day))  # noqa: PLW2901
             measures.append(m)
         changes["measures"] = tuple(measures)
+    elif name == "amend":
+        changes.update(_amended(finding, payload["changes"]))
     return evolve_finding(finding, changes)
 
 

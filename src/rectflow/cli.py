@@ -28,20 +28,23 @@ With ``--json`` each command prints one JSON document with stable keys:
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from rectflow._codec import unstructure
+from rectflow._io.update import UpdateSummary
 from rectflow._ledger import Ledger
 from rectflow._model import (
     CADENCES,
     FINDING_KINDS,
     MEASURE_KINDS,
+    STATE_LABELS,
     STATES,
     Inspection,
     Measure,
@@ -51,7 +54,7 @@ from rectflow._model import (
 from rectflow._policy import PACKS, load_policy
 from rectflow._render import diagram as _diagram
 from rectflow._views.integrity import SignedHead, hash_evidence, parse_anchor
-from rectflow._workflow import PAYLOAD_KEYS, state_label
+from rectflow._workflow import EVENT_LABELS, PAYLOAD_KEYS, state_label
 from rectflow.exceptions import RectflowError
 
 __all__ = ["build_parser", "main"]
@@ -138,6 +141,23 @@ _T = {
         "--declared must be a whole number ≥ 0: {value!r}",
     ),
     "no_findings": ("没有符合条件的问题", "no finding matches"),
+    # issue 14: states and events named in the office's language
+    "unknown_state": (
+        "未知的状态 {value!r}; 可用: {known}",
+        "unknown state {value!r}; known: {known}",
+    ),
+    "unknown_state_hint": (
+        "未知的状态 {value!r}; 您是不是要找: {hint}?",
+        "unknown state {value!r}; did you mean: {hint}?",
+    ),
+    "unknown_event": (
+        "未知的事件 {value!r}; 可用: {known}",
+        "unknown event {value!r}; known: {known}",
+    ),
+    "unknown_event_hint": (
+        "未知的事件 {value!r}; 您是不是要找: {hint}?",
+        "unknown event {value!r}; did you mean: {hint}?",
+    ),
     "svg_needs_graphviz": (
         "SVG 图需要 graphviz 组件: pip install 'rectflow[graphviz]', 并安装 Graphviz 的 dot 程序",
         "SVG needs the graphviz extra (pip install 'rectflow[graphviz]') and Graphviz's dot",
@@ -240,7 +260,9 @@ def _parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", parents=[common], help="findings, optionally filtered")
     ls.add_argument("--inspection", help="only this inspection's findings")
     ls.add_argument(
-        "--state", action="append", choices=STATES, help="only findings in this state (repeatable)"
+        "--state",
+        action="append",
+        help="only findings in this state (repeatable), in English or Chinese (已完成整改)",
     )
     ls.add_argument("--aspect", help="only findings of this aspect (方面)")
     ls.add_argument("--overdue", action="store_true", help="only findings open past their deadline")
@@ -438,6 +460,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_fire(args: argparse.Namespace) -> int:
+    args.event = _resolve("event", args.event, args.lang)
     extra: dict[str, Any] = {}
     for item in args.arg:
         key, sep, value = item.partition("=")
@@ -482,12 +505,16 @@ def _cmd_show(args: argparse.Namespace) -> int:
         history = ledger.history(args.finding)
     data = {"finding": unstructure(finding), "history": [unstructure(e) for e in history]}
     label = state_label(finding.state, args.lang)
+    owner = f"{finding.owner.department} / {finding.owner.person}"
     lines = [
         f"{finding.id} {finding.title} [{label}] v{finding.version}",
-        f"  {finding.owner.department} / {finding.owner.person}; deadline {finding.deadline}",
+        f"  {owner}; 整改时限 {finding.deadline}"
+        if args.lang == "zh"
+        else f"  {owner}; deadline {finding.deadline}",
     ]
     lines += [
-        f"  {e.version:>3} {e.at.isoformat()} {e.name:<15} {e.actor} {e.note or ''}"
+        f"  {e.version:>3} {e.at.isoformat()} {_event_label(e.name, args.lang)} "
+        f"{e.actor} {e.note or ''}".rstrip()
         for e in history
     ]
     _out(args, data, "\n".join(lines))
@@ -495,6 +522,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    for name in args.state or ():
+        _resolve("state", name, args.lang)  # a typo is an error before the ledger is read
     with _open(args) as ledger:
         if args.inspection is not None:
             ledger.inspection(args.inspection)  # an unknown id is an error, not an empty list
@@ -507,7 +536,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
             late = {i.finding_id for i in agenda.of_kind("overdue")}
             findings = [f for f in findings if f.id in late]
     if args.state:
-        findings = [f for f in findings if f.state in args.state]
+        wanted = {_resolve("state", name, args.lang) for name in args.state}
+        findings = [f for f in findings if f.state in wanted]
     if args.aspect is not None:
         findings = [f for f in findings if f.aspect == args.aspect]
     findings.sort(key=lambda f: id_key(f.id))  # 1.2 before 1.10
@@ -593,7 +623,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
         history = ledger.history(args.finding)
     data = [unstructure(e) for e in history]
     lines = [
-        f"{e.version:>3} {e.at.isoformat()} {e.name:<15} {e.actor}"
+        f"{e.version:>3} {e.at.isoformat()} {_event_label(e.name, args.lang)} {e.actor}"
         + (f" {e.note}" if e.note else "")
         + (f" [{', '.join(e.evidence)}]" if e.evidence else "")
         + "".join(f" {k}={v}" for k, v in _payload_shown(e.name, e.payload).items())
@@ -601,6 +631,89 @@ def _cmd_history(args: argparse.Namespace) -> int:
     ]
     _out(args, data, "\n".join(lines))
     return 0
+
+
+def _event_label(name: str, lang: str) -> str:
+    """An event as a history line shows it: ``销号(sign_off)`` in Chinese, else its name."""
+    if lang == "en" or name not in EVENT_LABELS:
+        return _pad(name, 15)
+    return _pad(f"{EVENT_LABELS[name][0]}({name})", 28)
+
+
+_EVENT_ALIASES: Final[Mapping[str, str]] = {
+    "开始": "start",
+    "阶段性成效": "stage",
+    "取得阶段性成效": "stage",
+    "提交": "submit",
+    "申请销号": "submit",
+    "反弹": "rebound",
+    "回潮": "rebound",
+    "延期": "extend",
+    "不定期抽查": "spot_check",
+    "修订": "amend",
+}
+"""Other words offices use for events (their labels and English names are known too)."""
+
+_STATE_ALIASES: Final[Mapping[str, str]] = {
+    "已完成": "completed",
+    "已销号": "completed",
+    "已完成整改(已销号)": "completed",
+    "完成整改": "completed",
+    "阶段性成效": "staged_result",
+    "已取得阶段性成效": "staged_result",
+    "正在整改": "in_progress",
+    "未开始": "assigned",
+    "回头看": "rechecked",
+}
+"""Other words offices use for states."""
+
+
+def _names(kind: str) -> dict[str, str]:
+    """Every accepted name of a state or event (English, Chinese, aliases) → its key."""
+    keys: tuple[str, ...] = STATES if kind == "state" else tuple(PAYLOAD_KEYS)
+    labels = STATE_LABELS if kind == "state" else EVENT_LABELS
+    aliases = _STATE_ALIASES if kind == "state" else _EVENT_ALIASES
+    names = {_fold(k): k for k in keys}
+    for key in keys:
+        zh, en = labels[key]
+        names.setdefault(_fold(zh), key)
+        names.setdefault(_fold(en), key)
+    for alias, key in aliases.items():
+        names.setdefault(_fold(alias), key)
+    return names
+
+
+def _fold(text: str) -> str:
+    """A name reduced for matching: NFKC, case-folded, spaces and hyphens as ``_``."""
+    folded = unicodedata.normalize("NFKC", text).casefold().strip()
+    return "_".join(folded.replace("-", " ").split())
+
+
+def _resolve(kind: str, text: str, lang: str) -> str:
+    """The state or event *text* names, in English or Chinese; a typo gets suggestions."""
+    names = _names(kind)
+    found = names.get(_fold(text))
+    if found is not None:
+        return found
+    close = difflib.get_close_matches(_fold(text), list(names), n=3, cutoff=0.5)
+    labels = STATE_LABELS if kind == "state" else EVENT_LABELS
+    keys: tuple[str, ...] = STATES if kind == "state" else tuple(PAYLOAD_KEYS)
+    known = ", ".join(f"{labels[k][0]}/{k}" for k in keys)
+    hint = ", ".join(dict.fromkeys(f"{_shown(c, names[c], labels)}" for c in close))
+    raise _UsageError(
+        _t(
+            f"unknown_{kind}" + ("_hint" if close else ""),
+            lang,
+            value=text,
+            hint=hint,
+            known=known,
+        )
+    )
+
+
+def _shown(name: str, key: str, labels: Mapping[str, tuple[str, str]]) -> str:
+    zh = labels[key][0]
+    return f"{name} ({key})" if name not in (key, zh) else f"{zh} ({key})"
 
 
 def _payload_shown(name: str, payload: Any) -> dict[str, Any]:
@@ -985,6 +1098,7 @@ _FILE_T = {
         ),
     ),
     "events": ("条事件", "events"),
+    "interrupted": ("已中断, 未写入任何内容", "interrupted, nothing written"),
     "rows": ("行", "rows"),
     "exported": ("已导出 {file}: {count} {unit}", "exported {file}: {count} {unit}"),
 }
@@ -999,6 +1113,16 @@ def _file_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     i.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     i.add_argument("--inspection", help="the inspection of every row (files without 巡察)")
     i.add_argument("--allow-extra-columns", action="store_true", help="ignore unknown columns")
+    i.add_argument(
+        "--update",
+        action="store_true",
+        help="the monthly cycle: match rows to findings by id and record only what changed",
+    )
+    i.add_argument(
+        "--allow-rebound",
+        action="store_true",
+        help="with --update: apply a move back from completed as a rebound (回潮/反弹)",
+    )
     i.add_argument(
         "--actor",
         default=os.environ.get("RECTFLOW_ACTOR"),
@@ -1080,8 +1204,16 @@ def _cmd_file(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 allow_extra_columns=args.allow_extra_columns,
                 progress=update,
+                update=args.update,
+                allow_rebound=args.allow_rebound,
             )
         done = not summary.dry_run
+    except KeyboardInterrupt:  # Ctrl-C: the transaction is rolled back; one line, no traceback
+        if close is not None:
+            close()
+            close = None
+        print(f"rectflow: {_FILE_T['interrupted'][lang == 'en']}", file=sys.stderr)
+        return 130
     except LedgerFileError as exc:
         errors: list[FileIssue] = list(exc.errors)
         if args.json:
@@ -1105,6 +1237,9 @@ def _cmd_file(args: argparse.Namespace) -> int:
             close()
         if created and not done:
             _remove_ledger_file(args.ledger)
+    if isinstance(summary, UpdateSummary):
+        _out(args, summary.to_dict(), summary.to_text(lang))
+        return 0
     key = "dry_run" if summary.dry_run else "imported"
     _out(
         args,

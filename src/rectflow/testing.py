@@ -49,6 +49,7 @@ from hypothesis.stateful import (
 from rectflow._ledger import Ledger
 from rectflow._model import EVENT_NAMES, Measure, Owner
 from rectflow._policy import ROLES, Policy
+from rectflow._roles import ROLES_OF_UNLISTED
 from rectflow.exceptions import PermissionDenied, RectflowError, TransitionNotAllowed
 
 __all__ = [
@@ -91,6 +92,8 @@ ORACLE_EDGES: Final[Mapping[tuple[str, str], str]] = {
     ("pending_signoff", "record_measure"): "pending_signoff",
     ("completed", "record_measure"): "completed",
     ("rechecked", "record_measure"): "rechecked",
+    **{(state, "amend"): state for state in ("assigned", "in_progress", "staged_result")},
+    **{(state, "amend"): state for state in ("pending_signoff", "completed", "rechecked")},
 }
 """(state, event) → destination, written out from DOMAIN.md's table."""
 
@@ -229,7 +232,8 @@ class LedgerStateMachine(RuleBasedStateMachine):
         """
         if not self.model_grants:
             return True
-        needed = dict(self.ledger.policy.roles).get(event, ())
+        table = dict(self.ledger.policy.roles)
+        needed = table.get(event, table.get(ROLES_OF_UNLISTED.get(event, ""), ()))
         return any(
             g[0] == actor and g[1] in needed and g[2] in (None, scope) and g[3] <= at and g[4]
             for g in self.model_grants

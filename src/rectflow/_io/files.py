@@ -57,7 +57,7 @@ EXPORTED: Final = (
 )
 """The columns a table export writes, in order (headers: each column's Chinese name)."""
 
-_SIDE_EVENTS: Final = frozenset({"record_measure", "extend", "spot_check"})
+_SIDE_EVENTS: Final = frozenset({"record_measure", "extend", "spot_check", "amend"})
 
 
 def file_format(path: pathlib.Path, given: object) -> str | None:

@@ -308,7 +308,7 @@ class _RowPlan:
                 )
             elif step == "submit":
                 if not spec.submitted_by:
-                    raise _Refused("submitted_by", "required", name="提交人/submitted_by")
+                    raise _Refused("submitted_by", "required", name="提交人")
                 self.fire(
                     "submit",
                     here,
@@ -318,7 +318,7 @@ class _RowPlan:
                 )
             elif step == "sign_off":
                 if not spec.signed_off_by:
-                    raise _Refused("signed_off_by", "required", name="销号人/signed_off_by")
+                    raise _Refused("signed_off_by", "required", name="销号人")
                 self.fire("sign_off", here, spec.signed_off_by)
             elif step == "cancel":
                 self.fire(
