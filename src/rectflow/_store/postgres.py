@@ -307,6 +307,13 @@ class PostgresStore(SqlStore[_Conn]):
             try:
                 yield conn
             except psycopg.Error as exc:
+                if conn.closed:
+                    raise StorageError(
+                        "与 PostgreSQL 台账的连接中断, 下次调用将重新连接 (the connection to the"
+                        " PostgreSQL ledger was lost during the call; its transaction is rolled"
+                        " back unless the server had committed it; the next call reconnects):"
+                        f" {exc}"
+                    ) from exc
                 raise _storage_error("database", exc) from exc
 
     def _live(self) -> _Conn:
