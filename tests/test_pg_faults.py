@@ -75,6 +75,21 @@ def test_connection_dropped_between_calls_reconnects(
         ledger.get("F0")
 
 
+def test_idle_timeout_reconnects(pg_target: str) -> None:
+    """The server ends the idle connection (its own idle_session_timeout): the next fire reconnects and succeeds."""
+    setup(pg_target)
+    ledger = opened(pg_target)
+    head = ledger.head()
+    old = backend_pid(ledger)
+    with ledger.store._using() as conn:  # type: ignore[attr-defined]
+        conn.execute("SET idle_session_timeout = '100ms'")  # this session only
+    time.sleep(0.6)
+    assert ledger.fire("F0", "start", actor="乙", at=t(2)).state == "in_progress"
+    assert backend_pid(ledger) != old
+    assert ledger.verify(anchor=head).ok
+    ledger.close()
+
+
 def test_fire_dropped_between_its_read_and_its_write(
     pg_target: str, pg_sql: Callable[..., list[Any]]
 ) -> None:

@@ -1165,10 +1165,10 @@ class Ledger:
             events = self.store.ledger_events()
             state = LedgerState.replay(events)
             self._state, self._state_last = state, (events[-1] if events else None)
-        if tip is None or tip[0] != state.version:  # the caller's, when it is this state's
-            tip = (
-                self.store.ledger_tip()
-            )  # the probe of the next call (unless a writer came between)
+        # The probe of the next call (unless a writer came between): the caller's, when
+        # it is this state's.
+        if tip is None or tip[0] != state.version:
+            tip = self.store.ledger_tip()
         self._state_tip = tip if tip[0] == state.version else None
         return state
 

@@ -219,7 +219,7 @@ class PostgresStore(SqlStore[_Conn]):
     def __repr__(self) -> str:
         """``PostgresStore(host=…, dbname=…, schema=…)`` (no password)."""
         if self._conn is None:
-            return "PostgresStore(closed)"
+            return "PostgresStore(closed)" if self._closed else "PostgresStore(disconnected)"
         info = self._conn.info
         return f"PostgresStore(host={info.host!r}, dbname={info.dbname!r}, schema={self.schema!r})"
 
