@@ -726,7 +726,11 @@ class Ledger:
         if new_event.name == "spot_check":
             self._check_draw(current, new_event)
         stored = new_event
-        self._admit(stored, current, tip)
+        self._local.read_tip = tip  # read with the finding: the gate need not probe again
+        try:
+            self._admit(stored, current)
+        finally:
+            self._local.read_tip = None
         if self._before_write is not None:
             self._before_write()
         self._append(stored, after, current.version)
@@ -1313,9 +1317,7 @@ class Ledger:
                 event="spot_check",
             )
 
-    def _admit(
-        self, event: Event, before: Finding | None, tip: tuple[int, str] | None = None
-    ) -> None:
+    def _admit(self, event: Event, before: Finding | None) -> None:
         """The one gate every write passes after the workflow's rules, before it is stored.
 
         *before* is the finding before *event* (None for ``add`` and for
@@ -1325,12 +1327,14 @@ class Ledger:
         state is the ledger's as stored, which inside :meth:`batch` includes the
         ledger-level events the block wrote so far.
 
-        *tip* is the store's ledger tip when the caller has just read it (with the
-        finding: :meth:`Store.get_with_tip`), so the state is not probed again.
+        When :meth:`fire` has just read the store's ledger tip with the finding
+        (:meth:`Store.get_with_tip`), the state is checked against that read, not
+        probed again.
 
         Raises:
             PermissionDenied: The actor may not fire the event.
         """
+        tip: tuple[int, str] | None = getattr(self._local, "read_tip", None)
         with self._lock:
             self._ledger_state(tip=tip).check(event, before, self.policy, self.lang)
 
