@@ -14,7 +14,9 @@ does:
 (c) :class:`MachinePerObjectPeer` — ``transitions``, a Machine per object (its default);
 (d) :class:`StatemachinePeer` — ``python-statemachine``, one instance per object;
 (e) :class:`RawSqlPeer` — a raw DB-API loop (``sqlite3`` or ``psycopg``) doing the
-    version-checked update and the hashed insert rectflow does, on rectflow's schema.
+    version-checked update and the hashed insert rectflow does, on rectflow's schema;
+    :class:`RawPgFirePeer` — its PostgreSQL fire with one commit each: the same two
+    round trips and the same statements as ``Ledger.fire`` on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -311,3 +313,61 @@ def _row(fid: str, state: str, version: int) -> str:
             "first_completed_at": None,
         }
     )
+
+
+class RawPgFirePeer:
+    """(e) A fire on PostgreSQL as rectflow sends it, from a raw ``psycopg`` loop.
+
+    The same statements, in the same round trips, as ``PostgresStore`` (their texts
+    are imported from it, so they cannot drift): one statement reads the finding's
+    row, the chain's head and the ledger tip; one pipeline (one implicit
+    transaction) locks the head and, in one statement, moves the row if it is at the
+    version read and the head unmoved, appends the hashed event and moves the head.
+    What is left to rectflow is its own work: the rules, the role gate, the records.
+    """
+
+    def __init__(self, conn: Any, deadline: Any) -> None:
+        """Use *conn* (autocommit) on a schema rectflow created."""
+        from rectflow._store import postgres  # noqa: PLC0415 - the postgres extra
+
+        self.conn = conn
+        self.deadline = deadline
+        self.read = postgres._READ_FOR_FIRE  # noqa: SLF001 - the same statements, on purpose
+        self.lock = postgres._LOCK_HEAD  # noqa: SLF001
+        self.move = postgres._MOVE_FOR_FIRE  # noqa: SLF001
+
+    def fire(self, fid: str, name: str, actor: str, at: Any) -> None:
+        """Read, check the edge, then the pipelined version-checked write; refused if not written."""
+        data, seq, prev, _, _ = self.conn.execute(self.read, (fid,)).fetchone()
+        row = json.loads(data)
+        version, state = row["version"], row["state"]
+        dest = EDGES.get((state, name))
+        if dest is None:
+            raise Refused(name)
+        new = _row(fid, dest, version + 1)
+        event = _dumps(
+            {
+                "actor": actor,
+                "at": at[0],
+                "evidence": ["整改照片.pdf"] if name == "submit" else [],
+                "finding_id": fid,
+                "name": name,
+                "note": None,
+                "payload": {},
+                "version": version + 1,
+            }
+        )
+        seq += 1
+        cut = event.rfind(',"version":')
+        digest = hashlib.sha256(
+            f'{prev}\n{event[:cut]},"seq":{seq}{event[cut:]}'.encode()
+        ).hexdigest()
+        columns = ("R1", version + 1, dest, self.deadline, None, None, None, new, fid)
+        chained = (fid, version + 1, seq, name, at[2], event, prev, digest)
+        with self.conn.pipeline():
+            self.conn.execute(self.lock)
+            done = self.conn.execute(
+                self.move, (*columns, version, seq - 1, prev, *chained, seq, digest, fid)
+            )
+        if not done.fetchone()[0]:
+            raise Refused(name)

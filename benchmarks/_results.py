@@ -125,6 +125,14 @@ TARGETS: tuple[Target, ...] = (
         1.5,
     ),
     Target(
+        "pg_commit_vs_e",
+        "PostgreSQL one commit per fire ≤ 1.3× (e)",
+        "pg_commit",
+        "raw_pg_commit",
+        "<=",
+        1.3,
+    ),
+    Target(
         "sqlite_batch_rate", "SQLite `batch()` ≥ 50 k events/s", "sqlite_batch", None, "<=", 20 * US
     ),
     Target(

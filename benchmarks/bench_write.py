@@ -371,18 +371,15 @@ def postgres_figures(url: str, n: int, commits: int) -> dict[str, list[float]]:
         raw_target = f"{url}?schema={schemas[1]}"
         raw_ledger = new_ledger(raw_target)
         preload(raw_ledger, k)
-        head = raw_ledger.head()
         raw_ledger.close()
         conn = psycopg.connect(url, autocommit=True)
         conn.execute(f"SET search_path TO {schemas[1]}")
-        peer = _peers.RawSqlPeer(conn, "%s", sqlite=False, deadline=pendulum.date(2025, 5, 1))
-        peer.seq, peer.prev = head.count, head.hash
+        fire_peer = _peers.RawPgFirePeer(conn, deadline=pendulum.date(2025, 5, 1))
         first = raw_events()[0]
 
         def raw_commit(ids: range) -> None:
-            for i in ids:
-                with conn.transaction():
-                    peer.fire(fid(i), *first)
+            for i in ids:  # each fire its own (implicit) transaction, as rectflow's
+                fire_peer.fire(fid(i), *first)
 
         out["raw_pg_commit"] = sliced(k, raw_commit)
         # Inside batch(), and the raw batch loop.

@@ -121,6 +121,9 @@ def _profiles(targets: list[dict[str, Any]]) -> dict[str, str]:
 
     for key in ("sqlite_commit_vs_e", "sqlite_batch_rate", "sqlite_batch_vs_e"):
         jobs[key] = durable
+    pg = bw.postgres_url()
+    if pg is not None:
+        jobs["pg_commit_vs_e"] = lambda: bw.postgres_figures(pg, n, 300)
     jobs["report_sqlite"] = jobs["verify_sqlite"] = lambda: bw.sqlite_report_verify(n)
     jobs["import_5s"] = jobs["import_vs_floor"] = lambda: bench_import.profile_job(n)
     # the agenda on 10^5 findings loaded through the public path (the load not profiled)

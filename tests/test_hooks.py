@@ -368,3 +368,36 @@ def test_agenda_item_ids_are_stable_across_processes(tmp_path, make_ledger, popu
     tests = str(Path(__file__).parent)
     assert json.loads(_run(_AGENDA.format(tests=tests, target=target))) == ids
     ledger.close()
+
+
+@pytest.mark.parametrize("block", ["batch", "ledger_event"])
+def test_subscribers_run_after_the_ledger_lock_is_left(block, make_ledger, tmp_path):
+    """A subscriber of a batch or a ledger-level write is called with no lock held, so other
+    threads can use the ledger meanwhile."""
+    import threading  # noqa: PLC0415
+
+    ledger = make_ledger(str(tmp_path / "lock.db"))
+    free: list[bool] = []
+
+    def probe(event: Event) -> None:
+        got: list[bool] = []
+
+        def other() -> None:
+            acquired = ledger._lock.acquire(timeout=2)
+            got.append(acquired)
+            if acquired:
+                ledger._lock.release()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        free.append(got == [True])
+
+    ledger.subscribe(probe, events=["add_inspection", "add"])
+    if block == "batch":
+        with ledger.batch():
+            fill(ledger, 2)
+    else:
+        fill(ledger, 0)
+    assert free
+    assert all(free)

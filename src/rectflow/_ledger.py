@@ -320,6 +320,9 @@ class Ledger:
         self._local = threading.local()  # the running batch's buffer, per thread
         self._subscribers: tuple[_Subscriber, ...] = ()  # replaced whole, never mutated
         self._subscribers_lock = threading.Lock()
+        # Threads share a ledger: this lock is taken before the store's, by every use of
+        # the ledger-level state and around batch() and imports (see durability.md).
+        self._lock = threading.RLock()
 
     @classmethod
     def open(
@@ -760,7 +763,9 @@ class Ledger:
         now = self.now()
         when = now if at is None else parse_time(at, "at", self.lang)
         # Built with its final version (the finding's next), so it is not copied again.
-        known = self._current(finding_id) if isinstance(finding_id, str) else None
+        known, tip = (
+            self._current_and_tip(finding_id) if isinstance(finding_id, str) else (None, None)
+        )
         new_event = Event(
             finding_id,
             str(event),
@@ -790,7 +795,11 @@ class Ledger:
         if new_event.name == "spot_check":
             self._check_draw(current, new_event)
         stored = new_event
-        self._admit(stored, current)
+        self._local.read_tip = tip  # read with the finding: the gate need not probe again
+        try:
+            self._admit(stored, current)
+        finally:
+            self._local.read_tip = None
         if self._before_write is not None:
             self._before_write()
         self._append(stored, after, current.version)
@@ -813,7 +822,7 @@ class Ledger:
             yield self
             return
         try:
-            with self._txn():
+            with self._write_block():  # other threads wait for the block
                 local.pending = _Pending()
                 try:
                     yield self
@@ -1054,13 +1063,14 @@ class Ledger:
         if inspection is not None:
             self.inspection(inspection)
         name = normalize_name(name)
-        state = self._ledger_state()
-        payload: dict[str, Any] = {"name": name, "roles": wanted, "inspection": inspection}
-        if not state.roles_mode:
-            payload["roles_mode"] = True
-            actor = name if actor is None else actor
-        self._record("add_actor", payload, actor, self._at(at), note=note)
-        found = self._ledger_state().actor(name)
+        with self._lock:
+            state = self._ledger_state()
+            payload: dict[str, Any] = {"name": name, "roles": wanted, "inspection": inspection}
+            if not state.roles_mode:
+                payload["roles_mode"] = True
+                actor = name if actor is None else actor
+            self._record("add_actor", payload, actor, self._at(at), note=note)
+            found = self._ledger_state().actor(name)
         assert found is not None  # noqa: S101
         return found
 
@@ -1090,17 +1100,20 @@ class Ledger:
 
     def actors(self) -> list[Actor]:
         """The registered actors, in the order they were registered (from the chain)."""
-        return list(self._ledger_state().actors.values())
+        with self._lock:
+            return list(self._ledger_state().actors.values())
 
     def grants(self, name: str | None = None) -> list[Grant]:
         """Role grants (revoked ones included, with their revocation), of *name* or all."""
-        state = self._ledger_state()
-        return list(state.grants if name is None else state.grants_of(name))
+        with self._lock:
+            state = self._ledger_state()
+            return list(state.grants if name is None else state.grants_of(name))
 
     @property
     def roles_mode(self) -> bool:
         """Whether the ledger has registered actors (then every event needs a role)."""
-        return self._ledger_state().roles_mode
+        with self._lock:
+            return self._ledger_state().roles_mode
 
     def change_inspection(
         self,
@@ -1198,20 +1211,25 @@ class Ledger:
         """The ledger-level events (inspections, actors, roles, reports), oldest first."""
         return self.store.ledger_events()
 
-    def _ledger_state(self, *, fresh: bool = False) -> LedgerState:
+    def _ledger_state(
+        self, *, fresh: bool = False, tip: tuple[int, str] | None = None
+    ) -> LedgerState:
         """The ledger-level events replayed, kept in step with the store cheaply.
 
         Re-reads from the last event it knows: when that one is gone (a rolled-back
         block, another process's rollback), it replays everything again. While a
         table is imported (which writes no ledger-level event) the state read at its
         start is used for every event (unless *fresh*: the store's state as it is).
+        *tip*: the store's ledger tip as the caller has just read it (else probed).
+        Callers hold the ledger's lock while they use the state.
         """
         held: LedgerState | None = getattr(self._local, "held_state", None)
         if held is not None and not fresh:  # an import that writes no ledger-level event
             return held
         state, last = self._state, self._state_last
         if state is not None and self._state_tip is not None:
-            if self.store.ledger_tip() == self._state_tip:  # nothing new, nothing undone
+            probe = self.store.ledger_tip() if tip is None else tip
+            if probe == self._state_tip:  # nothing new, nothing undone
                 return state
             self._state_tip = None
         if state is not None and state.version > 0:
@@ -1226,7 +1244,10 @@ class Ledger:
             events = self.store.ledger_events()
             state = LedgerState.replay(events)
             self._state, self._state_last = state, (events[-1] if events else None)
-        tip = self.store.ledger_tip()  # the probe of the next call (unless a writer came between)
+        # The probe of the next call (unless a writer came between): the caller's, when
+        # it is this state's.
+        if tip is None or tip[0] != state.version:
+            tip = self.store.ledger_tip()
         self._state_tip = tip if tip[0] == state.version else None
         return state
 
@@ -1253,25 +1274,26 @@ class Ledger:
             payload = {**payload, "policy": self._policy_digest}
         who = normalize_name(actor) if isinstance(actor, str) else ""
         self._not_in_future(when, str(payload.get("inspection") or payload.get("name")), name)
-        self._flush()  # a batch's buffered writes come first in the chain
-        pending: _Pending | None = getattr(self._local, "pending", None)
-        if pending is not None:
-            pending.inspections.clear()  # an inspection may change with this event
-        state = self._ledger_state()
-        event = Event(LEDGER, name, when, who, note, evidence, payload, state.version + 1)
-        self._admit(event, None)
-        before_grants = {g.key: g for g in state.grants}
-        try:
-            with self._txn():
-                self._state_tip = None  # the next read checks the event is still there
-                self.store.append_record(event, state.version)
-                self._committed((event,))
-                state.apply(event)
-                self._state_last = event
-                self._project(event, state, before_grants)
-        except BaseException:
-            self._state, self._state_tip = None, None
-            raise
+        with self._write_block(transaction=False):  # the ledger-level state moves as one
+            self._flush()  # a batch's buffered writes come first in the chain
+            pending: _Pending | None = getattr(self._local, "pending", None)
+            if pending is not None:
+                pending.inspections.clear()  # an inspection may change with this event
+            state = self._ledger_state()
+            event = Event(LEDGER, name, when, who, note, evidence, payload, state.version + 1)
+            self._admit(event, None)
+            before_grants = {g.key: g for g in state.grants}
+            try:
+                with self._txn():
+                    self._state_tip = None  # the next read checks the event is still there
+                    self.store.append_record(event, state.version)
+                    self._committed((event,))
+                    state.apply(event)
+                    self._state_last = event
+                    self._project(event, state, before_grants)
+            except BaseException:
+                self._state, self._state_tip = None, None
+                raise
         return event
 
     def _project(self, event: Event, state: LedgerState, before: dict[str, Grant]) -> None:
@@ -1392,7 +1414,30 @@ class Ledger:
                 outbox: list[Event] = getattr(local, "outbox", None) or []
                 local.outbox = None
                 if committed and outbox:
-                    self._deliver(outbox)
+                    if getattr(local, "blocks", 0):  # delivered once the ledger lock is left
+                        local.ready = [*(getattr(local, "ready", None) or ()), *outbox]
+                    else:
+                        self._deliver(outbox)
+
+    @contextmanager
+    def _write_block(self, *, transaction: bool = True) -> Iterator[None]:
+        """The ledger lock (and the store's transaction); subscribers called after both."""
+        local = self._local
+        blocks = getattr(local, "blocks", 0)
+        local.blocks = blocks + 1
+        try:
+            with self._lock:
+                if transaction:
+                    with self._txn():
+                        yield
+                else:
+                    yield
+        finally:
+            local.blocks = blocks
+        ready = getattr(local, "ready", None) if blocks == 0 else None
+        if ready:
+            local.ready = None
+            self._deliver(ready)
 
     def _committed(self, events: Iterable[Event]) -> None:
         """Note events just written: delivered now, or when the outermost transaction commits."""
@@ -1516,10 +1561,16 @@ class Ledger:
         state is the ledger's as stored, which inside :meth:`batch` includes the
         ledger-level events the block wrote so far.
 
+        When :meth:`fire` has just read the store's ledger tip with the finding
+        (:meth:`Store.get_with_tip`), the state is checked against that read, not
+        probed again.
+
         Raises:
             PermissionDenied: The actor may not fire the event.
         """
-        self._ledger_state().check(event, before, self.policy, self.lang)
+        tip: tuple[int, str] | None = getattr(self._local, "read_tip", None)
+        with self._lock:
+            self._ledger_state(tip=tip).check(event, before, self.policy, self.lang)
 
     def _not_in_future(self, when: dt.datetime, subject: str, event: str) -> None:
         now = self.now()
@@ -1530,6 +1581,13 @@ class Ledger:
                 finding_id=subject,
                 event=event,
             )
+
+    def _current_and_tip(self, finding_id: str) -> tuple[Finding | None, tuple[int, str] | None]:
+        """:meth:`_current`, and the store's ledger tip read with it (None inside a batch)."""
+        pending: _Pending | None = getattr(self._local, "pending", None)
+        if pending is not None:
+            return self._current(finding_id), None
+        return self.store.get_with_tip(finding_id)
 
     def _current(self, finding_id: str) -> Finding | None:
         """The finding's row as this thread sees it: a running batch's buffer first."""
@@ -1564,18 +1622,19 @@ class Ledger:
         """
 
         def readmit() -> None:
-            state = self._ledger_state(fresh=True)
-            if admitted_tip is not None and self._state_tip == admitted_tip:
-                return
-            last: dict[str, Finding] = {}
-            for event, finding, expected_version in items:
-                fid = event.finding_id
-                if fid in last:
-                    before: Finding | None = last[fid]
-                else:  # the stored row (this bulk is not written yet)
-                    before = None if expected_version == 0 else self.store.get(fid)
-                state.check(event, before, self.policy, self.lang)
-                last[fid] = finding
+            with self._lock:  # held already by the batch or import that writes
+                state = self._ledger_state(fresh=True)
+                if admitted_tip is not None and self._state_tip == admitted_tip:
+                    return
+                last: dict[str, Finding] = {}
+                for event, finding, expected_version in items:
+                    fid = event.finding_id
+                    if fid in last:
+                        before: Finding | None = last[fid]
+                    else:  # the stored row (this bulk is not written yet)
+                        before = None if expected_version == 0 else self.store.get(fid)
+                    state.check(event, before, self.policy, self.lang)
+                    last[fid] = finding
 
         def write() -> None:
             self.store.append_many(items, precondition=readmit)
@@ -1759,7 +1818,7 @@ class Ledger:
         try:
             # ids checked and written under one lock; the collector paused meanwhile (see
             # _collector_paused)
-            with _collector_paused(), self._txn():
+            with self._write_block(), _collector_paused():
                 if fmt == "yaml":
                     data = read_yaml(file, issues)
                     if has_ledger_events(data):  # the chain itself recreates its inspections

@@ -216,6 +216,13 @@ class Store(Protocol):
     def get(self, finding_id: str) -> Finding | None:
         """The finding's current row, or None."""
 
+    def get_with_tip(self, finding_id: str) -> tuple[Finding | None, tuple[int, str]]:
+        """The finding's current row (or None) and :meth:`ledger_tip`, read together.
+
+        What :meth:`rectflow.Ledger.fire` reads before it writes: PostgreSQL
+        answers both in one round trip.
+        """
+
     def existing(self, finding_ids: Sequence[str]) -> set[str]:
         """Which of *finding_ids* are findings on the ledger (one read for many ids)."""
 

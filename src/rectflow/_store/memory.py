@@ -157,6 +157,11 @@ class MemoryStore:
         """The current row, or None."""
         return self._findings.get(finding_id)
 
+    def get_with_tip(self, finding_id: str) -> tuple[Finding | None, tuple[int, str]]:
+        """The current row (or None) and the ledger tip."""
+        with self._lock:
+            return self._findings.get(finding_id), self.ledger_tip()
+
     def existing(self, finding_ids: Sequence[str]) -> set[str]:
         """Which of *finding_ids* are findings on the ledger."""
         return {i for i in finding_ids if i in self._findings}

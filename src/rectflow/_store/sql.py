@@ -312,6 +312,11 @@ class SqlStore(ABC, Generic[_C]):
             ).fetchone()
         return None if row is None else load_finding(row[0])
 
+    def get_with_tip(self, finding_id: str) -> tuple[Finding | None, tuple[int, str]]:
+        """The finding's current row (or None) and :meth:`ledger_tip`."""
+        with self._lock:
+            return self.get(finding_id), self.ledger_tip()
+
     def append(self, event: Event, finding: Finding, expected_version: int) -> None:
         """Append *event* and store *finding* in one transaction, version-checked.
 
