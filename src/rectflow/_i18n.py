@@ -138,6 +138,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "问题 {finding}: 销号人 {actor} 不能是提交人",
         "finding {finding}: {actor} submitted it and cannot sign it off",
     ),
+    "rule.attest_import_only": (
+        "问题 {finding}: 只有导入台账时才能记录「导入台账时已完成」",
+        "finding {finding}: only an import records a completion attested by import",
+    ),
     "rule.signer_not_responsible": (
         "问题 {finding}: 销号人 {actor} 不能是责任人",
         "finding {finding}: {actor} is the responsible person and cannot sign it off",

@@ -20,6 +20,7 @@ from rectflow._io.xlsxfile import read_rows as read_xlsx
 from rectflow._io.xlsxfile import write_rows as write_xlsx
 from rectflow._io.yamlfile import load as load_yaml
 from rectflow._model import STATE_LABELS, Event, Finding
+from rectflow._policy import DEFAULT_IMPORT_WORDS, ImportWords
 from rectflow.exceptions import InvalidInput
 
 FORMATS: Final = ("csv", "xlsx", "yaml")
@@ -53,8 +54,10 @@ EXPORTED: Final = (
     "state_at",
     "next_checkpoint",
     "itemized",
+    "remarks",
 )
-"""The columns a table export writes, in order (headers: each column's Chinese name)."""
+"""The columns a table export writes, in order (headers: each column's Chinese name);
+a finding's ``extra`` columns follow, under their own headers."""
 
 _SIDE_EVENTS: Final = frozenset({"record_measure", "extend", "spot_check"})
 
@@ -86,6 +89,20 @@ class ImportSummary:
         inspections_added: Inspections added (YAML files carry them).
         by_state: Findings added per state.
         dry_run: Nothing was written.
+        skipped: The rows that are not findings, ``(row, reason, text)``: reason
+            ``blank``, ``footer``, ``section`` (one text across the table) or ``header``
+            (the header repeated on a new page).
+        renumbered: ``"aspect"`` or ``"category"`` when 序号 restarted within each and
+            the ids were made ``aspect.category.n``; else "".
+        at: The time given to the events the rows imply (ISO), "" for YAML.
+        at_source: Where it came from: ``"at"`` (given), ``"sheet"`` (its 填报时间)
+            or ``"now"``.
+        completed_by_import: Findings completed on the sheet's word, with no submitter
+            or signer named (``attest`` events by the importing actor).
+        no_evidence: Ids of staged or completed rows of a sheet without a 佐证材料
+            column: the sheet row is cited as their evidence.
+        extra_columns: Headers rectflow does not know, kept with each finding (``extra``).
+        unit: The 填报单位 the rows above the header name, or "".
     """
 
     file: str
@@ -96,6 +113,14 @@ class ImportSummary:
     inspections_added: int
     by_state: Mapping[str, int]
     dry_run: bool
+    skipped: tuple[tuple[int, str, str], ...] = ()
+    renumbered: str = ""
+    at: str = ""
+    at_source: str = ""
+    completed_by_import: int = 0
+    no_evidence: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = ()
+    unit: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-native data."""
@@ -117,6 +142,9 @@ def read_tabular(
     inspection: str | None,
     allow_extra_columns: bool,
     progress: Callable[[int], None] | None,
+    words: ImportWords = DEFAULT_IMPORT_WORDS,
+    strict_columns: bool = False,
+    state_from: str | None = None,
 ) -> Table:
     """Read and check a CSV or XLSX ledger file (problems go to *issues*)."""
     try:
@@ -129,6 +157,9 @@ def read_tabular(
             inspection=inspection,
             allow_extra_columns=allow_extra_columns,
             progress=progress,
+            words=words,
+            strict_columns=strict_columns,
+            state_from=state_from,
         )
     except FileProblem as exc:
         issues.problem(exc)
@@ -161,6 +192,8 @@ def table_row(finding: Finding, history: tuple[Event, ...]) -> dict[str, Any]:
     else:
         progress = (shown.note or "") if shown else ""
     done = f.state in ("completed", "rechecked")
+    # completed on an office sheet's word: no names, so a re-import attests it again
+    attested = shown is not None and shown.name == "attest"
     return {
         "id": f.id,
         "inspection": f.inspection,
@@ -176,12 +209,16 @@ def table_row(finding: Finding, history: tuple[Event, ...]) -> dict[str, Any]:
         "state": STATE_LABELS[f.state][0],
         "progress": progress,
         "evidence": "\n".join(shown.evidence) if shown else "",
-        "submitted_by": (f.submitter or "") if f.state == "pending_signoff" or done else "",
-        "signed_off_by": (f.signed_off_by or "") if done else "",
+        "submitted_by": (f.submitter or "")
+        if (f.state == "pending_signoff" or done) and not attested
+        else "",
+        "signed_off_by": (f.signed_off_by or "") if done and not attested else "",
         "signed_off_at": _time(f.completed_at) if done else "",
         "state_at": _time(changed.at) if changed else "",
         "next_checkpoint": f.next_checkpoint if f.state == "staged_result" else None,
         "itemized": "是" if f.itemized else "否",
+        "remarks": f.remarks,
+        **{f"extra:{name}": text for name, text in f.extra.items()},
     }
 
 
@@ -189,15 +226,15 @@ def _time(at: dt.datetime | None) -> str:
     return "" if at is None else at.isoformat()
 
 
-def header() -> list[str]:
-    """The exported header row (Chinese)."""
-    return [COLUMNS[key][0] for key in EXPORTED]
+def header(extra: Iterable[str] = ()) -> list[str]:
+    """The exported header row (Chinese), then the extra columns' own headers."""
+    return [*(COLUMNS[key][0] for key in EXPORTED), *extra]
 
 
-def _cells(row: Mapping[str, Any], *, dates_as_text: bool) -> list[Any]:
+def _cells(row: Mapping[str, Any], *, dates_as_text: bool, extra: Iterable[str] = ()) -> list[Any]:
     out: list[Any] = []
-    for key in EXPORTED:
-        value = row[key]
+    for key in (*EXPORTED, *(f"extra:{name}" for name in extra)):
+        value = row.get(key, "")
         if value is None:
             out.append("" if dates_as_text else None)
         elif isinstance(value, dt.date):
@@ -212,15 +249,17 @@ def write_table(
 ) -> int:
     """Write findings as a CSV or XLSX ledger table; returns the number of rows."""
     count = 0
+    held = list(findings)  # the extra columns' headers are known once every row is seen
+    extra = list(dict.fromkeys(name for finding, _ in held for name in finding.extra))
 
     def rows(text: bool) -> Iterator[list[Any]]:
         nonlocal count
-        for finding, history in findings:
+        for finding, history in held:
             count += 1
-            yield _cells(table_row(finding, history), dates_as_text=text)
+            yield _cells(table_row(finding, history), dates_as_text=text, extra=extra)
 
     if fmt == "csv":
-        write_csv(path, itertools.chain([header()], rows(text=True)))
+        write_csv(path, itertools.chain([header(extra)], rows(text=True)))
     else:
-        write_xlsx(path, header(), rows(text=False))
+        write_xlsx(path, header(extra), rows(text=False))
     return count
