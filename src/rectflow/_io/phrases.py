@@ -63,7 +63,8 @@ class Deadline:
         kind: ``"immediate"``, ``"long_term"`` or None (a day or a period: 限期整改).
         value: A day; a period's text (``"3个月"``, resolved from the feedback day);
             ``"immediate"`` or ``"long_term"``; ``""`` when the cell says nothing we know.
-        why: Why a date-shaped text is not a day (``2024年2月只有29天``), else ``""``.
+        why: Why a date-shaped text is not a day (``2024年2月只有29天``; both languages,
+            see :func:`why_in`), else ``""``.
     """
 
     kind: str | None
@@ -72,13 +73,19 @@ class Deadline:
 
 
 def impossible(year: int, month: int, day: int) -> str:
-    """Why ``year-month-day`` is not a day, in Chinese and English (``""`` if it is one)."""
+    """Why ``year-month-day`` is not a day (``""`` if it is one): Chinese, ``|``, English."""
     if not 1 <= month <= 12:
-        return f"没有{month}月 / there is no month {month}"
+        return f"没有{month}月|there is no month {month}"
     last = calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
-        return f"{year}年{month}月只有{last}天 / {year}-{month:02d} has {last} days"
+        return f"{year}年{month}月只有{last}天|{year}-{month:02d} has {last} days"
     return ""
+
+
+def why_in(why: str, lang: str) -> str:
+    """The reason :func:`impossible` gives, in *lang*."""
+    zh, _, en = why.partition("|")
+    return en if lang == "en" and en else zh
 
 
 @functools.lru_cache(maxsize=1024)
@@ -167,7 +174,7 @@ def read_state(text: str, words: ImportWords) -> str:
     plain = _plain(text)
     if not plain:
         return "assigned"
-    exact = parse_state(plain)
+    exact = parse_state(text)
     if exact is not None:
         return exact
     best = 0

@@ -35,7 +35,7 @@ from rectflow._io.cells import (
     split_measures,
     unescape_formula,
 )
-from rectflow._io.phrases import PhraseError, read_deadline, read_state
+from rectflow._io.phrases import PhraseError, read_deadline, read_state, why_in
 from rectflow._policy import DEFAULT_IMPORT_WORDS, ImportWords
 from rectflow._time import parse_time
 from rectflow.exceptions import InvalidInput
@@ -372,7 +372,10 @@ class _RowReader:
         if said.why:
             message = msg("file.bad_date", self.issues.lang, value=text)
             self.issues.add_text(
-                number, self.letter("deadline"), "bad_date", f"{message}: {said.why}"
+                number,
+                self.letter("deadline"),
+                "bad_date",
+                f"{message}: {why_in(said.why, self.issues.lang)}",
             )
             return ""
         if said.value != "":
