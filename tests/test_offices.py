@@ -720,6 +720,9 @@ def test_at_overrides_the_sheet_date_and_report_as_of_shows_the_sheet(
     assert before.to_dict()["total"] == 0
     assert after.to_dict()["total"] == 5
     assert after.to_dict()["by_state"]["completed"] == 2
+    assert after.to_dict()["completed_by_import"] == 2
+    assert "其中2项为导入台账时已完成" in after.to_markdown()
+    assert "2 of the completed were completed as the imported sheet says" in after.to_markdown("en")
 
 
 def test_unit_and_title_come_from_the_sheet(corpus: dict[str, pathlib.Path]) -> None:

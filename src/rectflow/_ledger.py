@@ -1673,7 +1673,8 @@ class Ledger:
             at=at,
         )
         if unit and "unit" in attrs.fields_dict(Inspection):  # the 填报单位 (issue 14's unit)
-            new = attrs.evolve(new, unit=unit)
+            changes: dict[str, Any] = {"unit": unit}
+            new = attrs.evolve(new, **changes)
         assert new.created_at is not None  # noqa: S101 - _new_inspection sets it
         self._record("add_inspection", inspection_payload(new), actor, new.created_at)
         return new
