@@ -17,7 +17,6 @@ import attrs
 import pendulum
 
 from rectflow._i18n import has, msg
-from rectflow._io import layout
 from rectflow._io.cells import (
     COLUMNS,
     FILLED_DOWN,
@@ -35,6 +34,18 @@ from rectflow._io.cells import (
     split_measures,
     unescape_formula,
 )
+from rectflow._io.layout import (
+    EmptyFile,
+    Head,
+    find_header,
+    footer_of,
+    headers,
+    is_blank,
+    merged_text,
+    repeats_header,
+    sub_header,
+)
+from rectflow._io.layout import text as cell_text
 from rectflow._io.phrases import PhraseError, read_deadline, read_state, why_in
 from rectflow._policy import DEFAULT_IMPORT_WORDS, ImportWords
 from rectflow._time import parse_time
@@ -245,7 +256,7 @@ class Table:
         self.letters = letters
         self.rows: Iterator[RowSpec] = iter(())
         self.rows_read = 0
-        self.head: layout.Head | None = None
+        self.head: Head | None = None
         self.skipped: list[Skipped] = []
         self.renumbered = ""
         self.extra: tuple[str, ...] = ()
@@ -270,7 +281,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-_is_blank = layout.is_blank
+_is_blank = is_blank
 
 
 class _RowReader:
@@ -577,10 +588,10 @@ def read_table(
         state_from: The header of the column the state is read from (default 状态,
             else 完成情况/整改进展).
     """
-    names = layout.headers(words)
+    names = headers(words)
     try:
-        found = layout.find_header(iter(rows), names)
-    except layout.EmptyFile:
+        found = find_header(iter(rows), names)
+    except EmptyFile:
         issues.add(0, "", "empty_file")
         return Table({})
     except FileProblem as exc:
@@ -648,21 +659,21 @@ def _office_rows(
         if _is_blank(cells):
             table.skipped.append(Skipped(number, "blank"))
             continue
-        if previous_header and layout.sub_header(header, cells, names) is not None:
+        if previous_header and sub_header(header, cells, names) is not None:
             table.skipped.append(Skipped(number, "header"))
             continue
         previous_header = False
-        if layout.repeats_header(cells, header, names):
+        if repeats_header(cells, header, names):
             table.skipped.append(Skipped(number, "header"))
             previous_header = True
             continue
-        if footer := layout.footer_of(cells, words):
-            table.skipped.append(Skipped(number, "footer", layout.text(_first(cells)) or footer))
+        if footer := footer_of(cells, words):
+            table.skipped.append(Skipped(number, "footer", cell_text(_first(cells)) or footer))
             yield number, [_RESET]
             continue
-        merged = layout.merged_text(cells)
-        filled = sum(1 for c in cells if layout.text(c))
-        own_id = layout.text(cells[id_at]) if id_at < len(cells) else ""
+        merged = merged_text(cells)
+        filled = sum(1 for c in cells if cell_text(c))
+        own_id = cell_text(cells[id_at]) if id_at < len(cells) else ""
         if merged and (filled > 1 or not own_id or not _ID_SHAPE.fullmatch(own_id)):
             table.skipped.append(Skipped(number, "section", merged))
             if "aspect" not in index:
@@ -672,7 +683,7 @@ def _office_rows(
 
 
 def _first(cells: list[Any]) -> object:
-    return next((c for c in cells if layout.text(c)), "")
+    return next((c for c in cells if cell_text(c)), "")
 
 
 @attrs.frozen
