@@ -12,6 +12,7 @@ that are; :mod:`rectflow._io.table` reads the findings.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 import unicodedata
@@ -197,12 +198,20 @@ def sub_header(top: list[str], cells: list[Any], names: Mapping[str, str]) -> li
 
 def footer_of(cells: list[Any], words: ImportWords) -> str:
     """The footer word a row starts with (填表人, 注 …), or ""."""
-    first = next((text(c) for c in cells if text(c)), "")
+    first = next((t for t in map(text, cells) if t), "")
     plain = unicodedata.normalize("NFKC", first)
-    for word in sorted(words.footers, key=len, reverse=True):
-        if plain.startswith(unicodedata.normalize("NFKC", word)):
+    for word, folded in _footers(words):
+        if plain.startswith(folded):
             return word
     return ""
+
+
+@functools.lru_cache(maxsize=8)
+def _footers(words: ImportWords) -> tuple[tuple[str, str], ...]:
+    """The footer words, longest first, with their NFKC forms."""
+    return tuple(
+        (w, unicodedata.normalize("NFKC", w)) for w in sorted(words.footers, key=len, reverse=True)
+    )
 
 
 def merged_text(cells: list[Any]) -> str:

@@ -654,8 +654,17 @@ def _office_rows(
     row's text is the aspect of the rows under it when the sheet has no 方面 column.
     """
     id_at = index.get("id", 0)
+    header_texts = frozenset(h for h in header if h)
     previous_header = False
     for number, cells in stream:
+        # the usual row: an id-shaped 序号/编号 that is no header's text is a finding's row
+        first = cells[id_at] if id_at < len(cells) else None
+        if first is not None and first != "":
+            own = first.strip() if type(first) is str else cell_text(first)
+            if own not in header_texts and _ID_SHAPE.fullmatch(own):
+                previous_header = False
+                yield number, cells
+                continue
         if _is_blank(cells):
             table.skipped.append(Skipped(number, "blank"))
             continue
