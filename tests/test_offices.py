@@ -901,3 +901,46 @@ def test_cli_import_into_a_missing_ledger_says_how_to_create_it(
 
 
 SheetMaker = Callable[[Sheet, pathlib.Path], pathlib.Path]
+
+
+def test_a_merged_footer_is_never_spread_into_the_rows_below(tmp_path: pathlib.Path) -> None:
+    """A footer merged down two rows is skipped as a footer both times, nothing filled from it."""
+    path = tmp_path / "footer.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["序号", "方面", "问题", "责任部门", "整改时限"])
+    ws.append([1, "第一方面", "问题一", "党办", "2个月"])
+    ws.append([2, None, "问题二", "党办", "2个月"])
+    ws.append(["说明:本表由党办汇总,每月报送一次。"])
+    ws.append([None])
+    ws.append([3, None, "问题三", "党办", "2个月"])  # after the footer: its own aspect (none)
+    ws.merge_cells("B2:B3")
+    ws.merge_cells("A4:E5")
+    book.save(path)
+    ledger = _ledger()
+    summary = ledger.import_file(path, actor="整改办", inspection="R1", feedback_at=FEEDBACK)
+    assert [(row, reason) for row, reason, _ in summary.skipped] == [(4, "footer"), (5, "footer")]
+    assert {f.id: f.aspect for f in ledger.findings()} == {
+        "1": "第一方面",
+        "2": "第一方面",
+        "3": "",
+    }
+
+
+def test_cli_import_says_what_it_did_in_english(
+    corpus: dict[str, pathlib.Path], tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The import's notes (date source, skipped rows, renumbering, attested) follow --lang."""
+    db = str(tmp_path / "l.db")
+    assert main(["init", "--ledger", db]) == 0
+    capsys.readouterr()
+    code = main(
+        ["--lang", "en", "import", str(corpus[SCHOOL.name]), "--ledger", db, "--inspection",
+         "R1", "--feedback-at", FEEDBACK, "--actor", "整改办"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "(the sheet's 填报时间)" in out
+    assert "skipped 4 rows that are not findings" in out
+    assert "序号 restarts within each aspect" in out
+    assert "2 completed as the sheet says" in out
