@@ -944,3 +944,15 @@ def test_cli_import_says_what_it_did_in_english(
     assert "skipped 4 rows that are not findings" in out
     assert "序号 restarts within each aspect" in out
     assert "2 completed as the sheet says" in out
+
+
+def test_missing_inspection_says_how_to_create_it(corpus: dict[str, pathlib.Path]) -> None:
+    """An import naming an inspection that is not there, without a feedback day, says how."""
+    from rectflow import InspectionNotFound  # noqa: PLC0415
+
+    ledger = _ledger()
+    with pytest.raises(InspectionNotFound) as info:
+        ledger.import_file(corpus[SCHOOL.name], actor="整改办", inspection="R9")
+    assert "--feedback-at" in str(info.value)
+    assert "--feedback-at" in info.value.in_lang("en")
+    assert list(ledger.inspections()) == []

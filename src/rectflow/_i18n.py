@@ -73,6 +73,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     # not found / conflicts
     "finding_not_found": ("整改台账中没有编号为 {id!r} 的问题", "no finding {id!r} on the ledger"),
+    "import_inspection_missing": (
+        "整改台账中没有编号为 {id!r} 的巡察; 导入时加上反馈日期即可创建(--feedback-at YYYY-MM-DD)",
+        "no inspection {id!r}; give its feedback day to create it on import (--feedback-at DAY)",
+    ),
     "inspection_not_found": (
         "整改台账中没有编号为 {id!r} 的巡察",
         "no inspection {id!r} on the ledger",

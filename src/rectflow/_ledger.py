@@ -21,7 +21,7 @@ import attrs
 import pendulum
 
 from rectflow import _codec
-from rectflow._i18n import LANGS, msg
+from rectflow._i18n import LANGS, msg, translate
 from rectflow._io.cells import FileLimits
 from rectflow._io.files import ImportSummary, file_format, read_tabular, read_yaml, write_table
 from rectflow._io.plan import (
@@ -1502,7 +1502,12 @@ class Ledger:
             and self.store.get_inspection(inspection) is None
         )
         if inspection is not None and fmt != "yaml" and not create:  # YAML may bring it
-            self.inspection(inspection)
+            try:
+                self.inspection(inspection)
+            except InspectionNotFound as exc:
+                key = "import_inspection_missing"
+                missing = InspectionNotFound(inspection, msg(key, "zh", id=inspection))
+                raise translate(missing, key, id=inspection) from exc
         when = None if at is None else parse_time(at, "at", self.lang)
         at_source = "at" if when is not None else ""
         limits = limits or FileLimits()
