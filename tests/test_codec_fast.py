@@ -34,6 +34,11 @@ def reference_json(record: Any) -> dict[str, Any]:
     if isinstance(record, Event):
         data["payload"] = dict(record.payload)
         data["evidence"] = list(record.evidence)
+    if isinstance(record, Finding):  # added later: left out when empty (old rows unchanged)
+        data["extra"] = dict(record.extra)
+        for key in ("remarks", "extra"):
+            if not data[key]:
+                del data[key]
     return data
 
 

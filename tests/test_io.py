@@ -289,16 +289,17 @@ def test_english_headers_and_state_names_are_accepted(tmp_path):
     assert (f.kind, f.state, f.owner) == ("long_term", "in_progress", Owner("l", "d", "p"))
 
 
-def test_extra_columns_are_ignored_only_when_allowed(tmp_path):
-    """An unknown column is refused unless allow_extra_columns=True."""
+def test_extra_columns_are_kept_unless_strict(tmp_path):
+    """An unknown column is kept as the finding's extra, and refused with strict_columns=True."""
     path = tmp_path / "a.csv"
     path.write_text(
-        "编号,巡察,问题,整改时限,责任部门,备注\n1,R1,t,2024-01-31,d,随便\n", encoding="utf-8"
+        "编号,巡察,问题,整改时限,责任部门,督办意见\n1,R1,t,2024-01-31,d,随便\n", encoding="utf-8"
     )
     ledger = _ledger()
     with pytest.raises(LedgerFileError):
-        ledger.import_file(path, actor="整改办")
-    assert ledger.import_file(path, actor="整改办", allow_extra_columns=True).findings_added == 1
+        ledger.import_file(path, actor="整改办", strict_columns=True)
+    assert ledger.import_file(path, actor="整改办").findings_added == 1
+    assert dict(ledger.get("1").extra) == {"督办意见": "随便"}
 
 
 def test_measures_split_by_line_and_by_enumeration():
@@ -544,7 +545,7 @@ def test_cli_import_prints_every_error_and_exits_2(cli_ledger, tmp_path, capsys)
         f"{path}:2:C: required: 「问题」不能为空",
         (
             f"{path}:3:D: bad_date: '2024-02-30' 不是有效的日期(可写 2024-01-31、2024/1/31、"
-            "2024年1月31日、2024.1.31, 或期限如 2个月)"
+            "2024年1月31日、2024.1.31, 或期限如 2个月): 2024年2月只有29天"
         ),
     ]
     assert main(["--ledger", cli_ledger, "import", str(path), "--actor", "x", "--json"]) == 2

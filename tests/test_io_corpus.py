@@ -120,6 +120,7 @@ OPTIONS: dict[str, dict[str, object]] = {
     "cell_too_long.csv": {"limits": FileLimits(max_cell_chars=20)},
     "too_many_rows.csv": {"limits": FileLimits(max_rows=3)},
     "inspection_mismatch.csv": {"inspection": "R1"},
+    "unknown_column.csv": {"strict_columns": True},
 }
 
 H = ["编号", "巡察", "问题", "整改时限", "责任部门"]

@@ -139,7 +139,7 @@ def test_frozen_header_and_a4_landscape_print_set_up(sheet):
     assert sheet.page_setup.fitToHeight == 0
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     header = [c.value for c in sheet[3]]
-    printed = header.index("佐证材料") + 1
+    printed = header.index("备注") + 1  # 备注 is the last printed column
     letter = openpyxl.utils.get_column_letter(printed)
     assert sheet.print_area == f"'整改台账'!$A$1:${letter}${sheet.max_row}"
 

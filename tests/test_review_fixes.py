@@ -150,23 +150,27 @@ def test_cli_spot_check_naming_its_draw(tmp_path: Path, capsys: pytest.CaptureFi
 def test_import_dry_run_or_failure_leaves_no_ledger_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`--ledger new.db import bad.csv` and `import --dry-run` leave no new.db behind."""
+    """`--ledger new.db import …` never creates new.db: it says to run `rectflow init` (issue 14)."""
     new = tmp_path / "new.db"
     bad = tmp_path / "bad.csv"
     bad.write_text("编号,标题\n1,问题\n", encoding="utf-8")
-    code, _, _ = run(capsys, "--ledger", str(new), "import", str(bad), "--actor", "办")
+    code, _, err = run(capsys, "--ledger", str(new), "import", str(bad), "--actor", "办")
     assert code == 2
+    assert "rectflow init" in err
     assert not new.exists()
     good = tmp_path / "good.yaml"
     with Ledger.open(str(tmp_path / "src.db")) as ledger:
         ledger.add_inspection("R1", title="巡察", feedback_at="2024-01-05", at=t(0))
         add_finding(ledger, person="乙")
         ledger.export_file(good)
-    dry = ["--ledger", str(new), "import", str(good), "--actor", "办", "--dry-run"]
-    code, _, err = run(capsys, *dry)
-    assert code == 0, err
-    assert not new.exists()
+    for extra in (["--dry-run"], []):
+        code, _, err = run(
+            capsys, "--ledger", str(new), "import", str(good), "--actor", "办", *extra
+        )
+        assert code == 2
+        assert "rectflow init" in err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("new")) == []
+    assert run(capsys, "--ledger", str(new), "init")[0] == 0
     code, _, err = run(capsys, "--ledger", str(new), "import", str(good), "--actor", "办")
     assert code == 0, err
     assert new.exists()

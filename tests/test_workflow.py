@@ -511,7 +511,8 @@ def test_every_rule_of_the_workflow_has_a_case():
     source = inspect.getsource(_workflow)
     raised = set(re.findall(r"fail\(\s*\"([a-z_]+)\"", source))
     assert raised  # the pattern still finds the rules
-    assert raised <= {c.rule for c in CASES}
+    # attest is written by imports only: tests/test_offices.py pins its rule
+    assert raised - {"attest_import_only"} <= {c.rule for c in CASES}
 
 
 def test_every_rule_has_zh_and_en_messages():
@@ -528,8 +529,8 @@ def test_every_rule_has_zh_and_en_messages():
 
 def test_rules_table_covers_every_event():
     """RULES and PAYLOAD_KEYS name every event, and nothing else."""
-    assert set(_workflow.RULES) == set(EVENT_NAMES)
-    assert set(_workflow.PAYLOAD_KEYS) == set(EVENT_NAMES)
+    assert set(_workflow.RULES) == set(EVENT_NAMES) | _workflow.IMPORT_ONLY
+    assert set(_workflow.PAYLOAD_KEYS) == set(EVENT_NAMES) | _workflow.IMPORT_ONLY
 
 
 def add_f2(ledger: Ledger, when: str) -> Any:
@@ -817,7 +818,7 @@ def test_machine_has_only_the_workflow_events():
     machine = Workflow().machine
     assert "to_rechecked" not in machine.events
     assert not [name for name in machine.events if name.startswith("to_")]
-    assert set(machine.events) == set(EVENT_NAMES)
+    assert set(machine.events) == set(EVENT_NAMES) | _workflow.IMPORT_ONLY
 
 
 @pytest.mark.parametrize("event", ["to_rechecked", "to_completed", "to_cancelled", "finish"])

@@ -30,7 +30,7 @@ from rectflow._model import (
     Measure,
     Owner,
 )
-from rectflow._policy import ROLES, Period, Policy, load_policy, policy_pack
+from rectflow._policy import ROLES, ImportWords, Period, Policy, load_policy, policy_pack
 from rectflow._roles import Actor, Grant
 from rectflow._store.base import ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
@@ -81,6 +81,7 @@ __all__ = [
     "Grant",
     "Head",
     "ImportSummary",
+    "ImportWords",
     "Inspection",
     "InspectionAgenda",
     "InspectionNotFound",

@@ -175,7 +175,13 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "next_checkpoint": _day(f.next_checkpoint),
         "spot_checks": f.spot_checks,
         "first_completed_at": _time(f.first_completed_at),
+        # written only when present: a finding without them keeps its JSON and hash
+        **({"remarks": f.remarks} if f.remarks else {}),
+        **({"extra": dict(f.extra)} if f.extra else {}),
     }
+
+
+converter.register_unstructure_hook(Finding, finding_dict)
 
 
 def _jday(value: dt.date | None) -> str:
@@ -210,7 +216,12 @@ def finding_json(f: Finding) -> str:
     ``tests/test_codec_fast.py`` holds the two equal).
     """
     ints = (f.extensions, f.rework, f.spot_checks, f.version)
-    if type(f.itemized) is not bool or not all(type(n) is int for n in ints):
+    if (
+        type(f.itemized) is not bool
+        or not all(type(n) is int for n in ints)
+        or f.remarks
+        or f.extra
+    ):
         return dumps(finding_dict(f))
     text, o = _encode_text, f.owner
     submitter, signed_off_by = f.submitter, f.signed_off_by
@@ -272,6 +283,8 @@ def finding_from(data: dict[str, Any]) -> Finding:
     """
     fields = dict(data)
     fields["owner"] = Owner(**fields["owner"])
+    if "extra" in fields:
+        fields["extra"] = {str(k): str(v) for k, v in fields["extra"].items()}
     fields["measures"] = tuple(_measure_fast(m) for m in fields.get("measures", ()))
     for key in _FINDING_DATES:
         if fields.get(key) is not None:

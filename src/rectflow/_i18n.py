@@ -73,6 +73,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     # not found / conflicts
     "finding_not_found": ("整改台账中没有编号为 {id!r} 的问题", "no finding {id!r} on the ledger"),
+    "import_inspection_missing": (
+        "整改台账中没有编号为 {id!r} 的巡察; 导入时加上反馈日期即可创建(--feedback-at YYYY-MM-DD)",
+        "no inspection {id!r}; give its feedback day to create it on import (--feedback-at DAY)",
+    ),
     "inspection_not_found": (
         "整改台账中没有编号为 {id!r} 的巡察",
         "no inspection {id!r} on the ledger",
@@ -137,6 +141,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "rule.signer_not_submitter": (
         "问题 {finding}: 销号人 {actor} 不能是提交人",
         "finding {finding}: {actor} submitted it and cannot sign it off",
+    ),
+    "rule.attest_import_only": (
+        "问题 {finding}: 只有导入台账时才能记录「导入台账时已完成」",
+        "finding {finding}: only an import records a completion attested by import",
     ),
     "rule.signer_not_responsible": (
         "问题 {finding}: 销号人 {actor} 不能是责任人",

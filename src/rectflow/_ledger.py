@@ -22,7 +22,7 @@ import attrs
 import pendulum
 
 from rectflow import _codec
-from rectflow._i18n import LANGS, msg
+from rectflow._i18n import LANGS, msg, translate
 from rectflow._io.cells import FileLimits
 from rectflow._io.files import (
     PRINTED,
@@ -715,6 +715,10 @@ class Ledger:
             RuleViolation: A guard failed (``.rule`` names it).
             ConcurrencyConflict: The finding moved since it was read.
         """
+        if event == "attest":  # written by an import only (its sheet attests the completion)
+            raise InvalidInput(
+                msg("rule.attest_import_only", self.lang, finding=finding_id), field="event"
+            )
         if evidence is None:
             evidence = ()
         elif isinstance(evidence, str):
@@ -1695,6 +1699,13 @@ class Ledger:
         progress: Callable[[int], None] | None = None,
         update: bool = False,
         allow_rebound: bool = False,
+        at: dt.datetime | str | None = None,
+        strict_columns: bool = False,
+        state_from: str | None = None,
+        feedback_at: dt.date | str | None = None,
+        title: str | None = None,
+        declared_findings: int | None = None,
+        unit: str | None = None,
     ) -> ImportSummary:
         """Import a ledger file (整改台账): CSV, XLSX or YAML, all or nothing.
 
@@ -1704,6 +1715,15 @@ class Ledger:
         A row in a later state becomes explicit history: an ``add`` with
         ``imported`` provenance by *actor*, then the events its state implies.
 
+        An office's sheet imports as it is: its header is found below title rows and
+        matched by meaning (the policy's ``[policy.import]``), two-row headers are
+        merged, blank, footer, section and repeated header rows are skipped and
+        listed, unknown columns are kept as each finding's ``extra``, the state is
+        read from the office's wording, and a row that says completed without naming
+        a submitter or signer is completed by an ``attest`` event of *actor*
+        (provenance ``attested_by_import``; in roles mode *actor* needs the sign-off
+        role).
+
         Args:
             path: The file.
             actor: Who imports (the actor of the ``add`` and implied events).
@@ -1711,7 +1731,8 @@ class Ledger:
             inspection: The inspection of every row (for files without that column);
                 in a YAML file every finding must belong to it.
             dry_run: Check everything, write nothing.
-            allow_extra_columns: Ignore unknown columns instead of refusing them.
+            allow_extra_columns: Keep unknown columns (the default too, unless
+                *strict_columns*).
             limits: Row, cell and error limits (default :class:`~rectflow.FileLimits`).
             progress: Called with the number of rows read so far (every 1000 rows).
             update: The monthly cycle (CSV, XLSX): match rows to findings by id and
@@ -1721,6 +1742,17 @@ class Ledger:
                 sheet are listed, not applied.
             allow_rebound: With *update*, apply a move back from completed as a
                 ``rebound`` even where the row does not record one.
+            at: When the events the rows imply happen (a row's own 状态时间/销号时间
+                still wins); default: the sheet's 填报时间 (the start of that day),
+                else now.
+            strict_columns: Refuse columns rectflow does not know.
+            state_from: The header of the column the state is read from (default:
+                状态, else 完成情况/整改进展).
+            feedback_at: With *inspection*: create it when it is not on the ledger,
+                with this feedback day.
+            title: The created inspection's title (default: the sheet's title row).
+            declared_findings: The created inspection's declared count.
+            unit: The created inspection's 填报单位 (default: the sheet's).
 
         Returns:
             An :class:`~rectflow.ImportSummary`; with *update* an
@@ -1751,8 +1783,21 @@ class Ledger:
         if update and fmt == "yaml":
             raise InvalidInput(msg("file.update_yaml", self.lang), field="update", value=True)
         self._require_text(actor, "actor")
-        if inspection is not None and fmt != "yaml":  # a YAML file may bring it along
-            self.inspection(inspection)
+        create = (
+            inspection is not None
+            and fmt != "yaml"
+            and feedback_at is not None
+            and self.store.get_inspection(inspection) is None
+        )
+        if inspection is not None and fmt != "yaml" and not create:  # YAML may bring it
+            try:
+                self.inspection(inspection)
+            except InspectionNotFound as exc:
+                key = "import_inspection_missing"
+                missing = InspectionNotFound(inspection, msg(key, "zh", id=inspection))
+                raise translate(missing, key, id=inspection) from exc
+        when = None if at is None else parse_time(at, "at", self.lang)
+        at_source = "at" if when is not None else ""
         limits = limits or FileLimits()
         issues = Issues(str(file), self.lang, limits.max_errors)
         try:  # a file that cannot be opened for lack of permission is not a damaged one
@@ -1778,6 +1823,7 @@ class Ledger:
             now=self.now(),
             actor=normalize_name(actor),
             record=None,
+            at=when,
         )
         created: list[Inspection] = []
         changes: list[Change] = []
@@ -1837,10 +1883,6 @@ class Ledger:
                     )
                     rows_read = len(data.get("events") or ())
                 else:
-                    # A table writes no ledger-level event: while it is planned the gate
-                    # reads the ledger's state once (checked again when it is written).
-                    self._local.held_state = self._ledger_state()
-                    planned_at = self._state_tip
                     table = read_tabular(
                         file,
                         fmt,
@@ -1850,7 +1892,34 @@ class Ledger:
                         inspection=inspection,
                         allow_extra_columns=allow_extra_columns,
                         progress=progress,
+                        words=self.policy.import_words,
+                        strict_columns=strict_columns,
+                        state_from=state_from,
                     )
+                    head = table.head
+                    if when is None and head is not None and head.filled_at is not None:
+                        day = head.filled_at  # the sheet's own date: the start of that day
+                        when = pendulum.datetime(
+                            day.year, day.month, day.day, tz=self.policy.timezone
+                        )
+                        at_source = "sheet"
+                    hooks = attrs.evolve(hooks, at=when)
+                    if create and head is not None and inspection is not None:
+                        new = self._import_inspection(
+                            inspection,
+                            title=title or head.title or inspection,
+                            feedback_at=feedback_at,  # type: ignore[arg-type]
+                            declared_findings=declared_findings,
+                            unit=unit or head.unit or None,
+                            at=when,
+                            actor=actor,
+                        )
+                        created.append(new)
+                        inspections[new.id] = new
+                    # A table writes no other ledger-level event: while it is planned the
+                    # gate reads the ledger's state once (checked again when it is written).
+                    self._local.held_state = self._ledger_state()
+                    planned_at = self._state_tip
                     if update:
                         items, changes, unchanged = plan_update(
                             table,
@@ -1888,10 +1957,47 @@ class Ledger:
             "inspections_added": len(created),
             "by_state": {s: by_state[s] for s in STATES if s in by_state},
             "dry_run": dry_run,
+            "completed_by_import": sum(1 for event, _, _ in items if event.name == "attest"),
         }
+        if fmt != "yaml":
+            figures |= {
+                "skipped": tuple((s.row, s.reason, s.text) for s in table.skipped),
+                "renumbered": table.renumbered,
+                "at": (when or hooks.now).isoformat(),
+                "at_source": at_source or "now",
+                "no_evidence": tuple(hooks.warnings),
+                "extra_columns": table.extra,
+                "unit": table.head.unit if table.head is not None else "",
+            }
         if update:
             return UpdateSummary(**figures, changes=tuple(changes), unchanged=unchanged)
         return ImportSummary(**figures)
+
+    def _import_inspection(
+        self,
+        inspection_id: str,
+        *,
+        title: str,
+        feedback_at: dt.date | str,
+        declared_findings: int | None,
+        unit: str | None,
+        at: dt.datetime | None,
+        actor: str,
+    ) -> Inspection:
+        """Create the inspection an import names (``--feedback-at``), on the chain."""
+        new = self._new_inspection(
+            inspection_id,
+            title=title,
+            feedback_at=feedback_at,
+            declared_findings=declared_findings,
+            at=at,
+        )
+        if unit and "unit" in attrs.fields_dict(Inspection):  # the 填报单位 (issue 14's unit)
+            changes: dict[str, Any] = {"unit": unit}
+            new = attrs.evolve(new, **changes)
+        assert new.created_at is not None  # noqa: S101 - _new_inspection sets it
+        self._record("add_inspection", inspection_payload(new), actor, new.created_at)
+        return new
 
     def export_file(
         self,

@@ -42,7 +42,7 @@ EVENT_NAMES: Final = (
     "record_measure",
     "amend",
 )
-"""The events a finding can be fired (``add`` creates it)."""
+"""The events a finding can be fired (``add`` creates it; ``attest`` only an import writes)."""
 
 OPEN_STATES: Final = frozenset({"assigned", "in_progress", "staged_result", "pending_signoff"})
 """States in which a finding is still being rectified (it can be overdue)."""
@@ -373,6 +373,9 @@ class Finding:
         next_checkpoint: For staged results, the day the next progress report is due.
         spot_checks: How many random spot checks it passed.
         first_completed_at: When it was first signed off (on-time figures).
+        remarks: 备注, as the office's sheet gave it.
+        extra: The office's own columns that rectflow does not know, header → text
+            (kept as imported, carried by export).
     """
 
     id: str
@@ -400,6 +403,8 @@ class Finding:
     next_checkpoint: dt.date | None = None
     spot_checks: int = 0
     first_completed_at: dt.datetime | None = None
+    remarks: str = ""
+    extra: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
 
     @property
     def is_open(self) -> bool:

@@ -263,6 +263,94 @@ def _separation(value: object) -> RoleTable:
     return _role_table(value, RELATIONS, "separation", DEFAULT_SEPARATION)
 
 
+def _words(value: object, field: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``{name: [words]}`` as sorted ``((name, (words…)), …)`` (hashable, TOML-native)."""
+    if not isinstance(value, dict):
+        raise PolicyError(f"import.{field}: a table of name = [words], not {value!r}", field=field)
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for name, words in value.items():
+        items = [words] if isinstance(words, str) else words
+        if not isinstance(items, (list, tuple)) or not all(
+            isinstance(w, str) and w.strip() for w in items
+        ):
+            raise PolicyError(
+                f"import.{field}.{name}: a list of words, not {words!r}", field=field, value=words
+            )
+        out.append((str(name), tuple(items)))
+    return tuple(sorted(out))
+
+
+@attrs.frozen(kw_only=True)
+class ImportWords:
+    """How an office's own sheet is read: its wording, as data (``[policy.import]``).
+
+    Attributes:
+        columns: Column key → further headers that name it (matched by meaning,
+            besides the built-in ones), e.g. ``title = ["存在问题", "主要问题"]``.
+        states: State → the phrases of 完成情况/状态 that mean it; the longest phrase
+            at the start of a cell wins.
+        footers: Text that starts a row that is not a finding (填表人, 注 …).
+        immediate: Deadline words meaning 立行立改 (due after ``immediate_period``).
+        long_term: Deadline words meaning 长期坚持.
+    """
+
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    states: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    footers: tuple[str, ...] = ()
+    immediate: tuple[str, ...] = ()
+    long_term: tuple[str, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, data: object, base: ImportWords | None = None) -> ImportWords:
+        """Read ``[policy.import]``; tables and lists not given keep *base*'s.
+
+        Raises:
+            PolicyError: For an unknown key or a malformed table.
+        """
+        if not isinstance(data, dict):
+            raise PolicyError(f"import: a table, not {data!r}", field="import")
+        unknown = sorted(set(data) - {a.name for a in attrs.fields(cls)})
+        if unknown:
+            raise PolicyError(f"import: unknown key(s) {', '.join(unknown)}", field="import")
+        base = base or cls()
+        changes: dict[str, Any] = {}
+        for key in ("columns", "states"):
+            if key in data:
+                merged = dict(getattr(base, key)) | dict(_words(data[key], key))
+                changes[key] = tuple(sorted(merged.items()))
+        for key in ("footers", "immediate", "long_term"):
+            if key in data:
+                changes[key] = dict(_words({key: data[key]}, key))[key]
+        return attrs.evolve(base, **changes)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """TOML/JSON-native data that :meth:`from_mapping` reads back."""
+        return {
+            "columns": {k: list(v) for k, v in self.columns},
+            "states": {k: list(v) for k, v in self.states},
+            "footers": list(self.footers),
+            "immediate": list(self.immediate),
+            "long_term": list(self.long_term),
+        }
+
+
+def _shipped_words() -> ImportWords:
+    """The wording of the ``xuncha`` pack's ``[policy.import]`` (the default for every policy)."""
+    text = resources.files("rectflow").joinpath("policies/xuncha.toml").read_text("utf-8")
+    table = tomllib.loads(text).get("policy", {}).get("import", {})
+    return ImportWords.from_mapping(table)
+
+
+DEFAULT_IMPORT_WORDS: Final = _shipped_words()
+"""The office wording every policy reads sheets with unless its pack adds its own."""
+
+
+def _import_words(value: object) -> ImportWords:
+    if isinstance(value, ImportWords):
+        return value
+    return ImportWords.from_mapping(value, DEFAULT_IMPORT_WORDS)
+
+
 @attrs.frozen(kw_only=True)
 class Policy:
     """The settings a workflow runs under (DOMAIN.md "Time and deadlines").
@@ -287,6 +375,11 @@ class Policy:
             the ``[policy.roles]`` table (default :data:`DEFAULT_ROLES`).
         separation: Which relations to a finding bar an actor from an event
             (``submitter``, ``responsible``, ``requester``); ``[policy.separation]``.
+        immediate_period: When a 立行立改 (``immediate``) finding whose sheet gives no
+            day is due, counted from the feedback day (convention: 10 working days,
+            the first fortnight of rectification).
+        import_words: How office sheets are read (``[policy.import]``): header
+            synonyms, progress phrases per state, footer words, deadline words.
     """
 
     name: str = "xuncha"
@@ -307,6 +400,10 @@ class Policy:
     separation: RoleTable = attrs.field(
         default=DEFAULT_SEPARATION,
         converter=_separation,
+    )
+    immediate_period: Period = attrs.field(default=Period(10, "workdays"), converter=_period)
+    import_words: ImportWords = attrs.field(
+        default=DEFAULT_IMPORT_WORDS, converter=_import_words, repr=False
     )
 
     @timezone.validator
@@ -369,7 +466,21 @@ def policy_to_mapping(policy: Policy) -> dict[str, Any]:
         "source": policy.source,
         "roles": {event: list(names) for event, names in policy.roles},
         "separation": {event: list(names) for event, names in policy.separation},
+        # added later: written only when not the default, so older digests stay the same
+        **(
+            {"immediate_period": str(policy.immediate_period)}
+            if policy.immediate_period != _DEFAULT_IMMEDIATE
+            else {}
+        ),
+        **(
+            {"import": policy.import_words.to_mapping()}
+            if policy.import_words != DEFAULT_IMPORT_WORDS
+            else {}
+        ),
     }
+
+
+_DEFAULT_IMMEDIATE: Final = Period(10, "workdays")
 
 
 def policy_digest(policy: Policy) -> str:
@@ -394,6 +505,8 @@ def policy_from_mapping(data: dict[str, Any], *, origin: str = "policy") -> Poli
     if not isinstance(body, dict):
         raise _error("policy.not_table", origin=origin)
     body = dict(body)
+    if "import" in body:  # [policy.import]: a Python keyword, so a field of another name
+        body["import_words"] = body.pop("import")
     unknown = sorted(set(body) - _FIELDS)
     if unknown:
         raise _error(

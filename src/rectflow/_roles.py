@@ -149,6 +149,10 @@ def event_inspection(event: Event, before: Finding | None) -> str | None:
     return None if value is None else str(value)
 
 
+ROLE_OF: Final = {"attest": "sign_off"}
+"""Events that need another event's roles: an import attesting a completion signs it off."""
+
+
 def relation_of(event: Event, before: Finding, relation: str) -> bool:
     """Whether the event's actor stands in *relation* to the finding *before*."""
     if relation == "submitter":
@@ -295,7 +299,7 @@ class LedgerState:
 
     def check_separation(self, event: Event, before: Finding, policy: Policy, lang: str) -> None:
         """Refuse an actor the policy's ``separation`` table bars from *event* on *before*."""
-        for relation in dict(policy.separation).get(event.name, ()):
+        for relation in dict(policy.separation).get(ROLE_OF.get(event.name, event.name), ()):
             if relation_of(event, before, relation):
                 raise PermissionDenied(
                     msg(
@@ -318,7 +322,8 @@ class LedgerState:
         if not self.roles_mode:
             return  # the first add_actor switches roles mode on; before it, anyone
         roles = dict(policy.roles)
-        needed = roles.get(event.name, roles.get(ROLES_OF_UNLISTED.get(event.name, ""), ()))
+        name = ROLE_OF.get(event.name, event.name)
+        needed = roles.get(name, roles.get(ROLES_OF_UNLISTED.get(name, ""), ()))
         subject = event.finding_id or str(
             event.payload.get("name") or event.payload.get("inspection") or ""
         )

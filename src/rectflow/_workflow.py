@@ -49,6 +49,7 @@ EVENT_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "cancel": ("撤销", "cancel"),
     "record_measure": ("记录措施", "record a measure"),
     "amend": ("修订台账信息", "amend"),
+    "attest": ("导入台账时已完成", "completed as imported (attested)"),
 }
 
 _OPEN: Final = ["assigned", "in_progress", "staged_result", "pending_signoff"]
@@ -64,6 +65,7 @@ TRANSITIONS: Final[tuple[dict[str, Any], ...]] = (
     {"trigger": "extend", "source": ["assigned", "in_progress", "staged_result"], "dest": "="},
     {"trigger": "spot_check", "source": ["completed", "rechecked"], "dest": "="},
     {"trigger": "cancel", "source": _OPEN, "dest": "cancelled"},
+    {"trigger": "attest", "source": ["in_progress", "staged_result"], "dest": "completed"},
     {
         "trigger": "record_measure",
         "source": ["in_progress", "staged_result", "pending_signoff", "completed", "rechecked"],
@@ -87,6 +89,7 @@ PAYLOAD_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "cancel": frozenset({"reason"}),
     "record_measure": frozenset({"measure"}),
     "amend": frozenset({"changes"}),
+    "attest": frozenset({"provenance", "source"}),
 }
 """Keyword arguments each event takes besides ``actor``, ``at``, ``note`` and ``evidence``."""
 
@@ -108,6 +111,8 @@ AMEND_FIELDS: Final = (
 A changed ``deadline`` is the current one; ``original_deadline`` is kept, as after an
 extension, so on-time figures cannot be changed by editing the sheet.
 """
+IMPORT_ONLY: Final = frozenset({"attest"})
+"""Events only an import writes (not listed as allowed, refused by ``fire``)."""
 
 
 @attrs.frozen
@@ -291,6 +296,13 @@ def _canceller(ctx: Context) -> None:
         raise ctx.fail("canceller_not_responsible")
 
 
+def _attested(ctx: Context) -> None:
+    """An ``attest`` is an import's: it says so and names the sheet it came from."""
+    payload = ctx.event.payload
+    if payload.get("provenance") != "attested_by_import" or not str(payload.get("source") or ""):
+        raise ctx.fail("attest_import_only")
+
+
 def _measure(ctx: Context) -> None:
     measure_id = str(ctx.event.payload.get("measure") or "")
     measure = ctx.finding.measure(measure_id)
@@ -366,6 +378,7 @@ RULES: Final[Mapping[str, tuple[Rule, ...]]] = {
     "cancel": (_reason_required, _canceller),
     "record_measure": (_measure,),
     "amend": (_amendment,),
+    "attest": (_attested, _measures_done, _signer),
 }
 """The guards of each event, in the order they are checked."""
 
@@ -419,7 +432,7 @@ def _effect(finding: Finding, event: Event, dest: str, tz: str) -> Finding:
         changes["next_checkpoint"] = dt.date.fromisoformat(str(payload["next_checkpoint"]))
     elif name == "submit":
         changes.update(submitter=event.actor, submitted_at=event.at)
-    elif name == "sign_off":
+    elif name in ("sign_off", "attest"):
         changes.update(
             completed_at=event.at,
             signed_off_by=event.actor,
@@ -536,8 +549,9 @@ class Workflow:
             sources = t["source"] if isinstance(t["source"], list) else [t["source"]]
             for source in sources:
                 self._dest[source, t["trigger"]] = source if t["dest"] == "=" else t["dest"]
-        self._allowed: dict[str, tuple[str, ...]] = {
-            state: tuple(e for (s, e) in self._dest if s == state) for state in STATES
+        self._allowed: dict[str, tuple[str, ...]] = {  # what a person may fire
+            state: tuple(e for (s, e) in self._dest if s == state and e not in IMPORT_ONLY)
+            for state in STATES
         }
 
     # -- introspection
@@ -616,7 +630,7 @@ class Workflow:
         self.check_event(event)
         state = finding.state
         allowed = self.allowed(state)
-        if event.name not in allowed:
+        if (state, event.name) not in self._dest:
             labels = STATE_LABELS[state]
             raise TransitionNotAllowed(
                 finding.id,
@@ -677,6 +691,8 @@ class Workflow:
                 original_deadline=deadline,
                 measures=measures,
                 itemized=bool(p.get("itemized", True)),
+                remarks=str(p.get("remarks", "")),
+                extra={str(k): str(v) for k, v in (p.get("extra") or {}).items()},
                 state="assigned",
                 version=1,
                 created_at=event.at,

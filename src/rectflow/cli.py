@@ -500,6 +500,8 @@ def _cmd_fire(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
+    from rectflow._io.layout import finding_notes  # noqa: PLC0415
+
     with _open(args) as ledger:
         finding = ledger.get(args.finding)
         history = ledger.history(args.finding)
@@ -511,6 +513,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         f"  {owner}; 整改时限 {finding.deadline}"
         if args.lang == "zh"
         else f"  {owner}; deadline {finding.deadline}",
+        *finding_notes(finding, history, args.lang),
     ]
     lines += [
         f"  {e.version:>3} {e.at.isoformat()} {_event_label(e.name, args.lang)} "
@@ -1112,7 +1115,22 @@ def _file_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     i.add_argument("--format", choices=("csv", "xlsx", "yaml"), help="default: from the suffix")
     i.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     i.add_argument("--inspection", help="the inspection of every row (files without 巡察)")
-    i.add_argument("--allow-extra-columns", action="store_true", help="ignore unknown columns")
+    i.add_argument(
+        "--allow-extra-columns", action="store_true", help="keep unknown columns (the default)"
+    )
+    i.add_argument(
+        "--strict-columns", action="store_true", help="refuse columns rectflow does not know"
+    )
+    i.add_argument("--state-from", metavar="COLUMN", help="the header the state is read from")
+    i.add_argument(
+        "--at", help="when the imported events happen (default: the sheet's 填报时间, else now)"
+    )
+    i.add_argument(
+        "--feedback-at", help="with --inspection: create it if missing, with this feedback day"
+    )
+    i.add_argument("--title", help="the created inspection's title (default: the sheet's)")
+    i.add_argument("--declared", type=int, help="the created inspection's declared count")
+    i.add_argument("--unit", help="the created inspection's 填报单位 (default: the sheet's)")
     i.add_argument(
         "--update",
         action="store_true",
@@ -1161,6 +1179,7 @@ def _progress_bar(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _cmd_file(args: argparse.Namespace) -> int:
+    from rectflow._io.layout import import_notes  # noqa: PLC0415
     from rectflow._io.table import FileIssue  # noqa: PLC0415
     from rectflow.exceptions import LedgerFileError  # noqa: PLC0415
 
@@ -1191,11 +1210,9 @@ def _cmd_file(args: argparse.Namespace) -> int:
 
     actor = args.actor or getpass.getuser()
     update, close = _progress_bar(args)
-    # the ledger file exists afterwards only if a real import succeeded
-    created = _is_file(args.ledger) and not Path(args.ledger).exists()
-    done = False
     try:
-        with _open(args, create=True) as ledger:
+        # never creates a ledger file silently: a missing one names `rectflow init`
+        with _open(args) as ledger:
             summary = ledger.import_file(
                 args.file,
                 actor=actor,
@@ -1206,8 +1223,14 @@ def _cmd_file(args: argparse.Namespace) -> int:
                 progress=update,
                 update=args.update,
                 allow_rebound=args.allow_rebound,
+                at=args.at,
+                strict_columns=args.strict_columns,
+                state_from=args.state_from,
+                feedback_at=args.feedback_at,
+                title=args.title,
+                declared_findings=args.declared,
+                unit=args.unit,
             )
-        done = not summary.dry_run
     except KeyboardInterrupt:  # Ctrl-C: the transaction is rolled back; one line, no traceback
         if close is not None:
             close()
@@ -1235,30 +1258,23 @@ def _cmd_file(args: argparse.Namespace) -> int:
     finally:
         if close is not None:
             close()
-        if created and not done:
-            _remove_ledger_file(args.ledger)
     if isinstance(summary, UpdateSummary):
-        _out(args, summary.to_dict(), summary.to_text(lang))
+        _out(
+            args,
+            summary.to_dict(),
+            "\n".join([summary.to_text(lang), *import_notes(summary, lang)]),
+        )
         return 0
     key = "dry_run" if summary.dry_run else "imported"
-    _out(
-        args,
-        summary.to_dict(),
-        _FILE_T[key][lang == "en"].format(
-            file=args.file,
-            rows=summary.rows_read,
-            findings=summary.findings_added,
-            events=summary.events_added,
-            inspections=summary.inspections_added,
-        ),
+    text = _FILE_T[key][lang == "en"].format(
+        file=args.file,
+        rows=summary.rows_read,
+        findings=summary.findings_added,
+        events=summary.events_added,
+        inspections=summary.inspections_added,
     )
+    _out(args, summary.to_dict(), "\n".join([text, *import_notes(summary, lang)]))
     return 0
-
-
-def _remove_ledger_file(target: str) -> None:
-    """Delete the SQLite file *target* (and its journals) that this command created."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(target + suffix).unlink(missing_ok=True)
 
 
 def _error(args: argparse.Namespace, exc: Exception) -> None:

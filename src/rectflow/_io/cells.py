@@ -47,6 +47,7 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "next_checkpoint": ("下次检查时间", "下一检查点", "next_checkpoint"),
         "state_at": ("状态时间", "更新时间", "state_at", "updated_at"),
         "itemized": ("是否列明", "itemized"),
+        "remarks": ("备注", "remarks"),
     }
 )
 """Each column's key and the headers that name it (the first is the one exported)."""

@@ -21,6 +21,7 @@ from rectflow._io.xlsxfile import write_rows as write_xlsx
 from rectflow._io.xlsxledger import SheetHead, write_ledger
 from rectflow._io.yamlfile import load as load_yaml
 from rectflow._model import STATE_LABELS, Event, Finding
+from rectflow._policy import DEFAULT_IMPORT_WORDS, ImportWords
 from rectflow.exceptions import InvalidInput
 
 FORMATS: Final = ("csv", "xlsx", "yaml")
@@ -54,8 +55,10 @@ EXPORTED: Final = (
     "state_at",
     "next_checkpoint",
     "itemized",
+    "remarks",
 )
-"""The columns a table export writes, in order (headers: each column's Chinese name)."""
+"""The columns a table export writes, in order (headers: each column's Chinese name);
+a finding's ``extra`` columns follow, under their own headers."""
 
 _SIDE_EVENTS: Final = frozenset({"record_measure", "extend", "spot_check", "amend"})
 
@@ -87,6 +90,20 @@ class ImportSummary:
         inspections_added: Inspections added (YAML files carry them).
         by_state: Findings added per state.
         dry_run: Nothing was written.
+        skipped: The rows that are not findings, ``(row, reason, text)``: reason
+            ``blank``, ``footer``, ``section`` (one text across the table) or ``header``
+            (the header repeated on a new page).
+        renumbered: ``"aspect"`` or ``"category"`` when 序号 restarted within each and
+            the ids were made ``aspect.category.n``; else "".
+        at: The time given to the events the rows imply (ISO), "" for YAML.
+        at_source: Where it came from: ``"at"`` (given), ``"sheet"`` (its 填报时间)
+            or ``"now"``.
+        completed_by_import: Findings completed on the sheet's word, with no submitter
+            or signer named (``attest`` events by the importing actor).
+        no_evidence: Ids of staged or completed rows of a sheet without a 佐证材料
+            column: the sheet row is cited as their evidence.
+        extra_columns: Headers rectflow does not know, kept with each finding (``extra``).
+        unit: The 填报单位 the rows above the header name, or "".
     """
 
     file: str
@@ -97,6 +114,14 @@ class ImportSummary:
     inspections_added: int
     by_state: Mapping[str, int]
     dry_run: bool
+    skipped: tuple[tuple[int, str, str], ...] = ()
+    renumbered: str = ""
+    at: str = ""
+    at_source: str = ""
+    completed_by_import: int = 0
+    no_evidence: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = ()
+    unit: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-native data."""
@@ -118,6 +143,9 @@ def read_tabular(
     inspection: str | None,
     allow_extra_columns: bool,
     progress: Callable[[int], None] | None,
+    words: ImportWords = DEFAULT_IMPORT_WORDS,
+    strict_columns: bool = False,
+    state_from: str | None = None,
 ) -> Table:
     """Read and check a CSV or XLSX ledger file (problems go to *issues*)."""
     try:
@@ -130,6 +158,9 @@ def read_tabular(
             inspection=inspection,
             allow_extra_columns=allow_extra_columns,
             progress=progress,
+            words=words,
+            strict_columns=strict_columns,
+            state_from=state_from,
         )
     except FileProblem as exc:
         issues.problem(exc)
@@ -162,6 +193,8 @@ def table_row(finding: Finding, history: tuple[Event, ...]) -> dict[str, Any]:
     else:
         progress = (shown.note or "") if shown else ""
     done = f.state in ("completed", "rechecked")
+    # completed on an office sheet's word: no names, so a re-import attests it again
+    attested = shown is not None and shown.name == "attest"
     return {
         "id": f.id,
         "inspection": f.inspection,
@@ -177,12 +210,16 @@ def table_row(finding: Finding, history: tuple[Event, ...]) -> dict[str, Any]:
         "state": STATE_LABELS[f.state][0],
         "progress": progress,
         "evidence": "\n".join(shown.evidence) if shown else "",
-        "submitted_by": (f.submitter or "") if f.state == "pending_signoff" or done else "",
-        "signed_off_by": (f.signed_off_by or "") if done else "",
+        "submitted_by": (f.submitter or "")
+        if (f.state == "pending_signoff" or done) and not attested
+        else "",
+        "signed_off_by": (f.signed_off_by or "") if done and not attested else "",
         "signed_off_at": f.completed_at if done else None,
         "state_at": changed.at if changed else None,
         "next_checkpoint": f.next_checkpoint if f.state == "staged_result" else None,
         "itemized": "是" if f.itemized else "否",
+        "remarks": f.remarks,
+        **{f"extra:{name}": text for name, text in f.extra.items()},
     }
 
 
@@ -200,6 +237,7 @@ LEDGER_ORDER: Final = (
     "state",
     "progress",
     "evidence",
+    "remarks",
     # the ledger's own bookkeeping, after the columns an office prints
     "inspection",
     "submitted_by",
@@ -210,21 +248,25 @@ LEDGER_ORDER: Final = (
     "itemized",
 )
 """The columns of the XLSX 台账, in order: :data:`EXPORTED` with the printed ones first."""
-PRINTED: Final = LEDGER_ORDER.index("evidence") + 1
+PRINTED: Final = LEDGER_ORDER.index("remarks") + 1
 """How many leading :data:`LEDGER_ORDER` columns the 台账 prints."""
 
 
-def header(keys: Iterable[str] = EXPORTED) -> list[str]:
-    """The exported header row (Chinese)."""
-    return [COLUMNS[key][0] for key in keys]
+def header(keys: Iterable[str] = EXPORTED, extra: Iterable[str] = ()) -> list[str]:
+    """The exported header row (Chinese), then the extra columns' own headers."""
+    return [*(COLUMNS[key][0] for key in keys), *extra]
 
 
 def _cells(
-    row: Mapping[str, Any], *, dates_as_text: bool, keys: Iterable[str] = EXPORTED
+    row: Mapping[str, Any],
+    *,
+    dates_as_text: bool,
+    keys: Iterable[str] = EXPORTED,
+    extra: Iterable[str] = (),
 ) -> list[Any]:
     out: list[Any] = []
-    for key in keys:
-        value = row[key]
+    for key in (*keys, *(f"extra:{name}" for name in extra)):
+        value = row.get(key, "")
         if value is None:
             out.append("" if dates_as_text else None)
         elif isinstance(value, dt.date):
@@ -247,17 +289,19 @@ def write_table(
     title and 填报单位 rows, the printed columns first.
     """
     count = 0
+    held = list(findings)  # the extra columns' headers are known once every row is seen
+    extra = list(dict.fromkeys(name for finding, _ in held for name in finding.extra))
 
     def rows(text: bool, keys: Iterable[str] = EXPORTED) -> Iterator[list[Any]]:
         nonlocal count
-        for finding, history in findings:
+        for finding, history in held:
             count += 1
-            yield _cells(table_row(finding, history), dates_as_text=text, keys=keys)
+            yield _cells(table_row(finding, history), dates_as_text=text, keys=keys, extra=extra)
 
     if fmt == "csv":
-        write_csv(path, itertools.chain([header()], rows(text=True)))
+        write_csv(path, itertools.chain([header(extra=extra)], rows(text=True)))
     elif head is not None:
-        write_ledger(path, header(LEDGER_ORDER), rows(text=False, keys=LEDGER_ORDER), head)
+        write_ledger(path, header(LEDGER_ORDER, extra), rows(text=False, keys=LEDGER_ORDER), head)
     else:
-        write_xlsx(path, header(), rows(text=False))
+        write_xlsx(path, header(extra=extra), rows(text=False))
     return count

@@ -54,7 +54,7 @@ STATE_EVENTS: Final[Mapping[str, frozenset[str]]] = {
     "in_progress": frozenset({"start", "reject", "rebound"}),
     "staged_result": frozenset({"stage"}),
     "pending_signoff": frozenset({"submit"}),
-    "completed": frozenset({"submit"}),
+    "completed": frozenset({"submit", "attest"}),
     "rechecked": frozenset({"recheck"}),
     "cancelled": frozenset({"cancel"}),
 }
@@ -83,6 +83,7 @@ _EVENT_COLUMNS: Final[Mapping[str, str]] = {
     "recheck": "state_at",
     "cancel": "progress",
     "record_measure": "measures",
+    "attest": "state",
 }
 
 
@@ -104,6 +105,10 @@ class Hooks:
         record: Writes a ledger-level event of a YAML file (an inspection, an actor,
             a role, a report) in its place in the chain, given the finding events
             planned before it (which it writes first); None: such events are refused.
+        at: When the events a table's rows imply happen, unless a row says
+            (``--at``, else the sheet's 填报时间); None: ``now``.
+        warnings: The ids of rows without evidence whose sheet row is cited instead
+            (the sheet has no 佐证材料 column): said in the summary, not refused.
     """
 
     workflow: Workflow
@@ -116,6 +121,8 @@ class Hooks:
     now: dt.datetime
     actor: str
     record: Callable[[Event, list[Item]], None] | None = None
+    at: dt.datetime | None = None
+    warnings: list[str] = attrs.field(factory=list)
 
 
 class _Refused(Exception):
@@ -204,7 +211,7 @@ class _RowPlan:
         and rechecked at its 状态时间; any other row reaches its state at its
         状态时间. Without them: the time of the import.
         """
-        spec, now = self.spec, self.hooks.now
+        spec, now = self.spec, self.hooks.at or self.hooks.now
         if spec.signed_off_at is not None and spec.state not in ("completed", "rechecked"):
             raise _Refused("signed_off_at", "state_time", state=spec.state)
         if spec.state == "completed":
@@ -230,6 +237,10 @@ class _RowPlan:
             return day
         if spec.deadline == "long_term":
             day = hooks.workflow.policy.report_period.after(
+                inspection.feedback_at, hooks.workflow.calendar
+            )
+        elif spec.deadline == "immediate":  # 立行立改: the policy's immediate period
+            day = hooks.workflow.policy.immediate_period.after(
                 inspection.feedback_at, hooks.workflow.calendar
             )
         else:
@@ -261,8 +272,24 @@ class _RowPlan:
         due = self.deadline(inspection)
         first, last = self.times()
         steps = _STEPS[spec.state]
+        attested = spec.state == "completed" and not spec.submitted_by and not spec.signed_off_by
+        if attested:  # the sheet says completed and names nobody: the import attests it
+            steps = ("start", "measures", "attest")
         defining = STATE_EVENTS[spec.state]
-        carried = {"note": spec.progress or None, "evidence": spec.evidence}
+        evidence = spec.evidence
+        if not evidence and (attested or spec.state == "staged_result"):
+            if attested:
+                hooks.warnings.append(spec.id)  # completed on the sheet's word, no evidence
+            if not spec.evidence_column:  # the sheet keeps none: its row is the record
+                evidence = (self.source,)
+                if not attested:
+                    hooks.warnings.append(spec.id)
+        carried = {"note": spec.progress or None, "evidence": evidence}
+        own_fields: dict[str, Any] = {}
+        if spec.remarks:
+            own_fields["remarks"] = spec.remarks
+        if spec.extra:
+            own_fields["extra"] = dict(spec.extra)
         try:
             event, finding = hooks.new_finding(
                 spec.id,
@@ -280,7 +307,7 @@ class _RowPlan:
                 ],
                 itemized=spec.itemized,
                 at=first,
-                provenance={"provenance": "imported", "source": self.source},
+                provenance={"provenance": "imported", "source": self.source, **own_fields},
                 known=inspection,
                 known_new=self.known_new,
                 **(carried if "add" in defining else {}),
@@ -315,6 +342,15 @@ class _RowPlan:
                     spec.submitted_by,
                     note=spec.progress or None,
                     evidence=spec.evidence,
+                )
+            elif step == "attest":
+                self.fire(
+                    "attest",
+                    here,
+                    actor,
+                    note=spec.progress or None,
+                    evidence=evidence,
+                    payload={"provenance": "attested_by_import", "source": self.source},
                 )
             elif step == "sign_off":
                 if not spec.signed_off_by:

@@ -20,8 +20,6 @@ from rectflow._i18n import has, msg
 from rectflow._io.cells import (
     COLUMNS,
     FILLED_DOWN,
-    HEADERS,
-    LONG_TERM_WORDS,
     PLAIN_START_EXCEPT,
     REQUIRED,
     BadDate,
@@ -32,19 +30,29 @@ from rectflow._io.cells import (
     parse_day,
     parse_flag,
     parse_kind,
-    parse_state,
     split_lines,
     split_measures,
     unescape_formula,
-    word,
 )
-from rectflow._model import STATES
+from rectflow._io.layout import (
+    EmptyFile,
+    Head,
+    find_header,
+    footer_of,
+    headers,
+    is_blank,
+    merged_text,
+    repeats_header,
+    sub_header,
+)
+from rectflow._io.layout import text as cell_text
+from rectflow._io.phrases import PhraseError, read_deadline, read_state, why_in
+from rectflow._policy import DEFAULT_IMPORT_WORDS, ImportWords
 from rectflow._time import parse_time
 from rectflow.exceptions import InvalidInput
 
-_HEADER_SCAN: Final = 50
-"""Rows searched for the header (title rows above it are skipped)."""
-_MIN_HEADERS: Final = 3
+_ID_SHAPE = re.compile(r"[0-9A-Za-z.\-_()]{1,20}")
+"""What an id alone on a row looks like (a text of another shape is a section row)."""
 _TIME_HINT = re.compile(r"\d{1,2}:\d{2}")
 
 
@@ -182,6 +190,11 @@ class RowSpec:
         next_checkpoint: 下次检查时间, for staged results.
         state_at: 状态时间, when the row's state was reached (its last state change).
         itemized: 是否列明.
+        remarks: 备注.
+        extra: The row's cells under headers rectflow does not know, ``(header, text)``
+            pairs in column order (empty cells left out).
+        evidence_column: The sheet has a 佐证材料 column (else the sheet row itself is
+            cited as the evidence of a staged or completed row, with a warning).
     """
 
     row: int
@@ -205,6 +218,24 @@ class RowSpec:
     next_checkpoint: dt.date | None
     state_at: dt.datetime | None
     itemized: bool
+    remarks: str = ""
+    extra: tuple[tuple[str, str], ...] = ()
+    evidence_column: bool = True
+
+
+@attrs.frozen
+class Skipped:
+    """A row that is not a finding, and why (listed in the import's summary).
+
+    Attributes:
+        row: Its row number.
+        reason: ``blank``, ``footer``, ``section`` or ``header``.
+        text: Its first text (a footer's or a section's words).
+    """
+
+    row: int
+    reason: str
+    text: str = ""
 
 
 class Table:
@@ -214,12 +245,21 @@ class Table:
         letters: Column key → its spreadsheet letter (for error positions).
         rows: The data rows that passed their checks, in file order; read once.
         rows_read: Data rows read so far (blank rows not counted).
+        head: The header and what the rows above it say (None: no header found).
+        skipped: The rows that are not findings, once the rows are read.
+        renumbered: ``"aspect"`` or ``"category"`` when 序号 restarts within each and
+            the ids were made ``aspect.category.n``; else "".
+        extra: The headers kept as each finding's ``extra``.
     """
 
     def __init__(self, letters: Mapping[str, str]) -> None:
         self.letters = letters
         self.rows: Iterator[RowSpec] = iter(())
         self.rows_read = 0
+        self.head: Head | None = None
+        self.skipped: list[Skipped] = []
+        self.renumbered = ""
+        self.extra: tuple[str, ...] = ()
 
     def column(self, key: str) -> str:
         """The letter of column *key*, or the key itself when the file lacks it."""
@@ -241,27 +281,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _is_blank(cells: list[Any]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
-
-
-def _find_header(
-    rows: Iterator[tuple[int, list[Any]]],
-) -> tuple[int, list[Any]] | None:
-    """The header row; FileProblem ``empty_file`` when the file has no content at all."""
-    seen = False
-    for _ in range(_HEADER_SCAN):
-        try:
-            number, cells = next(rows)
-        except StopIteration:
-            if not seen:
-                raise FileProblem("empty_file") from None
-            return None
-        seen = seen or not _is_blank(cells)
-        known = sum(1 for c in cells if isinstance(c, str) and header_key(c) in HEADERS)
-        if known >= _MIN_HEADERS:
-            return number, cells
-    return None
+_is_blank = is_blank
 
 
 class _RowReader:
@@ -274,7 +294,11 @@ class _RowReader:
         limits: FileLimits,
         tz: str,
         inspection: str | None,
+        words: ImportWords = DEFAULT_IMPORT_WORDS,
+        extra: Mapping[str, int] | None = None,
     ) -> None:
+        self.words = words
+        self.extra = tuple((extra or {}).items())
         self.index = index
         self.issues = issues
         self.limits = limits
@@ -353,8 +377,20 @@ class _RowReader:
         if not text:
             self.required(number, "deadline", "")
             return ""
-        if word(text) in LONG_TERM_WORDS:
-            return "long_term"
+        if isinstance(value, (dt.date, dt.datetime)):
+            return parse_day(value) or ""
+        said = read_deadline(text, self.words)  # 立行立改, 长期坚持, 3个月内, 2024年1月底 …
+        if said.why:
+            message = msg("file.bad_date", self.issues.lang, value=text)
+            self.issues.add_text(
+                number,
+                self.letter("deadline"),
+                "bad_date",
+                f"{message}: {why_in(said.why, self.issues.lang)}",
+            )
+            return ""
+        if said.value != "":
+            return said.value
         try:
             day = parse_day(value)
         except BadDate:
@@ -413,15 +449,21 @@ class _RowReader:
             if kind not in (None, "long_term"):
                 self.issues.add(number, self.letter("kind"), "long_term_kind", value=kind_text)
             kind = "long_term"
-        state_text = t("state")
-        state = parse_state(state_text) if state_text else "assigned"
-        if state is None:
+        elif deadline == "immediate":
+            kind = kind or "immediate"
+        state_key = "state" if "state" in self.index else "progress"
+        state_text = t(state_key)
+        state: str | None
+        try:  # the office's own wording: 已完成, 已取得阶段性成效,正在持续推进 …
+            state = read_state(state_text, self.words)
+        except PhraseError as exc:
+            state = None
             self.issues.add(
                 number,
-                self.letter("state"),
+                self.letter(state_key),
                 "unknown_state",
                 value=state_text,
-                known=", ".join(STATES),
+                known=exc.known,
             )
         flag_text = t("itemized")
         itemized = parse_flag(flag_text) if flag_text else True
@@ -449,26 +491,69 @@ class _RowReader:
             next_checkpoint=self.day(number, values.get("next_checkpoint"), "next_checkpoint"),
             state_at=self.instant(number, values.get("state_at"), "state_at"),
             itemized=bool(itemized),
+            remarks=t("remarks"),
+            extra=self.extras(cells),
+            evidence_column="evidence" in self.index,
         )
+
+    def extras(self, cells: list[Any]) -> tuple[tuple[str, str], ...]:
+        """The row's cells under the headers kept as ``extra`` (empty ones left out)."""
+        out = []
+        width = len(cells)
+        for name, i in self.extra:
+            value = cells[i] if i < width else None
+            if isinstance(value, Formula):
+                value = value.text
+            if isinstance(value, dt.datetime):
+                text = value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+            else:
+                text = _text(value).strip()
+            if text:
+                out.append((name, text))
+        return tuple(out)
 
 
 def _header_index(
-    number: int, cells: list[Any], issues: Issues, *, allow_extra_columns: bool
-) -> dict[str, int]:
+    number: int,
+    cells: list[Any],
+    issues: Issues,
+    names: Mapping[str, str],
+    *,
+    strict_columns: bool,
+    state_from: str | None = None,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The known columns (key → index) and the others kept as ``extra`` (header → index)."""
     index: dict[str, int] = {}
+    extra: dict[str, int] = {}
+    wanted = None if state_from is None else header_key(state_from)
     for i, cell in enumerate(cells):
         text = _text(cell).strip()
         if not text:
             continue
-        key = HEADERS.get(header_key(text))
+        if wanted is not None and header_key(text) == wanted:
+            if "state" in index:
+                issues.add(number, column_letter(i), "duplicate_column", value=text)
+            index["state"] = i
+            if names.get(wanted) not in (None, "state"):  # 完成情况 named: its note too
+                index.setdefault(names[wanted], i)
+            continue
+        key = names.get(header_key(text))
         if key is None:
-            if not allow_extra_columns:
+            if strict_columns:
                 issues.add(number, column_letter(i), "unknown_column", value=text)
+            elif text in extra:
+                issues.add(number, column_letter(i), "duplicate_column", value=text)
+            else:
+                extra[text] = i
         elif key in index:
             issues.add(number, column_letter(i), "duplicate_column", value=text)
         else:
             index[key] = i
-    return index
+    if wanted is not None and "state" not in index:
+        issues.add_text(
+            number, "", "missing_column", msg("file.missing_column", issues.lang, name=state_from)
+        )
+    return index, extra
 
 
 def read_table(
@@ -480,6 +565,9 @@ def read_table(
     inspection: str | None = None,
     allow_extra_columns: bool = False,
     progress: Callable[[int], None] | None = None,
+    words: ImportWords = DEFAULT_IMPORT_WORDS,
+    strict_columns: bool = False,
+    state_from: str | None = None,
 ) -> Table:
     """Find the header and map the columns; the rows are checked as ``Table.rows`` is read.
 
@@ -492,20 +580,36 @@ def read_table(
         limits: Row, cell and error limits.
         tz: The policy's time zone (dates and Excel times are read in it).
         inspection: The inspection of every row (its cells may be blank or equal).
-        allow_extra_columns: Ignore unknown columns instead of refusing them.
+        allow_extra_columns: Unknown columns are kept as ``extra`` (the default too;
+            kept for callers of the earlier API).
         progress: Called with the number of data rows read so far, every 1000 rows.
+        words: How the office words its sheet (the policy's ``[policy.import]``).
+        strict_columns: Refuse a column rectflow does not know (else: kept as ``extra``).
+        state_from: The header of the column the state is read from (default 状态,
+            else 完成情况/整改进展).
     """
-    stream = iter(rows)
+    names = headers(words)
     try:
-        found = _find_header(stream)
+        found = find_header(iter(rows), names)
+    except EmptyFile:
+        issues.add(0, "", "empty_file")
+        return Table({})
     except FileProblem as exc:
         issues.problem(exc)
         return Table({})
     if found is None:
         issues.add(1, "", "no_header")
         return Table({})
-    header_row, header = found
-    index = _header_index(header_row, header, issues, allow_extra_columns=allow_extra_columns)
+    head, stream = found
+    header_row, header = head.row, head.cells
+    index, extra = _header_index(
+        header_row,
+        header,
+        issues,
+        names,
+        strict_columns=strict_columns and not allow_extra_columns,
+        state_from=state_from,
+    )
     missing = [
         key
         for key in REQUIRED
@@ -520,14 +624,159 @@ def read_table(
         issues.add_text(header_row, "", "missing_column", text)
     if missing:
         return Table({})
-    reader = _RowReader(index, issues, limits, tz, inspection)
-    width = max(index.values()) + 1
+    reader = _RowReader(index, issues, limits, tz, inspection, words, extra)
+    width = max([*index.values(), *extra.values()]) + 1
     header_width = len(header)
     while header_width > width and _is_blank(header[header_width - 1 :]):
         header_width -= 1
     table = Table({key: column_letter(i) for key, i in index.items()})
-    table.rows = _checked_rows(stream, table, reader, header_width, limits, progress)
+    table.head = head
+    table.extra = tuple(extra)
+    rows_of = _office_rows(stream, table, header, names, words, index)
+    table.rows = _renumbered(
+        _checked_rows(rows_of, table, reader, header_width, limits, progress), table, reader
+    )
     return table
+
+
+def _office_rows(
+    stream: Iterator[tuple[int, list[Any]]],
+    table: Table,
+    header: list[str],
+    names: Mapping[str, str],
+    words: ImportWords,
+    index: Mapping[str, int],
+) -> Iterator[tuple[int, list[Any]]]:
+    """The rows that may be findings; the others go to ``table.skipped`` (never errors).
+
+    Blank rows, the header repeated on a new page (and its second row), footer rows
+    (填表人, 审核人, 注 …) and rows of one merged text across the table. A section
+    row's text is the aspect of the rows under it when the sheet has no 方面 column.
+    """
+    id_at = index.get("id", 0)
+    header_texts = frozenset(h for h in header if h)
+    previous_header = False
+    for number, cells in stream:
+        # the usual row: an id-shaped 序号/编号 that is no header's text is a finding's row
+        first = cells[id_at] if id_at < len(cells) else None
+        if first is not None and first != "":
+            own = first.strip() if type(first) is str else cell_text(first)
+            if own not in header_texts and _ID_SHAPE.fullmatch(own):
+                previous_header = False
+                yield number, cells
+                continue
+        if _is_blank(cells):
+            table.skipped.append(Skipped(number, "blank"))
+            continue
+        if previous_header and sub_header(header, cells, names) is not None:
+            table.skipped.append(Skipped(number, "header"))
+            continue
+        previous_header = False
+        if repeats_header(cells, header, names):
+            table.skipped.append(Skipped(number, "header"))
+            previous_header = True
+            continue
+        if footer := footer_of(cells, words):
+            table.skipped.append(Skipped(number, "footer", cell_text(_first(cells)) or footer))
+            yield number, [_RESET]
+            continue
+        merged = merged_text(cells)
+        filled = sum(1 for c in cells if cell_text(c))
+        own_id = cell_text(cells[id_at]) if id_at < len(cells) else ""
+        if merged and (filled > 1 or not own_id or not _ID_SHAPE.fullmatch(own_id)):
+            table.skipped.append(Skipped(number, "section", merged))
+            if "aspect" not in index:
+                yield number, [_Section(merged)]
+            continue
+        yield number, cells
+
+
+def _first(cells: list[Any]) -> object:
+    return next((c for c in cells if cell_text(c)), "")
+
+
+@attrs.frozen
+class _Section:
+    """A section row's text: the aspect of the rows under it (sheets without 方面)."""
+
+    text: str
+
+
+_RESET: Final = _Section("")
+"""After a footer: nothing above is filled down into what follows."""
+
+
+def _renumbered(rows: Iterator[RowSpec], table: Table, reader: _RowReader) -> Iterator[RowSpec]:
+    """The rows, with ids ``aspect.category.n`` when 序号 restarts within each aspect or category.
+
+    While every id is a bare number the rows are held, so that a restart can be told
+    from a duplicate; duplicates that a restart does not explain are errors.
+    """
+    held: list[RowSpec] = []
+    issues = reader.issues
+    bare = True
+    for spec in rows:
+        if bare and spec.id.isdigit():
+            held.append(spec)
+            continue
+        if bare:
+            bare = False
+            yield from _settle(held, table, reader)
+            held = []
+        yield spec
+    if bare:
+        yield from _settle(held, table, reader)
+    elif held:  # pragma: no cover - held only while bare
+        yield from held
+    del issues
+
+
+def _settle(held: list[RowSpec], table: Table, reader: _RowReader) -> Iterator[RowSpec]:
+    """Held rows with bare-number ids: as they are, renumbered, or their duplicates refused."""
+    seen: dict[str, int] = {}
+    duplicates: list[tuple[RowSpec, int]] = []
+    for spec in held:
+        if spec.id in seen:
+            duplicates.append((spec, seen[spec.id]))
+        else:
+            seen[spec.id] = spec.row
+    if not duplicates:
+        yield from held
+        return
+    keys: tuple[tuple[str, Callable[[RowSpec], tuple[str, ...]]], ...] = (
+        ("aspect", lambda s: (s.aspect,)),
+        ("category", lambda s: (s.aspect, s.category)),
+    )
+    for mode, key in keys:
+        groups: dict[tuple[str, ...], set[str]] = {}
+        explained = True
+        for spec in held:
+            ids = groups.setdefault(key(spec), set())
+            if spec.id in ids:
+                explained = False
+                break
+            ids.add(spec.id)
+        if explained and len(groups) > 1:
+            table.renumbered = mode
+            yield from _seed_ids(held)
+            return
+    for spec, first in duplicates:
+        reader.issues.add(spec.row, reader.letter("id"), "duplicate_id", value=spec.id, first=first)
+    refused = {spec.row for spec, _ in duplicates}
+    yield from (s for s in held if s.row not in refused)
+
+
+def _seed_ids(held: list[RowSpec]) -> Iterator[RowSpec]:
+    """``aspect.category.n`` as the seed numbers them: each counted in order of appearance."""
+    aspects: dict[str, int] = {}
+    categories: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for spec in held:
+        a = aspects.setdefault(spec.aspect, len(aspects) + 1)
+        within = sum(1 for (asp, _c) in categories if asp == spec.aspect)
+        c = categories.setdefault((spec.aspect, spec.category), within + 1)
+        n = counts[spec.aspect, spec.category] = counts.get((spec.aspect, spec.category), 0) + 1
+        yield attrs.evolve(spec, id=f"{a}.{c}.{n}")
 
 
 def _checked_rows(
@@ -544,6 +793,12 @@ def _checked_rows(
     above: dict[str, str] = {}
     try:
         for number, cells in stream:
+            if len(cells) == 1 and isinstance(cells[0], _Section):
+                if cells[0].text:
+                    above["aspect"] = cells[0].text
+                else:  # a footer: nothing above it is filled down past it
+                    above.clear()
+                continue
             if _is_blank(cells):
                 continue
             table.rows_read += 1
@@ -567,7 +822,7 @@ def _checked_rows(
                 continue
             before = issues.total
             spec = reader.read(number, cells, above)
-            if spec.id:
+            if spec.id and not spec.id.isdigit():  # bare numbers: see _renumbered
                 if spec.id in first_row:
                     issues.add(
                         number,

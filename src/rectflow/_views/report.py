@@ -331,6 +331,7 @@ def build_report(
         "undeclared_gap": (declared - len(live)) if declared is not None else 0,
         "by_state": by_state,
         "completed": len(completed),
+        "completed_by_import": _attested(completed, events, cutoff),
         "staged": by_state["staged_result"],
         "open": sum(f.state in OPEN_STATES for f in live),
         "overdue": len(overdue),
@@ -360,6 +361,15 @@ def build_report(
         ),
     }
     return Report(data, lang)
+
+
+def _attested(completed: list[Finding], events: list[Event], cutoff: dt.datetime) -> int:
+    """How many completed findings were last completed by an import's ``attest`` (issue 14)."""
+    last: dict[str, str] = {}
+    for e in events:
+        if e.at <= cutoff and e.name in ("attest", "sign_off"):
+            last[e.finding_id] = e.name
+    return sum(1 for f in completed if last.get(f.id) == "attest")
 
 
 def _zh_summary(d: dict[str, Any]) -> str:
@@ -410,6 +420,14 @@ def _notes(d: dict[str, Any], lang: str) -> list[str]:
     """The sentences after the headline: unitemized, missing, extra, adopted."""
     en = lang == "en"
     lines = []
+    if d.get("completed_by_import"):
+        n = d["completed_by_import"]
+        lines.append(
+            f"{n} of the completed were completed as the imported sheet says "
+            "(no submitter or signer recorded)."
+            if en
+            else f"其中{n}项为导入台账时已完成(台账未记录提交人、销号人)。"
+        )
     if d["not_itemized"]:
         n = d["not_itemized"]
         lines.append(
