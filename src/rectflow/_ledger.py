@@ -1516,7 +1516,7 @@ class Ledger:
             # _collector_paused)
             with _collector_paused(), self.store.transaction():
                 if fmt == "yaml":
-                    data = read_yaml(file, issues)
+                    data = read_yaml(file, issues, limits)
                     if has_ledger_events(data):  # the chain itself recreates its inspections
                         check_header(data, issues)
                         hooks = attrs.evolve(hooks, record=record)
@@ -1531,7 +1531,8 @@ class Ledger:
                     items = plan_events(
                         data, issues, hooks, max_rows=limits.max_rows, inspection=inspection
                     )
-                    rows_read = len(data.get("events") or ())
+                    events = data.get("events")
+                    rows_read = len(events) if isinstance(events, list) else 0
                 else:
                     # A table writes no ledger-level event: while it is planned the gate
                     # reads the ledger's state once (checked again when it is written).

@@ -9,7 +9,9 @@ collecting every problem (up to the limit) rather than stopping at the first.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -34,6 +36,7 @@ from rectflow._io.cells import (
     parse_kind,
     parse_state,
     split_lines,
+    in_range,
     split_measures,
     unescape_formula,
     word,
@@ -102,6 +105,36 @@ class FileProblem(Exception):
         self.row = row
         self.column = column
         self.fields = fields
+
+
+class Deadline:
+    """When reading a file must be done (:attr:`FileLimits.max_seconds`), checked as it goes.
+
+    Readers call :meth:`check` once per row or per chunk read; past the time
+    it raises :class:`FileProblem` ``time_limit``.
+
+    Attributes:
+        seconds: The time allowed.
+    """
+
+    __slots__ = ("_end", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def check(self) -> None:
+        """Raise ``time_limit`` once the time is up.
+
+        Raises:
+            FileProblem: ``time_limit``.
+        """
+        if time.monotonic() > self._end:
+            raise FileProblem("time_limit", limit=f"{self.seconds:g}")
+
+
+NO_DEADLINE: Final = Deadline(math.inf)
+"""A deadline that never passes (a reader called on its own)."""
 
 
 class Issues:
@@ -366,6 +399,9 @@ class _RowReader:
         if value is None or value == "":
             return None
         if isinstance(value, dt.datetime):  # an Excel time has no zone: the policy's
+            if not in_range(value.date()):
+                self.issues.add(number, self.letter(key), "bad_time", value=_text(value))
+                return None
             return pendulum.instance(value, tz=self.tz) if value.tzinfo is None else value
         try:
             day = parse_day(value)
@@ -376,11 +412,15 @@ class _RowReader:
             return pendulum.datetime(day.year, day.month, day.day, tz=self.tz)
         text = _text(value)
         try:
-            return parse_time(text, key)
+            at = parse_time(text, key)
         except InvalidInput:
             code = "naive_time" if _TIME_HINT.search(text) else "bad_time"
             self.issues.add(number, self.letter(key), code, value=text)
             return None
+        if not in_range(at.date()):
+            self.issues.add(number, self.letter(key), "bad_time", value=text)
+            return None
+        return at
 
     def read(self, number: int, cells: list[Any], above: dict[str, str]) -> RowSpec:
         values = self.cells(number, cells)
@@ -480,6 +520,7 @@ def read_table(
     inspection: str | None = None,
     allow_extra_columns: bool = False,
     progress: Callable[[int], None] | None = None,
+    deadline: Deadline = NO_DEADLINE,
 ) -> Table:
     """Find the header and map the columns; the rows are checked as ``Table.rows`` is read.
 
@@ -494,6 +535,7 @@ def read_table(
         inspection: The inspection of every row (its cells may be blank or equal).
         allow_extra_columns: Ignore unknown columns instead of refusing them.
         progress: Called with the number of data rows read so far, every 1000 rows.
+        deadline: When reading must be done (checked every row).
     """
     stream = iter(rows)
     try:
@@ -522,11 +564,11 @@ def read_table(
         return Table({})
     reader = _RowReader(index, issues, limits, tz, inspection)
     width = max(index.values()) + 1
-    header_width = len(header)
-    while header_width > width and _is_blank(header[header_width - 1 :]):
+    header_width = len(header)  # trailing blank header cells trimmed (each looked at once)
+    while header_width > width and _is_blank(header[header_width - 1 : header_width]):
         header_width -= 1
     table = Table({key: column_letter(i) for key, i in index.items()})
-    table.rows = _checked_rows(stream, table, reader, header_width, limits, progress)
+    table.rows = _checked_rows(stream, table, reader, header_width, limits, progress, deadline)
     return table
 
 
@@ -537,14 +579,25 @@ def _checked_rows(
     header_width: int,
     limits: FileLimits,
     progress: Callable[[int], None] | None,
+    deadline: Deadline,
 ) -> Iterator[RowSpec]:
-    """The data rows below the header that pass their checks (the others go to issues)."""
+    """The data rows below the header that pass their checks (the others go to issues).
+
+    A reader never changes a row it has yielded, so a row that is the very list
+    found blank just before (an XLSX sheet's gap rows share one) is skipped at once.
+    """
     issues = reader.issues
     first_row: dict[str, int] = {}
     above: dict[str, str] = {}
+    blank: list[Any] | None = None
+    check = deadline.check
     try:
         for number, cells in stream:
+            check()
+            if cells is blank:
+                continue
             if _is_blank(cells):
+                blank = cells
                 continue
             table.rows_read += 1
             count = table.rows_read
