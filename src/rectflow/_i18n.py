@@ -433,8 +433,7 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "file.sheet_too_large": (
         "工作表的行顺序错乱且范围过大({cells} 个单元格), 无法读取; 请在 Excel 中另存后再导入",
-        "the sheet's rows are out of order and its extent too large ({cells} cells) to read;"
-        " save it again in Excel and import that",
+        "the sheet's rows are out of order and it spans too many cells ({cells}): save it again",
     ),
     "file.finding_not_found": (
         "事件所属的问题 {value!r} 尚未添加(add 事件应在前)",

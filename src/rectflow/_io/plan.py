@@ -615,9 +615,12 @@ def plan_events(
             _check_event_shape(entry, n)
             items.append(_yaml_event(entry, current, hooks, inspection, n))
         except (_Refused, *_DAMAGED) as exc:
-            if not isinstance(exc, _Refused):  # a shape the checks above do not know
-                exc = _Refused("events", "yaml_schema", value=f"events[{n}]: {_why(exc)}")  # noqa: PLW2901
-            issues.add(n, exc.column, exc.code, **exc.fields)
+            refusal = (  # a shape the checks above do not know: its place and its cause
+                exc
+                if isinstance(exc, _Refused)
+                else _Refused("events", "yaml_schema", value=f"events[{n}]: {_why(exc)}")
+            )
+            issues.add(n, refusal.column, refusal.code, **refusal.fields)
             if isinstance(raw, dict):
                 refused.add(str(raw.get("finding_id")))
             if issues.full:

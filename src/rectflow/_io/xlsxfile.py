@@ -416,9 +416,7 @@ class _Survey:
         self.links = _clipped(links, rows, columns)
 
 
-def _stream(
-    sheet: Any, survey: _Survey, deadline: Deadline
-) -> Iterator[tuple[int, list[Any]]]:
+def _stream(sheet: Any, survey: _Survey, deadline: Deadline) -> Iterator[tuple[int, list[Any]]]:
     """The rows of a read-only *sheet*, numbered from 1, merged cells and links filled in.
 
     A row without content, merged cell or link is the same blank list each time
