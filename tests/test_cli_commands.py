@@ -342,6 +342,10 @@ def test_list_filters(demo_db: str, capsys: pytest.CaptureFixture[str]):
     with pytest.raises(SystemExit) as exited:
         main(["--ledger", demo_db, "list", "--state", "done"])
     assert exited.value.code == 2
+    assert "无效的选择 'done'" in capsys.readouterr().err  # argparse in the CLI's language
+    with pytest.raises(SystemExit) as exited:
+        main(["--ledger", demo_db, "--lang", "en", "list", "--state", "done"])
+    assert exited.value.code == 2
     assert "invalid choice: 'done'" in capsys.readouterr().err
 
 

@@ -416,8 +416,8 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "file.yaml_schema": ("{value}", "{value}"),
     "file.yaml_depth": (
-        "YAML 嵌套超过 {limit} 层的上限(台账文件只需 7 层)",
-        "the YAML nests deeper than the limit of {limit} levels (a ledger file needs 7)",
+        "YAML 嵌套超过 {limit} 层的上限(台账文件只需 8 层)",
+        "the YAML nests deeper than the limit of {limit} levels (a ledger file needs 8)",
     ),
     "file.yaml_value": (
         "YAML 中的值无法读取: {value}",

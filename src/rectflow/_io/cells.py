@@ -298,7 +298,7 @@ class FileLimits:
         max_bytes: Largest file, in bytes (an XLSX also may not unpack to more
             than 512 MiB).
         max_depth: Deepest nesting of a YAML file's lists and mappings (a ledger
-            file needs 7); checked as the document is read, before it is built.
+            file needs 8); checked as the document is read, before it is built.
         max_seconds: Longest time reading and checking a file may take (its
             import's writing is not counted).
     """
