@@ -45,8 +45,9 @@ _REL_ID: Final = "{" + _RELATIONSHIPS + "}id"
 _ROW: Final = _MAIN + "row"
 _MERGES: Final = _MAIN + "mergeCells"
 _LINKS: Final = _MAIN + "hyperlinks"
-_WHOLE_CELLS: Final = 20_000_000
-"""Most cells a sheet read whole (rows out of order) may span, merged ranges included."""
+_WHOLE_CELLS: Final = 5_000_000
+"""Most cells openpyxl may make reading a sheet whole (rows out of order): one per cell
+element, and one per cell of each merged range and linked range (about 1 GiB)."""
 _DAMAGED: Final = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
@@ -125,6 +126,8 @@ def _refusal(exc: BaseException) -> FileProblem:
         if type(cause).__module__.startswith("defusedxml"):
             return FileProblem("xml_entities", value=type(cause).__name__)
         cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError, OSError)):
+        return FileProblem("bad_xlsx", value=_cause(exc))  # the zip itself: say how
     return FileProblem("bad_xlsx", value=type(exc).__name__)
 
 
@@ -287,8 +290,7 @@ class _SheetXML:
     Attributes:
         rows: The last row holding a cell with content (a value, formula or text).
         columns: The last column holding one.
-        all_rows: The last row holding any cell (empty ones too: what openpyxl spans).
-        all_columns: The last column holding any cell.
+        cells: The cell elements (empty ones too: openpyxl makes one for each).
         filled: The rows holding a cell with content.
     """
 
@@ -297,7 +299,7 @@ class _SheetXML:
 
         self.coordinate = coordinate_to_tuple
         self.rows = self.columns = 0
-        self.all_rows = self.all_columns = 0
+        self.cells = 0
         self.filled: set[int] = set()
         self._cell_row = 0
         self.in_order = True
@@ -319,8 +321,7 @@ class _SheetXML:
             else:
                 self._column += 1
             self._cell_row = row
-            self.all_rows = max(self.all_rows, row)
-            self.all_columns = max(self.all_columns, self._column)
+            self.cells += 1
         elif depth == inside[_ROW] + 2 > 1:  # a cell's value, formula or text: content
             row = self._cell_row
             self.filled.add(row)
@@ -371,8 +372,8 @@ class _Survey:
         links: The hyperlinks over whole cell ranges, in the file's order, clipped.
         in_order: Whether rows come in rising order, each holding only its own
             cells: read-only mode needs that to place every cell.
-        whole_cells: The cells openpyxl's full reading would make (every cell
-            element's extent, merged and linked ranges unclipped).
+        whole_cells: The cells openpyxl's full reading would make: one per cell
+            element, and every cell of the merged and linked ranges (unclipped).
     """
 
     def __init__(self, archive: zipfile.ZipFile, part: str, deadline: Deadline) -> None:
@@ -404,7 +405,7 @@ class _Survey:
                     link.value = probe.value
                     link.cell = Formula(str(probe.value)) if probe.data_type == "f" else probe.value
                 links.append(link)
-        self.whole_cells = sheet.all_rows * sheet.all_columns + sum(
+        self.whole_cells = sheet.cells + sum(
             (b.max_row - b.min_row + 1) * (b.max_col - b.min_col + 1) for b in [*spans, *links]
         )
         rows, columns = sheet.rows, sheet.columns
@@ -471,8 +472,14 @@ def _stream(sheet: Any, survey: _Survey, deadline: Deadline) -> Iterator[tuple[i
         rows.close()
 
 
-def _read_whole(path: pathlib.Path, deadline: Deadline) -> Iterator[tuple[int, list[Any]]]:
-    """The rows of the first sheet read whole (for a sheet read-only mode cannot place)."""
+def _read_whole(
+    path: pathlib.Path, survey: _Survey, deadline: Deadline
+) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of the first sheet read whole (for a sheet read-only mode cannot place).
+
+    openpyxl loads the workbook; the rows are then taken as :func:`_stream` gives
+    them: as far as the survey found content, an empty row the one shared blank list.
+    """
     openpyxl = _openpyxl()
     try:
         book = openpyxl.load_workbook(path, read_only=False, data_only=False)
@@ -480,26 +487,30 @@ def _read_whole(path: pathlib.Path, deadline: Deadline) -> Iterator[tuple[int, l
         raise _refusal(exc) from exc
     try:
         sheet = book.worksheets[0]
+        rows, width = survey.rows, survey.columns
         merged: dict[tuple[int, int], Any] = {}
-        for span in sheet.merged_cells.ranges:
+        for span in sheet.merged_cells.ranges:  # cut to the content, as the survey's spans
             value = sheet.cell(span.min_row, span.min_col).value
-            for r in range(span.min_row, span.max_row + 1):
-                for c in range(span.min_col, span.max_col + 1):
+            for r in range(span.min_row, min(span.max_row, rows) + 1):
+                for c in range(span.min_col, min(span.max_col, width) + 1):
                     merged[r, c] = value
-        for row in sheet.iter_rows():
+        busy = set(survey.filled)
+        for box in (*survey.spans, *survey.links):
+            busy.update(range(box.min_row, box.max_row + 1))
+        blank: list[Any] = [None] * width
+        for number in range(1, rows + 1):
             deadline.check()
+            if number not in busy:
+                yield number, blank
+                continue
             cells: list[Any] = []
-            number = 0
-            for cell in row:
-                number = cell.row
-                if (cell.row, cell.column) in merged:
-                    cells.append(merged[cell.row, cell.column])
-                elif cell.data_type == "f":
-                    cells.append(Formula(str(cell.value)))
-                else:
-                    cells.append(cell.value)
-            if number:
-                yield number, cells
+            for column in range(1, width + 1):
+                if (number, column) in merged:
+                    cells.append(merged[number, column])
+                    continue
+                cell = sheet.cell(number, column)
+                cells.append(Formula(str(cell.value)) if cell.data_type == "f" else cell.value)
+            yield number, cells
     finally:
         book.close()
 
@@ -544,7 +555,7 @@ def read_rows(
         book.close()
     if survey.whole_cells > _WHOLE_CELLS:  # openpyxl would make every one of them
         raise FileProblem("sheet_too_large", cells=survey.whole_cells)
-    yield from _read_whole(path, deadline)
+    yield from _read_whole(path, survey, deadline)
 
 
 def write_rows(path: pathlib.Path, header: list[str], rows: Iterable[list[Any]]) -> None:
