@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fuzz_support import FORMATS, SLOW, run
 
 pytest.importorskip("openpyxl")

@@ -16,10 +16,10 @@ an empty cell under a hyperlink the link's target. A sheet whose rows are out of
 order, which read-only mode cannot place, is read whole instead.
 
 Work follows the sheet's content, never its declared extent: the sheet is as
-wide and as long as its cells holding a value (or a comment, or a one-cell
-link) reach; empty cells, ``<dimension>``, merged ranges and ranges of links
-are clipped to that, and a run of empty rows costs nothing per cell. Every
-step checks the file's time limit.
+wide and as long as its cells holding a value (or a one-cell link's target)
+reach; empty cells, comments, ``<dimension>``, merged ranges and ranges of
+links are cut to that, and an empty row costs nothing per cell (one shared
+blank list). Every step checks the file's time limit.
 """
 
 from __future__ import annotations
@@ -58,7 +58,6 @@ _DAMAGED: Final = (
     NotImplementedError,
     RuntimeError,  # an encrypted member
     KeyError,  # a member named in the directory but absent
-    UnicodeDecodeError,
 )
 """What reading a damaged zip raises (zlib for a corrupt deflate stream)."""
 _WORKBOOK_TYPES: Final = tuple(  # in the order openpyxl looks for them
