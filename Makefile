@@ -7,7 +7,7 @@ DEMO_LEDGER ?= demo.db
 # The documentation's Python (its Markdown examples run as tests instead of being linted).
 DOCS_PY := docs/conf.py docs/conftest.py docs/_ext
 
-.PHONY: demo test lint typecheck pytest docs bench bench-quick bench-smoke clean screenshot
+.PHONY: demo test lint typecheck pytest docs bench bench-quick bench-smoke clean screenshot fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rectflow needs Python >= 3.10"'
@@ -53,6 +53,12 @@ bench-quick: $(STAMP)
 
 bench-smoke: $(STAMP)
 	$(BIN)/python benchmarks/run.py --smoke --skip-agenda --out $(or $(TMPDIR),/tmp)/rectflow-bench-smoke.json
+
+# The file readers fuzzed (issue 17): 20,000 generated CSV, XLSX, damaged-zip and YAML files,
+# each imported; any untyped error, hang (> 10 s) or changed ledger fails. Not part of `test`
+# (tests/test_io_fuzz.py runs a seeded 500 there). FUZZ_ARGS: e.g. --seed 1 --jobs 1.
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz_support.py --keep $(or $(TMPDIR),/tmp)/rectflow-fuzz-failures $(FUZZ_ARGS)
 
 clean:
 	rm -rf report.png $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_LEDGER) $(DEMO_LEDGER)-wal $(DEMO_LEDGER)-shm

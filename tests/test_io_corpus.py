@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import pathlib
+import re
 import zipfile
 from collections.abc import Callable
 
@@ -27,6 +28,22 @@ NOW = pendulum.datetime(2024, 6, 1, 12, tz="Asia/Shanghai")
 EXPECTED: dict[str, list[tuple[int, str, str]]] = {
     "add_unknown_inspection.yaml": [(1, "events.payload", "unknown_inspection")],
     "alias_bomb.yaml": [(1, "4", "yaml_alias")],
+    "bool_tag_not_a_flag.yaml": [(3, "9", "yaml_value")],
+    "deadline_year_one.csv": [(2, "D", "bad_date")],
+    "deep_block_nesting.yaml": [(65, "127", "yaml_depth")],
+    "deep_nesting.yaml": [(1, "72", "yaml_depth")],
+    "events_a_number.yaml": [(0, "events", "yaml_schema")],
+    "impossible_yaml_date.yaml": [(3, "4", "yaml_value")],
+    "int_tag_not_a_number.yaml": [(2, "10", "yaml_value")],
+    "measure_bad_kind_type.yaml": [(1, "events.payload", "yaml_schema")],
+    "measure_not_text.yaml": [(3, "events.payload", "yaml_schema")],
+    "measure_occurrence_not_a_date.yaml": [(1, "events.payload", "yaml_schema")],
+    "owner_a_list.yaml": [(1, "events.payload", "yaml_schema")],
+    "signed_off_year_one.csv": [(2, "L", "bad_time")],
+    "stage_checkpoint_not_a_date.yaml": [(3, "events.payload", "yaml_schema")],
+    "state_at_year_one.csv": [(2, "J", "bad_time")],
+    "timestamp_tag_not_a_time.yaml": [(3, "9", "yaml_value")],
+    "title_not_text.yaml": [(1, "events.payload", "yaml_schema")],
     "bad_itemized.csv": [(2, "F", "bad_value")],
     "cancelled_without_reason.csv": [(2, "H", "rule.reason_required")],
     "cell_too_long.csv": [(2, "C", "cell_too_long")],
@@ -173,6 +190,28 @@ def _laughs(body: bytes) -> bytes:
 
 
 GOOD_ROW = ["1", "R1", "问题", "2024-01-31", "德育处"]
+NO_TITLE = ["2", "R1", "", "2024-01-31", "德育处"]
+FAR_VALUE = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+FAR_EMPTY = b'<row r="1048576"><c r="XFD1048576" s="0"/></row>'
+WHOLE_SHEET = b'<mergeCells count="1"><mergeCell ref="A3:XFD1048576"/></mergeCells>'
+
+
+def _far(row: bytes) -> Callable[[bytes], bytes]:
+    """A sheet's XML with *row* added after its rows."""
+    return lambda body: body.replace(b"</sheetData>", row + b"</sheetData>", 1)
+
+
+def _corrupt_deflate() -> bytes:
+    """A zip of one small deflated part whose stream is damaged (about 150 bytes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>" * 3)
+    data = bytearray(out.getvalue())
+    start = data.find(b"[Content_Types].xml") + len("[Content_Types].xml")
+    data[start] ^= 0xFF
+    data[start + 1] ^= 0x55
+    return bytes(data)
+
 
 XLSX_CASES: dict[str, tuple[Callable[[], bytes], list[tuple[int, str, str]]]] = {
     "not_a_zip.xlsx": (lambda: b"PK\x03\x04 this is not a workbook", [(0, "", "bad_xlsx")]),
@@ -205,6 +244,33 @@ XLSX_CASES: dict[str, tuple[Callable[[], bytes], list[tuple[int, str, str]]]] = 
     "missing_column.xlsx": (
         lambda: _book([["编号", "巡察", "问题", "整改时限"], ["1", "R1", "问题", "2024-01-31"]]),
         [(1, "", "missing_column")],
+    ),
+    "corrupt_deflate.xlsx": (_corrupt_deflate, [(0, "", "bad_xlsx")]),
+    "merge_to_the_last_cell.xlsx": (  # the merge copies 2 into 巡察: clipped to 5 columns
+        lambda: _patched(
+            _book([H, GOOD_ROW, NO_TITLE]),
+            "xl/worksheets/sheet1.xml",
+            lambda body: body.replace(b"</sheetData>", b"</sheetData>" + WHOLE_SHEET, 1),
+        ),
+        [(3, "B", "unknown_inspection")],
+    ),
+    "far_cell_with_a_value.xlsx": (
+        lambda: _patched(_book([H, NO_TITLE]), "xl/worksheets/sheet1.xml", _far(FAR_VALUE)),
+        [(2, "C", "required"), (1_048_576, "F", "ragged_row")],
+    ),
+    "far_empty_cell.xlsx": (
+        lambda: _patched(_book([H, NO_TITLE]), "xl/worksheets/sheet1.xml", _far(FAR_EMPTY)),
+        [(2, "C", "required")],
+    ),
+    "whole_sheet_dimension.xlsx": (
+        lambda: _patched(
+            _book([H, NO_TITLE]),
+            "xl/worksheets/sheet1.xml",
+            lambda body: re.sub(
+                rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', body
+            ),
+        ),
+        [(2, "C", "required")],
     ),
     "title_merged_then_error.xlsx": (
         lambda: _book(

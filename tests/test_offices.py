@@ -956,3 +956,28 @@ def test_missing_inspection_says_how_to_create_it(corpus: dict[str, pathlib.Path
     assert "--feedback-at" in str(info.value)
     assert "--feedback-at" in info.value.in_lang("en")
     assert list(ledger.inspections()) == []
+
+
+def test_long_runs_of_blank_rows_are_one_entry(tmp_path: pathlib.Path) -> None:
+    """A few blank rows are listed one by one; a long run (a sheet's empty expanse) is one
+    entry naming its first and last row, so a far cell cannot flood the summary."""
+    path = tmp_path / "gaps.csv"
+    head = "序号,问题,责任部门,整改时限\n1,问题一,德育处,2个月\n"
+    path.write_text(
+        head + ",,,\n" * 2 + "2,问题二,德育处,2个月\n" + ",,,\n" * 500 + "3,问题三,德育处,2个月\n",
+        encoding="utf-8",
+    )
+    summary = _ledger().import_file(path, actor="整改办", inspection="R1", feedback_at=FEEDBACK)
+    assert summary.findings_added == 3
+    assert summary.skipped == ((3, "blank", ""), (4, "blank", ""), (6, "blank", "-505"))
+
+
+def test_text_beyond_the_header_is_no_section_row(tmp_path: pathlib.Path) -> None:
+    """A lone value outside the table's columns is refused as a ragged row, not skipped."""
+    path = tmp_path / "far.csv"
+    path.write_text(
+        "序号,问题,责任部门,整改时限\n1,问题一,德育处,2个月\n,,,,,,旁注\n", encoding="utf-8"
+    )
+    with pytest.raises(LedgerFileError) as info:
+        _ledger().import_file(path, actor="整改办", inspection="R1", feedback_at=FEEDBACK)
+    assert [(e.row, e.code) for e in info.value.errors] == [(3, "ragged_row")]

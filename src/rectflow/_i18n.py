@@ -447,6 +447,26 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "the YAML root must be a mapping (with inspections and events), not {value}",
     ),
     "file.yaml_schema": ("{value}", "{value}"),
+    "file.yaml_depth": (
+        "YAML 嵌套超过 {limit} 层的上限(台账文件只需 8 层)",
+        "the YAML nests deeper than the limit of {limit} levels (a ledger file needs 8)",
+    ),
+    "file.yaml_value": (
+        "YAML 中的值无法读取: {value}",
+        "a YAML value cannot be read: {value}",
+    ),
+    "file.file_too_large": (
+        "文件有 {size} 字节, 超过 {limit} 字节的上限",
+        "the file has {size} bytes, over the limit of {limit}",
+    ),
+    "file.time_limit": (
+        "文件未能在 {limit} 秒的时限内读完并检查完毕; 请拆分后分别导入",
+        "the file could not be read and checked within the limit of {limit} s; split it",
+    ),
+    "file.sheet_too_large": (
+        "工作表的行顺序错乱且范围过大({cells} 个单元格), 无法读取; 请在 Excel 中另存后再导入",
+        "the sheet's rows are out of order and it spans too many cells ({cells}): save it again",
+    ),
     "file.finding_not_found": (
         "事件所属的问题 {value!r} 尚未添加(add 事件应在前)",
         "the event's finding {value!r} has not been added (its add event comes first)",

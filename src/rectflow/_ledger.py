@@ -1866,7 +1866,7 @@ class Ledger:
             # _collector_paused)
             with self._write_block(), _collector_paused():
                 if fmt == "yaml":
-                    data = read_yaml(file, issues)
+                    data = read_yaml(file, issues, limits)
                     if has_ledger_events(data):  # the chain itself recreates its inspections
                         check_header(data, issues)
                         hooks = attrs.evolve(hooks, record=record)
@@ -1881,7 +1881,8 @@ class Ledger:
                     items = plan_events(
                         data, issues, hooks, max_rows=limits.max_rows, inspection=inspection
                     )
-                    rows_read = len(data.get("events") or ())
+                    events = data.get("events")
+                    rows_read = len(events) if isinstance(events, list) else 0
                 else:
                     table = read_tabular(
                         file,

@@ -152,7 +152,18 @@ _DATE_STYLES: Final = (
 
 
 class BadDate(ValueError):
-    """The text looks like a date but is not a possible one (2024-02-30)."""
+    """The text looks like a date but is not a possible one (2024-02-30), or is out of range."""
+
+
+EARLIEST: Final = dt.date(1900, 1, 1)
+"""The first day a ledger file may name (Excel's first day; year 1 is a typing error)."""
+LATEST: Final = dt.date(2999, 12, 31)
+"""The last day a ledger file may name (dates past it overflow the period arithmetic)."""
+
+
+def in_range(day: dt.date) -> bool:
+    """Whether *day* is between :data:`EARLIEST` and :data:`LATEST`."""
+    return EARLIEST <= day <= LATEST
 
 
 def parse_day(value: object) -> dt.date | None:
@@ -163,10 +174,11 @@ def parse_day(value: object) -> dt.date | None:
     Raises:
         BadDate: For a date-shaped text that is not a real day.
     """
-    if isinstance(value, dt.datetime):
-        return value.date()
     if isinstance(value, dt.date):
-        return value
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if not in_range(day):
+            raise BadDate(str(value))
+        return day
     if not isinstance(value, str):
         return None
     return _day_text(value)
@@ -180,9 +192,12 @@ def _day_text(value: str) -> dt.date | None:
         m = style.match(text)
         if m:
             try:
-                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+                day = dt.date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError as exc:
                 raise BadDate(value) from exc
+            if not in_range(day):
+                raise BadDate(value)
+            return day
     return None
 
 
@@ -255,16 +270,43 @@ def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) ->
         )
 
 
+def _positive_seconds(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or not 0 < value < float("inf")
+    ):
+        raise InvalidInput(
+            f"{attribute.name} must be a positive number of seconds, not {value!r}",
+            field=attribute.name,
+            value=value,
+        )
+
+
 @attrs.frozen
 class FileLimits:
     """Limits applied to every imported file (files are untrusted).
+
+    A file over a limit is refused with a code, and nothing is written: a file
+    larger than ``max_bytes`` (``file_too_large``), YAML nested deeper than
+    ``max_depth`` (``yaml_depth``), a file not read and checked within
+    ``max_seconds`` (``time_limit``).
 
     Attributes:
         max_rows: Most data rows (or YAML events) a file may have.
         max_cell_chars: Most characters in one cell (Excel's own limit by default).
         max_errors: Most errors reported; the rest are counted, not listed.
+        max_bytes: Largest file, in bytes (an XLSX also may not unpack to more
+            than 512 MiB).
+        max_depth: Deepest nesting of a YAML file's lists and mappings (a ledger
+            file needs 8); checked as the document is read, before it is built.
+        max_seconds: Longest time reading and checking a file may take (its
+            import's writing is not counted).
     """
 
     max_rows: int = attrs.field(default=1_000_000, validator=_positive)
     max_cell_chars: int = attrs.field(default=32_767, validator=_positive)
     max_errors: int = attrs.field(default=1000, validator=_positive)
+    max_bytes: int = attrs.field(default=512 * 1024 * 1024, validator=_positive)
+    max_depth: int = attrs.field(default=64, validator=_positive)
+    max_seconds: float = attrs.field(default=300.0, validator=_positive_seconds)

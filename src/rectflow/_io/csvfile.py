@@ -8,7 +8,7 @@ import pathlib
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
-from rectflow._io.table import FileProblem
+from rectflow._io.table import NO_DEADLINE, Deadline, FileProblem
 
 ENCODINGS: Final = ("utf-8-sig", "gb18030")
 """Tried in order: UTF-8 (a BOM is skipped), then GB18030 (Excel on a Chinese Windows)."""
@@ -17,7 +17,7 @@ _FOREIGN_BOMS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF
 csv.field_size_limit(1 << 30)  # cells are limited by FileLimits, with a clear error
 
 
-def _encoding(path: pathlib.Path) -> str:
+def _encoding(path: pathlib.Path, deadline: Deadline) -> str:
     """The file's encoding: the first of :data:`ENCODINGS` that decodes all of it.
 
     Decoding is streamed (64 KiB at a time), so the file is never held whole.
@@ -36,6 +36,7 @@ def _encoding(path: pathlib.Path) -> str:
         try:
             with path.open("rb") as raw:
                 while chunk := raw.read(1 << 16):
+                    deadline.check()
                     if b"\x00" in chunk:
                         raise FileProblem("encoding")
                     decoder.decode(chunk)
@@ -46,13 +47,16 @@ def _encoding(path: pathlib.Path) -> str:
     raise FileProblem("encoding")
 
 
-def read_rows(path: pathlib.Path) -> Iterator[tuple[int, list[Any]]]:
+def read_rows(
+    path: pathlib.Path, deadline: Deadline = NO_DEADLINE
+) -> Iterator[tuple[int, list[Any]]]:
     """``(row number, cells)`` of a CSV file, streamed; rows are numbered as Excel shows them.
 
     Raises:
-        FileProblem: For an empty file or an encoding that is neither UTF-8 nor GB18030.
+        FileProblem: For an empty file or an encoding that is neither UTF-8 nor GB18030,
+            or ``time_limit`` while the encoding is found.
     """
-    encoding = _encoding(path)
+    encoding = _encoding(path, deadline)
     with path.open(encoding=encoding, newline="") as text:
         reader = csv.reader(text)
         number = 0

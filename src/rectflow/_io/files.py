@@ -15,7 +15,7 @@ from rectflow._io.cells import COLUMNS, KIND_LABELS, FileLimits, escape_formula
 from rectflow._io.csvfile import read_rows as read_csv
 from rectflow._io.csvfile import write_rows as write_csv
 from rectflow._io.plan import STATE_EVENTS
-from rectflow._io.table import FileProblem, Issues, Table, read_table
+from rectflow._io.table import NO_DEADLINE, Deadline, FileProblem, Issues, Table, read_table
 from rectflow._io.xlsxfile import read_rows as read_xlsx
 from rectflow._io.xlsxfile import write_rows as write_xlsx
 from rectflow._io.xlsxledger import SheetHead, write_ledger
@@ -128,9 +128,22 @@ class ImportSummary:
         return {**attrs.asdict(self), "by_state": dict(self.by_state)}
 
 
-def read_rows(path: pathlib.Path, fmt: str) -> Iterator[tuple[int, list[Any]]]:
+def read_rows(
+    path: pathlib.Path, fmt: str, deadline: Deadline = NO_DEADLINE
+) -> Iterator[tuple[int, list[Any]]]:
     """The raw rows of a CSV or XLSX file."""
-    return read_csv(path) if fmt == "csv" else read_xlsx(path)
+    return read_csv(path, deadline) if fmt == "csv" else read_xlsx(path, deadline)
+
+
+def check_size(path: pathlib.Path, limits: FileLimits) -> None:
+    """Refuse a file larger than ``limits.max_bytes``.
+
+    Raises:
+        FileProblem: ``file_too_large``.
+    """
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise FileProblem("file_too_large", size=size, limit=limits.max_bytes)
 
 
 def read_tabular(
@@ -147,9 +160,15 @@ def read_tabular(
     strict_columns: bool = False,
     state_from: str | None = None,
 ) -> Table:
-    """Read and check a CSV or XLSX ledger file (problems go to *issues*)."""
+    """Read and check a CSV or XLSX ledger file (problems go to *issues*).
+
+    The time limit starts here: it bounds the reading and checking of every row
+    (the rows are checked as the import plans them).
+    """
     try:
-        rows = read_rows(path, fmt)
+        check_size(path, limits)
+        deadline = Deadline(limits.max_seconds)
+        rows = read_rows(path, fmt, deadline)
         return read_table(
             rows,
             issues,
@@ -161,16 +180,21 @@ def read_tabular(
             words=words,
             strict_columns=strict_columns,
             state_from=state_from,
+            deadline=deadline,
         )
     except FileProblem as exc:
         issues.problem(exc)
         return Table({})
 
 
-def read_yaml(path: pathlib.Path, issues: Issues) -> dict[str, Any]:
+def read_yaml(
+    path: pathlib.Path, issues: Issues, limits: FileLimits | None = None
+) -> dict[str, Any]:
     """The root mapping of a YAML ledger file ({} after a problem, recorded in *issues*)."""
+    limits = limits or FileLimits()
     try:
-        return load_yaml(path)
+        check_size(path, limits)
+        return load_yaml(path, max_depth=limits.max_depth, deadline=Deadline(limits.max_seconds))
     except FileProblem as exc:
         issues.problem(exc)
         return {}

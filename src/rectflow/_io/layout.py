@@ -263,7 +263,10 @@ def import_notes(summary: Any, lang: str = "zh") -> list[str]:
         parts = []
         for row, reason, words in summary.skipped:
             label = SKIPPED[reason][en]
-            parts.append(f"{row} {label}" + (f"「{words[:20]}」" if words else ""))
+            if reason == "blank":  # a long run of blank rows: "7-1048576"
+                parts.append(f"{row}{words} {label}")
+            else:
+                parts.append(f"{row} {label}" + (f"「{words[:20]}」" if words else ""))
         head = (
             f"skipped {len(parts)} rows that are not findings: "
             if en

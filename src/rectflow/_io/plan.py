@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import attrs
+from cattrs.errors import BaseValidationError
 
 from rectflow import _codec
 from rectflow._io.table import Issues, RowSpec, Table
@@ -444,6 +445,115 @@ def _entry(
     return raw
 
 
+_DAMAGED: Final = (
+    TypeError,
+    ValueError,
+    KeyError,
+    AttributeError,
+    OverflowError,
+    BaseValidationError,
+)
+"""What building records from an entry of the wrong shape raises (cattrs' too)."""
+
+_Kind = tuple[tuple[type, ...], str]
+_TEXT: Final[_Kind] = ((str,), "text")
+_TEXT_OR_NONE: Final[_Kind] = ((str, type(None)), "text or null")
+_DAY: Final[_Kind] = ((str, dt.date), "a date")
+_DAY_OR_NONE: Final[_Kind] = ((str, dt.date, type(None)), "a date or null")
+_WHEN: Final[_Kind] = ((str, dt.datetime), "a time")
+_ID: Final[_Kind] = ((str, int, float), "text")
+_INT: Final[_Kind] = ((int,), "an integer")
+_FLAG: Final[_Kind] = ((bool,), "true or false")
+_MAPPING: Final[_Kind] = ((dict,), "a mapping")
+_MAPPING_OR_NONE: Final[_Kind] = ((dict, type(None)), "a mapping or null")
+_LIST: Final[_Kind] = ((list,), "a list")
+
+_EVENT_SHAPE: Final[Mapping[str, _Kind]] = {
+    "finding_id": _ID,
+    "name": _TEXT,
+    "at": _WHEN,
+    "actor": _TEXT_OR_NONE,
+    "payload": _MAPPING_OR_NONE,
+    "version": _INT,
+}
+_PAYLOAD_SHAPE: Final[Mapping[str, _Kind]] = {
+    "inspection": ((str, int, float, type(None)), "text or null"),
+    "aspect": _TEXT,
+    "category": _TEXT,
+    "title": _TEXT,
+    "kind": _TEXT,
+    "owner": _MAPPING,
+    "deadline": _DAY,
+    "measures": _LIST,
+    "itemized": _FLAG,
+    "measure": _TEXT,
+    "next_checkpoint": _DAY,
+    "until": _DAY,
+    "reason": _TEXT_OR_NONE,
+    "requested_by": _TEXT_OR_NONE,
+    "drawn_on": _DAY,
+}
+_OWNER_SHAPE: Final[Mapping[str, _Kind]] = {"leader": _TEXT, "department": _TEXT, "person": _TEXT}
+_MEASURE_SHAPE: Final[Mapping[str, _Kind]] = {
+    "id": _TEXT,
+    "text": _TEXT,
+    "kind": _TEXT,
+    "owner": _TEXT,
+    "cadence": _TEXT_OR_NONE,
+    "document": _TEXT_OR_NONE,
+    "document_type": _TEXT_OR_NONE,
+    "done_at": _DAY_OR_NONE,
+    "established": _DAY_OR_NONE,
+    "occurrences": _LIST,
+}
+
+
+def _is(value: object, kind: _Kind) -> bool:
+    types = kind[0]
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        return False
+    if dt.date in types and isinstance(value, str):  # a date as the exporter writes it
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+    return True
+
+
+def _shaped(raw: Mapping[Any, Any], shape: Mapping[str, _Kind], path: str, column: str) -> None:
+    """Refuse the first value of *raw* whose type is not the one *shape* names for its key."""
+    for key, kind in shape.items():
+        if key in raw and not _is(raw[key], kind):
+            raise _Refused(column, "yaml_schema", value=f"{path}.{key}: expected {kind[1]}")
+
+
+def _check_event_shape(raw: Mapping[Any, Any], n: int) -> None:
+    """An event's values have the types a ledger file gives them, or ``yaml_schema`` at its path.
+
+    ``events[n].payload.measures[1].occurrences[2]: expected a date``; lists count
+    from 1, like the rows. Note and evidence are checked with the event (``bad_value``).
+    """
+    where = f"events[{n}]"
+    for key, kind in _EVENT_SHAPE.items():
+        if key in raw and not _is(raw[key], kind):
+            column = f"events.{key}"
+            raise _Refused(column, "yaml_schema", value=f"{where}.{key}: expected {kind[1]}")
+    payload = raw.get("payload") or {}
+    path = f"{where}.payload"
+    _shaped(payload, _PAYLOAD_SHAPE, path, "events.payload")
+    if "owner" in payload:
+        _shaped(payload["owner"], _OWNER_SHAPE, f"{path}.owner", "events.payload")
+    for i, measure in enumerate(payload.get("measures") or (), 1):
+        here = f"{path}.measures[{i}]"
+        if not isinstance(measure, dict):
+            raise _Refused("events.payload", "yaml_schema", value=f"{here}: expected a mapping")
+        _shaped(measure, _MEASURE_SHAPE, here, "events.payload")
+        for j, day in enumerate(measure.get("occurrences") or (), 1):
+            if not _is(day, _DAY):
+                value = f"{here}.occurrences[{j}]: expected a date"
+                raise _Refused("events.payload", "yaml_schema", value=value)
+
+
 def check_header(data: Mapping[str, Any], issues: Issues) -> None:
     """A YAML ledger file's top-level keys, format and version."""
     extra = set(map(str, data)) - {"format", "version", "policy", "head", "inspections", "events"}
@@ -485,7 +595,18 @@ def plan_inspections(data: Mapping[str, Any], issues: Issues, hooks: Hooks) -> l
                 issues.add(n, column, "id_exists", value=exc.id)
             else:
                 issues.add(n, column, "bad_value", value=str(exc))
+        except _DAMAGED as exc:  # a value of a type no inspection field takes
+            issues.add(n, "inspections", "yaml_schema", value=f"inspections[{n}]: {_why(exc)}")
     return list(created.values())
+
+
+def _why(exc: BaseException) -> str:
+    """What an entry of the wrong shape raised, in one line (cattrs' paths included)."""
+    if isinstance(exc, BaseValidationError):
+        from cattrs import transform_error  # noqa: PLC0415
+
+        return "; ".join(transform_error(exc, path="")) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def plan_events(
@@ -513,20 +634,29 @@ def plan_events(
     for n, raw in enumerate(events, 1):
         if isinstance(raw, dict) and raw.get("finding_id") == LEDGER and hooks.record is not None:
             try:
+                _check_event_shape(raw, n)
                 hooks.record(_ledger_event(raw), items)
             except _Refused as exc:
                 issues.add(n, exc.column, exc.code, **exc.fields)
             except RectflowError as exc:
                 column, code = _explain(exc, str(raw.get("name")))
                 issues.add(n, f"events.{_YAML_KEYS.get(column, 'name')}", code, value=str(exc))
+            except _DAMAGED as exc:
+                issues.add(n, "events", "yaml_schema", value=f"events[{n}]: {_why(exc)}")
             continue
         try:
             entry = _entry(raw, "events", _EVENT_KEYS, ("finding_id", "name", "at", "actor"))
             if str(entry["finding_id"]) in refused:
                 continue
-            items.append(_yaml_event(entry, current, hooks, inspection))
-        except _Refused as exc:
-            issues.add(n, exc.column, exc.code, **exc.fields)
+            _check_event_shape(entry, n)
+            items.append(_yaml_event(entry, current, hooks, inspection, n))
+        except (_Refused, *_DAMAGED) as exc:
+            refusal = (  # a shape the checks above do not know: its place and its cause
+                exc
+                if isinstance(exc, _Refused)
+                else _Refused("events", "yaml_schema", value=f"events[{n}]: {_why(exc)}")
+            )
+            issues.add(n, refusal.column, refusal.code, **refusal.fields)
             if isinstance(raw, dict):
                 refused.add(str(raw.get("finding_id")))
             if issues.full:
@@ -593,6 +723,7 @@ def _yaml_event(
     current: dict[str, Finding],
     hooks: Hooks,
     only: str | None,
+    n: int = 0,
 ) -> Item:
     fid, name = str(entry["finding_id"]), str(entry["name"])
     try:
@@ -647,8 +778,8 @@ def _yaml_event(
             hooks.admit(event, None)
         except RectflowError as exc:
             raise _refusal(exc, "add", "events.") from exc
-        except (TypeError, ValueError, KeyError) as exc:
-            raise _Refused("events.payload", "bad_value", value=str(exc)) from exc
+        except _DAMAGED as exc:
+            raise _Refused("events.payload", "bad_value", value=_why(exc)) from exc
         if dict(event.payload) != payload:
             raise _Refused("events.payload", "yaml_schema", value="add payload is not canonical")
         current[fid] = finding
@@ -665,5 +796,8 @@ def _yaml_event(
         hooks.admit(event, before)
     except RectflowError as exc:
         raise _refusal(exc, name, "events.") from exc
+    except _DAMAGED as exc:  # a payload value the event's rules cannot read (a checkpoint "x")
+        value = f"events[{n}].payload: {_why(exc)}"
+        raise _Refused("events.payload", "yaml_schema", value=value) from exc
     current[fid] = after
     return event, after, before.version

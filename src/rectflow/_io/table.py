@@ -9,7 +9,9 @@ collecting every problem (up to the limit) rather than stopping at the first.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -26,6 +28,7 @@ from rectflow._io.cells import (
     FileLimits,
     column_letter,
     header_key,
+    in_range,
     is_formula,
     parse_day,
     parse_flag,
@@ -110,6 +113,36 @@ class FileProblem(Exception):
         self.row = row
         self.column = column
         self.fields = fields
+
+
+class Deadline:
+    """When reading a file must be done (:attr:`FileLimits.max_seconds`), checked as it goes.
+
+    Readers call :meth:`check` once per row or per chunk read; past the time
+    it raises :class:`FileProblem` ``time_limit``.
+
+    Attributes:
+        seconds: The time allowed.
+    """
+
+    __slots__ = ("_end", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def check(self) -> None:
+        """Raise ``time_limit`` once the time is up.
+
+        Raises:
+            FileProblem: ``time_limit``.
+        """
+        if time.monotonic() > self._end:
+            raise FileProblem("time_limit", limit=f"{self.seconds:g}")
+
+
+NO_DEADLINE: Final = Deadline(math.inf)
+"""A deadline that never passes (a reader called on its own)."""
 
 
 class Issues:
@@ -230,7 +263,8 @@ class Skipped:
     Attributes:
         row: Its row number.
         reason: ``blank``, ``footer``, ``section`` or ``header``.
-        text: Its first text (a footer's or a section's words).
+        text: Its first text (a footer's or a section's words); for a long run of blank
+            rows, "-N" with the run's last row.
     """
 
     row: int
@@ -402,6 +436,9 @@ class _RowReader:
         if value is None or value == "":
             return None
         if isinstance(value, dt.datetime):  # an Excel time has no zone: the policy's
+            if not in_range(value.date()):
+                self.issues.add(number, self.letter(key), "bad_time", value=_text(value))
+                return None
             return pendulum.instance(value, tz=self.tz) if value.tzinfo is None else value
         try:
             day = parse_day(value)
@@ -412,11 +449,15 @@ class _RowReader:
             return pendulum.datetime(day.year, day.month, day.day, tz=self.tz)
         text = _text(value)
         try:
-            return parse_time(text, key)
+            at = parse_time(text, key)
         except InvalidInput:
             code = "naive_time" if _TIME_HINT.search(text) else "bad_time"
             self.issues.add(number, self.letter(key), code, value=text)
             return None
+        if not in_range(at.date()):
+            self.issues.add(number, self.letter(key), "bad_time", value=text)
+            return None
+        return at
 
     def read(self, number: int, cells: list[Any], above: dict[str, str]) -> RowSpec:
         values = self.cells(number, cells)
@@ -568,6 +609,7 @@ def read_table(
     words: ImportWords = DEFAULT_IMPORT_WORDS,
     strict_columns: bool = False,
     state_from: str | None = None,
+    deadline: Deadline = NO_DEADLINE,
 ) -> Table:
     """Find the header and map the columns; the rows are checked as ``Table.rows`` is read.
 
@@ -587,6 +629,7 @@ def read_table(
         strict_columns: Refuse a column rectflow does not know (else: kept as ``extra``).
         state_from: The header of the column the state is read from (default 状态,
             else 完成情况/整改进展).
+        deadline: When reading must be done (checked every row).
     """
     names = headers(words)
     try:
@@ -626,15 +669,17 @@ def read_table(
         return Table({})
     reader = _RowReader(index, issues, limits, tz, inspection, words, extra)
     width = max([*index.values(), *extra.values()]) + 1
-    header_width = len(header)
-    while header_width > width and _is_blank(header[header_width - 1 :]):
+    header_width = len(header)  # trailing blank header cells trimmed (each looked at once)
+    while header_width > width and _is_blank(header[header_width - 1 : header_width]):
         header_width -= 1
     table = Table({key: column_letter(i) for key, i in index.items()})
     table.head = head
     table.extra = tuple(extra)
     rows_of = _office_rows(stream, table, header, names, words, index)
     table.rows = _renumbered(
-        _checked_rows(rows_of, table, reader, header_width, limits, progress), table, reader
+        _checked_rows(rows_of, table, reader, header_width, limits, progress, deadline),
+        table,
+        reader,
     )
     return table
 
@@ -655,8 +700,30 @@ def _office_rows(
     """
     id_at = index.get("id", 0)
     header_texts = frozenset(h for h in header if h)
+    used = max((i + 1 for i, h in enumerate(header) if h), default=0)  # the header's columns
     previous_header = False
+    blank: list[Any] | None = None  # the last blank row (an XLSX sheet's gap rows share one)
+    run: list[int] = []  # the first and last row of the current run of blank rows, and its size
+
+    def blank_run() -> None:
+        """List the run of blank rows just ended: each row, or a long run as one entry."""
+        first, last, size = run
+        if size <= _LISTED_BLANKS:
+            table.skipped.extend(Skipped(n, "blank") for n in range(first, last + 1))
+        else:  # a sheet's empty expanse (a far cell, a formatted area): one entry, not a million
+            table.skipped.append(Skipped(first, "blank", f"-{last}"))
+        run.clear()
+
     for number, cells in stream:
+        if cells is blank or _is_blank(cells):  # each blank row looked at once, shared ones not
+            blank = cells
+            if run:
+                run[1], run[2] = number, run[2] + 1
+            else:
+                run.extend((number, number, 1))
+            continue
+        if run:
+            blank_run()
         # the usual row: an id-shaped 序号/编号 that is no header's text is a finding's row
         first = cells[id_at] if id_at < len(cells) else None
         if first is not None and first != "":
@@ -665,9 +732,6 @@ def _office_rows(
                 previous_header = False
                 yield number, cells
                 continue
-        if _is_blank(cells):
-            table.skipped.append(Skipped(number, "blank"))
-            continue
         if previous_header and sub_header(header, cells, names) is not None:
             table.skipped.append(Skipped(number, "header"))
             continue
@@ -680,7 +744,8 @@ def _office_rows(
             table.skipped.append(Skipped(number, "footer", cell_text(_first(cells)) or footer))
             yield number, [_RESET]
             continue
-        merged = merged_text(cells)
+        # text beyond the header's columns is no section row: the checks call it ragged
+        merged = merged_text(cells) if _is_blank(cells[used:]) else ""
         filled = sum(1 for c in cells if cell_text(c))
         own_id = cell_text(cells[id_at]) if id_at < len(cells) else ""
         if merged and (filled > 1 or not own_id or not _ID_SHAPE.fullmatch(own_id)):
@@ -689,6 +754,12 @@ def _office_rows(
                 yield number, [_Section(merged)]
             continue
         yield number, cells
+    if run:
+        blank_run()
+
+
+_LISTED_BLANKS = 20
+"""A run of blank rows longer than this is listed as one entry (its first and last row)."""
 
 
 def _first(cells: list[Any]) -> object:
@@ -786,20 +857,31 @@ def _checked_rows(
     header_width: int,
     limits: FileLimits,
     progress: Callable[[int], None] | None,
+    deadline: Deadline,
 ) -> Iterator[RowSpec]:
-    """The data rows below the header that pass their checks (the others go to issues)."""
+    """The data rows below the header that pass their checks (the others go to issues).
+
+    A reader never changes a row it has yielded, so a row that is the very list
+    found blank just before (an XLSX sheet's gap rows share one) is skipped at once.
+    """
     issues = reader.issues
     first_row: dict[str, int] = {}
     above: dict[str, str] = {}
+    blank: list[Any] | None = None
+    check = deadline.check
     try:
         for number, cells in stream:
+            check()
             if len(cells) == 1 and isinstance(cells[0], _Section):
                 if cells[0].text:
                     above["aspect"] = cells[0].text
                 else:  # a footer: nothing above it is filled down past it
                     above.clear()
                 continue
+            if cells is blank:
+                continue
             if _is_blank(cells):
+                blank = cells
                 continue
             table.rows_read += 1
             count = table.rows_read

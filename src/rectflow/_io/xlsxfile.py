@@ -14,6 +14,12 @@ reading gives them: every row from 1 to the last, blank ones included, all as
 wide as the sheet; a merged cell has the value of its span's top-left cell, and
 an empty cell under a hyperlink the link's target. A sheet whose rows are out of
 order, which read-only mode cannot place, is read whole instead.
+
+Work follows the sheet's content, never its declared extent: the sheet is as
+wide and as long as its cells holding a value (or a one-cell link's target)
+reach; empty cells, comments, ``<dimension>``, merged ranges and ranges of
+links are cut to that, and an empty row costs nothing per cell (one shared
+blank list). Every step checks the file's time limit.
 """
 
 from __future__ import annotations
@@ -23,10 +29,11 @@ import pathlib
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any, Final, cast
 
-from rectflow._io.table import FileProblem, Formula
+from rectflow._io.table import NO_DEADLINE, Deadline, FileProblem, Formula
 
 MAX_UNPACKED: Final = 512 * 1024 * 1024
 """Largest total size of a workbook's parts once unpacked (zip bombs)."""
@@ -35,10 +42,24 @@ DATE_FORMAT: Final = "yyyy-mm-dd"
 _MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIPS: Final = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _REL_ID: Final = "{" + _RELATIONSHIPS + "}id"
-_COMMENTS: Final = _RELATIONSHIPS + "/comments"
 _ROW: Final = _MAIN + "row"
 _MERGES: Final = _MAIN + "mergeCells"
 _LINKS: Final = _MAIN + "hyperlinks"
+_WHOLE_CELLS: Final = 5_000_000
+"""Most cells openpyxl may make reading a sheet whole (rows out of order): one per cell
+element, and one per cell of each merged range and linked range (about 1 GiB)."""
+_DAMAGED: Final = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,  # an encrypted member
+    KeyError,  # a member named in the directory but absent
+)
+"""What reading a damaged zip raises (zlib for a corrupt deflate stream)."""
 _WORKBOOK_TYPES: Final = tuple(  # in the order openpyxl looks for them
     f"application/vnd.{kind}.main+xml"
     for kind in (
@@ -59,7 +80,7 @@ def _openpyxl() -> Any:
     return openpyxl
 
 
-def _scan(archive: zipfile.ZipFile) -> None:
+def _scan(archive: zipfile.ZipFile, deadline: Deadline) -> None:
     members = archive.infolist()
     if sum(m.file_size for m in members) > MAX_UNPACKED:
         raise FileProblem("bad_xlsx", value="unpacks too large")
@@ -69,20 +90,32 @@ def _scan(archive: zipfile.ZipFile) -> None:
         tail = b""
         with archive.open(member) as part:
             while chunk := part.read(1 << 16):
+                deadline.check()
                 if _DTD.search(tail + chunk):
                     raise FileProblem("xml_entities", value=member.filename)
                 tail = chunk[-16:]
 
 
-def _check_parts(path: pathlib.Path) -> None:
-    """Refuse a workbook that is not a sound zip, unpacks too large, or declares entities."""
+def _cause(exc: BaseException) -> str:
+    """What a damaged zip raised, for the message (``zlib.error: …``)."""
+    kind = type(exc)
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    return f"{name}: {exc}"[:200] if str(exc) else name
+
+
+def _check_parts(path: pathlib.Path, deadline: Deadline = NO_DEADLINE) -> None:
+    """Refuse a workbook that is not a sound zip, unpacks too large, or declares entities.
+
+    Every XML part is read through once (its deflate stream and CRC checked), so a
+    damaged zip is refused here with its cause, before openpyxl sees it.
+    """
     if path.stat().st_size == 0:
         raise FileProblem("empty_file")
     try:
         with zipfile.ZipFile(path) as archive:
-            _scan(archive)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise FileProblem("bad_xlsx", value=type(exc).__name__) from exc
+            _scan(archive, deadline)
+    except _DAMAGED as exc:
+        raise FileProblem("bad_xlsx", value=_cause(exc)) from exc
 
 
 def _refusal(exc: BaseException) -> FileProblem:
@@ -92,6 +125,8 @@ def _refusal(exc: BaseException) -> FileProblem:
         if type(cause).__module__.startswith("defusedxml"):
             return FileProblem("xml_entities", value=type(cause).__name__)
         cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError, OSError)):
+        return FileProblem("bad_xlsx", value=_cause(exc))  # the zip itself: say how
     return FileProblem("bad_xlsx", value=type(exc).__name__)
 
 
@@ -233,12 +268,13 @@ def _redirected(links: Sequence[_Box], spans: Sequence[_Box]) -> list[_Box]:
     return moved
 
 
-def _parse(source: IO[bytes], target: object) -> None:
+def _parse(source: IO[bytes], target: object, deadline: Deadline) -> None:
     """Stream an XML part through defusedxml into a parser *target* (no tree is built)."""
     from defusedxml.ElementTree import DefusedXMLParser  # noqa: PLC0415
 
     parser = DefusedXMLParser(target=target, forbid_dtd=True)
-    while chunk := source.read(1 << 16):
+    while chunk := source.read(1 << 14):
+        deadline.check()
         parser.feed(chunk)
     parser.close()
 
@@ -249,6 +285,12 @@ class _SheetXML:
     Rows, cells and ranges are read as openpyxl reads them: every child of a
     ``<row>`` is a cell; a row without ``r`` follows the previous one, a cell without
     ``r`` the previous cell; the last ``<mergeCells>`` and ``<hyperlinks>`` count.
+
+    Attributes:
+        rows: The last row holding a cell with content (a value, formula or text).
+        columns: The last column holding one.
+        cells: The cell elements (empty ones too: openpyxl makes one for each).
+        filled: The rows holding a cell with content.
     """
 
     def __init__(self) -> None:
@@ -256,6 +298,9 @@ class _SheetXML:
 
         self.coordinate = coordinate_to_tuple
         self.rows = self.columns = 0
+        self.cells = 0
+        self.filled: set[int] = set()
+        self._cell_row = 0
         self.in_order = True
         self.merges: list[str | None] = []
         self.links: list[tuple[str | None, str | None, str | None]] = []
@@ -274,6 +319,11 @@ class _SheetXML:
                 self.in_order = self.in_order and row == self._row
             else:
                 self._column += 1
+            self._cell_row = row
+            self.cells += 1
+        elif depth == inside[_ROW] + 2 > 1:  # a cell's value, formula or text: content
+            row = self._cell_row
+            self.filled.add(row)
             self.rows, self.columns = max(self.rows, row), max(self.columns, self._column)
         elif tag == _ROW:
             previous, self._row = self._row, _row_number(attrib.get("r"), self._row)
@@ -299,47 +349,51 @@ class _SheetXML:
         self._depth -= 1
 
 
-class _CommentRefs:
-    """Parser target taking the cells of a comments part."""
-
-    def __init__(self) -> None:
-        self.refs: list[str | None] = []
-
-    def start(self, tag: str, attrib: dict[str, str]) -> None:
-        if tag == _MAIN + "comment":
-            self.refs.append(attrib.get("ref"))
+def _clipped(boxes: Iterable[_Box], rows: int, columns: int) -> list[_Box]:
+    """*boxes* cut to the first *rows* and *columns* (those wholly outside dropped)."""
+    kept = []
+    for box in boxes:
+        if box.min_row <= rows and box.min_col <= columns:
+            box.max_row, box.max_col = min(box.max_row, rows), min(box.max_col, columns)
+            kept.append(box)
+    return kept
 
 
 class _Survey:
     """What one streamed pass over a sheet's XML says before its rows are read.
 
     Attributes:
-        rows: The last row openpyxl's full reading gives (0: none at all).
-        columns: The width of every row.
-        spans: The merged ranges, in the file's order.
-        links: The hyperlinks over whole cell ranges, in the file's order.
+        rows: The last row holding content: a cell's value, formula or text, or a
+            one-cell hyperlink's target (0: none at all).
+        columns: The last column holding content: the width of every row.
+        filled: The rows holding a cell with content.
+        spans: The merged ranges, in the file's order, clipped to the content.
+        links: The hyperlinks over whole cell ranges, in the file's order, clipped.
         in_order: Whether rows come in rising order, each holding only its own
             cells: read-only mode needs that to place every cell.
+        whole_cells: The cells openpyxl's full reading would make: one per cell
+            element, and every cell of the merged and linked ranges (unclipped).
     """
 
-    def __init__(self, archive: zipfile.ZipFile, part: str) -> None:
+    def __init__(self, archive: zipfile.ZipFile, part: str, deadline: Deadline) -> None:
         from openpyxl.cell.cell import Cell  # noqa: PLC0415
 
         sheet = _SheetXML()
         with archive.open(part) as source:
-            _parse(source, sheet)
+            _parse(source, sheet, deadline)
         self.in_order = sheet.in_order
+        self.filled = sheet.filled
         rels_path = _rels_path(part)
         rels = _relationships(archive, rels_path) if rels_path in archive.namelist() else {}
-        self.spans = []
+        spans = []
         for order, ref in enumerate(sheet.merges):
             bounds = _bounds(ref)
             if bounds is None:
                 raise TypeError(f"{ref} is not a range of cells")  # as openpyxl refuses it
             if bounds[0] > bounds[2] or bounds[1] > bounds[3]:
                 raise ValueError(f"{ref} is not a range of cells")
-            self.spans.append(_Box(order, bounds))
-        self.links = []
+            spans.append(_Box(order, bounds))
+        links = []
         for order, (ref, rel_id, location) in enumerate(sheet.links):
             target = rels[rel_id][0] if rel_id else None
             bounds = _bounds(ref)
@@ -349,28 +403,34 @@ class _Survey:
                     probe = Cell(cast("Any", None), 1, 1, value=target or location)
                     link.value = probe.value
                     link.cell = Formula(str(probe.value)) if probe.data_type == "f" else probe.value
-                self.links.append(link)
-        extent = [*self.spans, *self.links]
-        for target, kind in rels.values():
-            if kind == _COMMENTS:  # openpyxl makes (empty) cells under comments
-                comments = _CommentRefs()
-                with archive.open(target) as source:
-                    _parse(source, comments)
-                extent += [_Box(0, b) for b in map(_bounds, comments.refs) if b is not None]
+                links.append(link)
+        self.whole_cells = sheet.cells + sum(
+            (b.max_row - b.min_row + 1) * (b.max_col - b.min_col + 1) for b in [*spans, *links]
+        )
         rows, columns = sheet.rows, sheet.columns
-        for box in extent:
-            rows, columns = max(rows, box.max_row), max(columns, box.max_col)
+        for link in links:
+            if link.single and link.value is not None:
+                rows, columns = max(rows, link.max_row), max(columns, link.max_col)
         self.rows, self.columns = rows, columns
+        self.spans = _clipped(spans, rows, columns)
+        self.links = _clipped(links, rows, columns)
 
 
-def _stream(sheet: Any, survey: _Survey) -> Iterator[tuple[int, list[Any]]]:
-    """The rows of a read-only *sheet*, numbered from 1, merged cells and links filled in."""
+def _stream(sheet: Any, survey: _Survey, deadline: Deadline) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of a read-only *sheet*, numbered from 1, merged cells and links filled in.
+
+    A row without content, merged cell or link is the same blank list each time
+    (its consumer skips it without looking at its cells again).
+    """
     width = survey.columns
     rows = sheet.iter_rows(min_row=1, max_row=survey.rows, min_col=1, max_col=width)
     spans, links = _Sweep(survey.spans), _Sweep(_redirected(survey.links, survey.spans))
+    filled = survey.filled
+    blank: list[Any] = [None] * width
     ended = False
     try:
         for number in range(1, survey.rows + 1):
+            deadline.check()
             row: Sequence[Any] = ()
             if not ended:  # openpyxl stops at the last <row>; spans may reach further
                 try:
@@ -379,24 +439,27 @@ def _stream(sheet: Any, survey: _Survey) -> Iterator[tuple[int, list[Any]]]:
                     ended = True
                 except Exception as exc:  # read-only mode parses the sheet as it goes
                     raise _refusal(exc) from exc
-            cells = [Formula(str(c.value)) if c.data_type == "f" else c.value for c in row]
-            cells.extend([None] * (width - len(cells)))
             merged, starting = spans.at(number)
             linked, _ = links.at(number)
-            filled: dict[int, Any] = {}
+            if not (merged or linked or number in filled):
+                yield number, blank
+                continue
+            cells = [Formula(str(c.value)) if c.data_type == "f" else c.value for c in row]
+            cells.extend([None] * (width - len(cells)))
+            shown: dict[int, Any] = {}
             for link in linked:  # as openpyxl: an empty cell shows the first link's target
                 for col in range(link.min_col, link.max_col + 1):
                     if cells[col - 1] is None and (
                         link.single or not any(s.hides(number, col) for s in merged)
                     ):
-                        filled[col] = link.value
+                        shown[col] = link.value
                         cells[col - 1] = link.cell
             for span in starting:  # its top-left is read before the rest of it
                 col = span.min_col
                 if any(s.hides(number, col) for s in merged):
                     span.value = None  # covered by another span (invalid): openpyxl's empty cell
-                elif col in filled:
-                    span.value = filled[col]
+                elif col in shown:
+                    span.value = shown[col]
                 else:
                     span.value = row[col - 1].value if col <= len(row) else None
             for span in merged:  # where spans overlap (invalid in Excel) the later one wins
@@ -408,8 +471,14 @@ def _stream(sheet: Any, survey: _Survey) -> Iterator[tuple[int, list[Any]]]:
         rows.close()
 
 
-def _read_whole(path: pathlib.Path) -> Iterator[tuple[int, list[Any]]]:
-    """The rows of the first sheet read whole (for a sheet read-only mode cannot place)."""
+def _read_whole(
+    path: pathlib.Path, survey: _Survey, deadline: Deadline
+) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of the first sheet read whole (for a sheet read-only mode cannot place).
+
+    openpyxl loads the workbook; the rows are then taken as :func:`_stream` gives
+    them: as far as the survey found content, an empty row the one shared blank list.
+    """
     openpyxl = _openpyxl()
     try:
         book = openpyxl.load_workbook(path, read_only=False, data_only=False)
@@ -417,40 +486,50 @@ def _read_whole(path: pathlib.Path) -> Iterator[tuple[int, list[Any]]]:
         raise _refusal(exc) from exc
     try:
         sheet = book.worksheets[0]
+        rows, width = survey.rows, survey.columns
         merged: dict[tuple[int, int], Any] = {}
-        for span in sheet.merged_cells.ranges:
+        for span in sheet.merged_cells.ranges:  # cut to the content, as the survey's spans
             value = sheet.cell(span.min_row, span.min_col).value
-            for r in range(span.min_row, span.max_row + 1):
-                for c in range(span.min_col, span.max_col + 1):
+            for r in range(span.min_row, min(span.max_row, rows) + 1):
+                for c in range(span.min_col, min(span.max_col, width) + 1):
                     merged[r, c] = value
-        for row in sheet.iter_rows():
+        busy = set(survey.filled)
+        for box in (*survey.spans, *survey.links):
+            busy.update(range(box.min_row, box.max_row + 1))
+        blank: list[Any] = [None] * width
+        for number in range(1, rows + 1):
+            deadline.check()
+            if number not in busy:
+                yield number, blank
+                continue
             cells: list[Any] = []
-            number = 0
-            for cell in row:
-                number = cell.row
-                if (cell.row, cell.column) in merged:
-                    cells.append(merged[cell.row, cell.column])
-                elif cell.data_type == "f":
-                    cells.append(Formula(str(cell.value)))
-                else:
-                    cells.append(cell.value)
-            if number:
-                yield number, cells
+            for column in range(1, width + 1):
+                if (number, column) in merged:
+                    cells.append(merged[number, column])
+                    continue
+                cell = sheet.cell(number, column)
+                cells.append(Formula(str(cell.value)) if cell.data_type == "f" else cell.value)
+            yield number, cells
     finally:
         book.close()
 
 
-def read_rows(path: pathlib.Path) -> Iterator[tuple[int, list[Any]]]:
+def read_rows(
+    path: pathlib.Path, deadline: Deadline = NO_DEADLINE
+) -> Iterator[tuple[int, list[Any]]]:
     """``(row number, cells)`` of the first sheet, streamed; merged cells all have their value.
 
-    Every row from 1 to the sheet's last comes out, blank ones too, all as wide as
-    the sheet. Formula cells come back as :class:`Formula`; dates as ``datetime``.
+    Every row from 1 to the sheet's last holding content comes out, blank ones
+    too, all as wide as the sheet's content. Formula cells come back as
+    :class:`Formula`; dates as ``datetime``. A yielded row is never changed later.
 
     Raises:
-        FileProblem: For a workbook that cannot be read safely (also while iterating).
+        FileProblem: For a workbook that cannot be read safely (also while iterating):
+            ``bad_xlsx`` with its cause, ``xml_entities``, ``sheet_too_large``,
+            ``time_limit``.
     """
     openpyxl = _openpyxl()
-    _check_parts(path)
+    _check_parts(path, deadline)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
@@ -463,17 +542,19 @@ def read_rows(path: pathlib.Path) -> Iterator[tuple[int, list[Any]]]:
                 part = getattr(sheet, "_worksheet_path", None)
                 if not isinstance(part, str):
                     part = _first_sheet_part(archive)
-                survey = _Survey(archive, part)
+                survey = _Survey(archive, part, deadline)
         except FileProblem:
             raise
         except Exception as exc:
             raise _refusal(exc) from exc
         if survey.in_order:
-            yield from _stream(sheet, survey)
+            yield from _stream(sheet, survey, deadline)
             return
     finally:
         book.close()
-    yield from _read_whole(path)
+    if survey.whole_cells > _WHOLE_CELLS:  # openpyxl would make every one of them
+        raise FileProblem("sheet_too_large", cells=survey.whole_cells)
+    yield from _read_whole(path, survey, deadline)
 
 
 def write_rows(path: pathlib.Path, header: list[str], rows: Iterable[list[Any]]) -> None:
