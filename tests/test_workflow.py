@@ -441,12 +441,18 @@ CASES = [
         measures=(LONG_TERM,),
         label="long_term-pending",
     ),
-    Case("time_order", IN_PROGRESS, "stage", args(STAGE, at=at("2023-12-01", 8, 59))),
+    # with the current version in hand (no race lost): a rule; without it, TimeOrderConflict
     Case(
         "time_order",
         IN_PROGRESS,
         "stage",
-        args(STAGE, at="2023-11-30T19:59:00-05:00"),
+        args(STAGE, at=at("2023-12-01", 8, 59), expected_version=2),
+    ),
+    Case(
+        "time_order",
+        IN_PROGRESS,
+        "stage",
+        args(STAGE, at="2023-11-30T19:59:00-05:00", expected_version=2),
         label="other-offset",
     ),
     Case("not_in_future", IN_PROGRESS, "stage", args(STAGE, at="2026-01-01T00:00:01+08:00")),

@@ -53,6 +53,7 @@ from rectflow.exceptions import (
     RuleViolation,
     SchemaVersionError,
     StorageError,
+    TimeOrderConflict,
     TransitionNotAllowed,
 )
 
@@ -101,6 +102,7 @@ __all__ = [
     "SpotCheckDraw",
     "StorageError",
     "Store",
+    "TimeOrderConflict",
     "TransitionNotAllowed",
     "Verification",
     "Workflow",

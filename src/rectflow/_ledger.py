@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gc
 import json
 import os
@@ -15,7 +16,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+if sys.version_info >= (3, 10):
+    from typing import Concatenate, ParamSpec
+else:  # pragma: no cover
+    from typing_extensions import Concatenate, ParamSpec
 
 import attrs
 import pendulum
@@ -47,7 +53,7 @@ from rectflow._roles import (
 )
 from rectflow._store.base import AgendaQuery, Head, Store
 from rectflow._store.memory import MemoryStore
-from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
+from rectflow._time import as_of_cutoff, default_clock, local_date, parse_date, parse_time
 from rectflow._views.agenda import Agenda, build_agenda
 from rectflow._views.integrity import (
     SignedHead,
@@ -60,7 +66,14 @@ from rectflow._views.integrity import (
 )
 from rectflow._views.report import Report, build_report
 from rectflow._views.verify import Verification, verify_chain
-from rectflow._workflow import Workflow, normalize_name, validate_definition
+from rectflow._workflow import (
+    Workflow,
+    deadline_of,
+    event_arguments,
+    normalize_name,
+    owner_of,
+    validate_definition,
+)
 from rectflow.exceptions import (
     ConcurrencyConflict,
     DuplicateId,
@@ -72,14 +85,38 @@ from rectflow.exceptions import (
     RectflowError,
     RuleViolation,
     StorageError,
+    TimeOrderConflict,
 )
 
 _INSPECTION_EVENTS = frozenset({"add_inspection", "change_inspection", "submit_report"})
-_DATE_ARGS = frozenset({"next_checkpoint", "deadline", "until", "drawn_on"})
 _FLUSH_EVERY = 10_000
 _SCAN_ABOVE = 256
 """Above this many histories to read from a durable store, one pass over the chain does it."""
 """A batch hands its buffered writes to the store in bulks of this many."""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _in_lang(
+    method: Callable[Concatenate[Ledger, _P], _R],
+) -> Callable[Concatenate[Ledger, _P], _R]:
+    """The ledger's boundary: an error leaving *method* speaks the ledger's language.
+
+    Messages are made where they are raised (a store, the workflow, a policy);
+    those that know both languages are shown here in the ledger's.
+    """
+
+    @functools.wraps(method)
+    def in_lang(self: Ledger, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except RectflowError as exc:
+            exc._localize(self.lang)  # noqa: SLF001 - the boundary the method is for
+            raise
+
+    return in_lang
 
 
 @attrs.define
@@ -101,7 +138,6 @@ class _Pending:
     tip: tuple[int, str] | None = None
 
 
-_DATE_TEXT = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
 @attrs.frozen
@@ -182,7 +218,8 @@ def _open_store(target: str) -> Store:
             from rectflow._store.postgres import PostgresStore  # noqa: PLC0415
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise StorageError(
-                "PostgreSQL needs the 'postgres' extra: pip install 'rectflow[postgres]'"
+                "PostgreSQL 台账需要安装 postgres 扩展 (PostgreSQL needs the 'postgres' extra):"
+                " pip install 'rectflow[postgres]'"
             ) from exc
         store: Store = PostgresStore(target)
         return store
@@ -258,7 +295,7 @@ class Ledger:
         self.store = store
         self.lang = lang
         tz = self.policy.timezone
-        self._clock = clock or (lambda: pendulum.now(tz))
+        self._clock = clock or default_clock(tz)
         self._before_write: Callable[[], None] | None = None  # test hook: widen the read-write gap
         self._policy_digest = policy_digest(self.policy)  # recorded on ledger-level events
         self._state: LedgerState | None = None  # ledger-level events replayed (issue 8)
@@ -286,10 +323,14 @@ class Ledger:
             workflow: A custom workflow (default: the built-in one for *policy*).
             lang: ``"zh"`` (default) or ``"en"`` for errors and reports.
         """
-        return cls(
-            _open_store(str(target)), policy=policy, clock=clock, workflow=workflow, lang=lang
-        )
+        try:
+            store = _open_store(str(target))
+        except RectflowError as exc:
+            exc._localize(lang)  # noqa: SLF001 - the ledger's boundary
+            raise
+        return cls(store, policy=policy, clock=clock, workflow=workflow, lang=lang)
 
+    @_in_lang
     def close(self) -> None:
         """Close the store."""
         self.store.close()
@@ -304,6 +345,7 @@ class Ledger:
 
     # -- time
 
+    @_in_lang
     def now(self) -> pendulum.DateTime:
         """The ledger clock's current time."""
         value = self._clock()
@@ -314,6 +356,7 @@ class Ledger:
 
     # -- inspections
 
+    @_in_lang
     def add_inspection(
         self,
         inspection_id: str,
@@ -383,6 +426,7 @@ class Ledger:
                 value=declared_findings,
             )
 
+    @_in_lang
     def inspection(self, inspection_id: str) -> Inspection:
         """The inspection with this id.
 
@@ -401,12 +445,14 @@ class Ledger:
             )
         return found
 
+    @_in_lang
     def inspections(self) -> list[Inspection]:
         """All inspections, in the order they were added."""
         return self.store.inspections()
 
     # -- findings
 
+    @_in_lang
     def resolve_deadline(self, spec: object, inspection: Inspection) -> dt.date:
         """A deadline given as a date or relative to the feedback day.
 
@@ -417,20 +463,9 @@ class Ledger:
         Raises:
             InvalidInput: When it is neither.
         """
-        if isinstance(spec, Period):
-            return spec.after(inspection.feedback_at, self.workflow.calendar)
-        if isinstance(spec, str) and not _DATE_TEXT.match(spec.strip()):
-            try:
-                period = Period.parse(spec)
-            except InvalidInput as exc:
-                raise InvalidInput(
-                    msg("bad_deadline_spec", self.lang, field="deadline", value=spec),
-                    field="deadline",
-                    value=spec,
-                ) from exc
-            return period.after(inspection.feedback_at, self.workflow.calendar)
-        return parse_date(spec, "deadline", self.lang)
+        return deadline_of(spec, inspection.feedback_at, self.workflow.calendar, self.lang)
 
+    @_in_lang
     def add_finding(
         self,
         finding_id: str,
@@ -519,13 +554,11 @@ class Ledger:
         self._require_text(finding_id, "finding_id")
         self._require_text(title, "title")
         self._require_text(actor, "actor")
-        if not isinstance(owner, Owner) or not all(
-            isinstance(v, str) for v in (owner.leader, owner.department, owner.person)
-        ):
+        if not isinstance(owner, Owner):
             raise InvalidInput(
                 msg("bad_value", self.lang, field="owner", value=owner), field="owner"
             )
-        owner = Owner(*(normalize_name(v) for v in (owner.leader, owner.department, owner.person)))
+        owner = owner_of(owner, self.lang)
         actor = normalize_name(actor)
         measures = tuple(measures)
         validate_definition(kind=kind, measures=measures, lang=self.lang)
@@ -549,7 +582,7 @@ class Ledger:
         event = Event(
             finding_id, "add", when, actor, note, tuple(evidence), payload=payload, version=1
         )
-        finding = self.workflow.create(event)
+        finding = self.workflow.create(event, lang=self.lang)
         day = local_date(when, self.policy.timezone)
         if day < insp.feedback_at:
             raise RuleViolation(
@@ -569,6 +602,7 @@ class Ledger:
             raise DuplicateId(finding_id, msg("duplicate_id", self.lang, id=finding_id))
         return event, finding
 
+    @_in_lang
     def get(self, finding_id: str) -> Finding:
         """The finding's current record.
 
@@ -584,6 +618,7 @@ class Ledger:
         """Whether a finding with this id is on the ledger."""
         return isinstance(finding_id, str) and self._current(finding_id) is not None
 
+    @_in_lang
     def findings(
         self, inspection: str | None = None, *, state: str | None = None
     ) -> Iterator[Finding]:
@@ -597,6 +632,7 @@ class Ledger:
             return self.store.findings(inspection)
         return self.store.select(AgendaQuery(inspection=inspection, states=frozenset({state})))
 
+    @_in_lang
     def history(self, finding_id: str) -> tuple[Event, ...]:
         """The finding's events, oldest first.
 
@@ -609,6 +645,7 @@ class Ledger:
             raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
         return events
 
+    @_in_lang
     def fire(
         self,
         finding_id: str,
@@ -668,26 +705,7 @@ class Ledger:
             )
         if note is not None and not isinstance(note, str):
             raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
-        payload: dict[str, Any] = {}
-        for key, value in arguments.items():
-            if value is None:
-                continue
-            if key in _DATE_ARGS:
-                payload[key] = parse_date(value, key, self.lang).isoformat()
-            elif key in ("seed", "k"):
-                if (
-                    not isinstance(value, (int, str))
-                    or isinstance(value, bool)
-                    or (key == "k" and not isinstance(value, int))
-                ):
-                    raise InvalidInput(
-                        msg("bad_value", self.lang, field=key, value=value), field=key
-                    )
-                payload[key] = value
-            elif key == "requested_by" and isinstance(value, str):
-                payload[key] = normalize_name(value)
-            else:
-                payload[key] = str(value)
+        payload = event_arguments(arguments, self.lang) if arguments else {}
         now = self.now()
         when = now if at is None else parse_time(at, "at", self.lang)
         # Built with its final version (the finding's next), so it is not copied again.
@@ -702,7 +720,7 @@ class Ledger:
             payload,
             0 if known is None else known.version + 1,
         )
-        self.workflow.check_event(new_event)
+        self.workflow.check_event(new_event, lang=self.lang)
         current = self.get(finding_id) if known is None else known
         if expected_version is not None and expected_version != current.version:
             raise ConcurrencyConflict(
@@ -717,7 +735,12 @@ class Ledger:
                     actual=current.version,
                 ),
             )
-        after = self.workflow.apply(current, new_event, now=now)
+        try:
+            after = self.workflow.apply(current, new_event, now=now, lang=self.lang)
+        except RuleViolation as exc:
+            if exc.rule != "time_order" or expected_version is not None:
+                raise  # with the current version in hand, no race was lost: a bad time
+            raise self._time_conflict(current, when) from exc
         if new_event.name == "spot_check":
             self._check_draw(current, new_event)
         stored = new_event
@@ -758,6 +781,7 @@ class Ledger:
 
     # -- replay, reports
 
+    @_in_lang
     def as_of(
         self, as_of: dt.date | dt.datetime | str, inspection: str | None = None
     ) -> list[Finding]:
@@ -823,6 +847,7 @@ class Ledger:
             events.sort(key=lambda e: e.version)
         return out
 
+    @_in_lang
     def report(
         self,
         inspection: str,
@@ -861,6 +886,7 @@ class Ledger:
             insp, findings, cutoff, self.policy, self.workflow.calendar, lang or self.lang, events
         )
 
+    @_in_lang
     def agenda(
         self,
         *,
@@ -894,12 +920,28 @@ class Ledger:
             calendar=self.workflow.calendar,
             inspections=inspections,
             cutoff=cutoff,
-            indexed=self.store if cutoff >= self.now() else None,
+            indexed=self.store if self._indexed_at(cutoff) else None,
             replayed=lambda: self._as_of(cutoff, inspection),
             inspection=inspection,
             upcoming=upcoming,
         )
 
+    def _indexed_at(self, cutoff: dt.datetime) -> bool:
+        """Whether the store's indexes answer as of *cutoff*: no event is later than it.
+
+        True as of now or later (no event may be in the clock's future), and as of
+        any earlier instant that is not before the ledger's latest event, whatever
+        the clock (a store that cannot say its latest event's time: only the former).
+        """
+        if cutoff >= self.now():
+            return True
+        latest_at = getattr(self.store, "latest_at", None)
+        if latest_at is None:
+            return False
+        latest = latest_at()
+        return latest is None or latest <= cutoff
+
+    @_in_lang
     def draw_spot_checks(
         self,
         inspection: str,
@@ -939,6 +981,7 @@ class Ledger:
 
     # -- actors, roles, inspection changes, reports (issue 8)
 
+    @_in_lang
     def add_actor(
         self,
         name: str,
@@ -995,6 +1038,7 @@ class Ledger:
         assert found is not None  # noqa: S101
         return found
 
+    @_in_lang
     def revoke_role(
         self,
         name: str,
@@ -1019,10 +1063,12 @@ class Ledger:
         payload = {"name": normalize_name(name), "role": role, "inspection": inspection}
         self._record("revoke_role", payload, actor, self._at(at), note=note)
 
+    @_in_lang
     def actors(self) -> list[Actor]:
         """The registered actors, in the order they were registered (from the chain)."""
         return list(self._ledger_state().actors.values())
 
+    @_in_lang
     def grants(self, name: str | None = None) -> list[Grant]:
         """Role grants (revoked ones included, with their revocation), of *name* or all."""
         state = self._ledger_state()
@@ -1033,6 +1079,7 @@ class Ledger:
         """Whether the ledger has registered actors (then every event needs a role)."""
         return self._ledger_state().roles_mode
 
+    @_in_lang
     def change_inspection(
         self,
         inspection_id: str,
@@ -1082,6 +1129,7 @@ class Ledger:
         self._record("change_inspection", payload, actor, self._at(at), note=reason)
         return self.inspection(current.id)
 
+    @_in_lang
     def submit_report(
         self,
         inspection: str,
@@ -1118,6 +1166,7 @@ class Ledger:
         self._record("submit_report", {"inspection": inspection}, actor, self._at(at), note, refs)
         return self.inspection(inspection)
 
+    @_in_lang
     def ledger_history(self) -> tuple[Event, ...]:
         """The ledger-level events (inspections, actors, roles, reports), oldest first."""
         return self.store.ledger_events()
@@ -1214,11 +1263,13 @@ class Ledger:
 
     # -- integrity
 
+    @_in_lang
     def head(self) -> Head:
         """``(count, hash)`` of the event chain: keep it elsewhere as an anchor."""
         self._flush()
         return self.store.head()
 
+    @_in_lang
     def signed_head(self, key: bytes | str) -> SignedHead:
         """The head with an HMAC-SHA256 over it, keyed by *key* (never stored in the ledger).
 
@@ -1227,6 +1278,7 @@ class Ledger:
         """
         return sign_head(self.head(), key, self.lang)
 
+    @_in_lang
     def verify(
         self,
         anchor: Head | tuple[int, str] | SignedHead | str | None = None,
@@ -1308,6 +1360,24 @@ class Ledger:
             PermissionDenied: The actor may not fire the event.
         """
         self._ledger_state().check(event, before, self.policy, self.lang)
+
+    def _time_conflict(self, current: Finding, when: dt.datetime) -> TimeOrderConflict:
+        """The finding already has a later event than *when*: a race lost (one error: 409)."""
+        previous = current.updated_at or current.created_at
+        return TimeOrderConflict(
+            current.id,
+            current.version,
+            at=when,
+            previous=previous,
+            message=msg(
+                "time_conflict",
+                self.lang,
+                finding=current.id,
+                at=when,
+                previous=previous,
+                version=current.version,
+            ),
+        )
 
     def _not_in_future(self, when: dt.datetime, subject: str, event: str) -> None:
         now = self.now()
@@ -1399,6 +1469,9 @@ class Ledger:
             ) from exc
         except DuplicateId as exc:
             raise DuplicateId(exc.id, msg("duplicate_id", self.lang, id=exc.id)) from exc
+        except RectflowError as exc:  # a storage error, in the ledger's language
+            exc._localize(self.lang)  # noqa: SLF001 - the ledger's boundary
+            raise
 
     def _require_text(self, value: object, field: str) -> None:
         if not isinstance(value, str) or not value.strip():
@@ -1406,6 +1479,7 @@ class Ledger:
 
     # -- ledger files: import and export (issue 7)
 
+    @_in_lang
     def import_file(
         self,
         path: str | os.PathLike[str],
@@ -1576,6 +1650,7 @@ class Ledger:
             dry_run=dry_run,
         )
 
+    @_in_lang
     def export_file(
         self,
         path: str | os.PathLike[str],

@@ -16,6 +16,9 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from rectflow._i18n import msg, translate
+from rectflow.exceptions import InvalidInput
+
 STATES: Final = (
     "assigned",
     "in_progress",
@@ -183,6 +186,17 @@ def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
     return payload.to_dict() if type(payload) is Payload else dict(payload)
 
 
+def _finding_id(_event: Any, _attribute: Any, value: object) -> None:
+    """An event names its finding: a string (``""`` for ledger-level events)."""
+    if type(value) is not str:
+        fields = {"field": "finding_id", "value": value}
+        raise translate(
+            InvalidInput(msg("bad_value", "zh", **fields), field="finding_id", value=value),
+            "bad_value",
+            **fields,
+        )
+
+
 def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if not value:  # most events carry no arguments: one shared empty mapping
         return _EMPTY
@@ -280,7 +294,7 @@ class Event:
         version: The finding's version after this event (1 for ``add``).
     """
 
-    finding_id: str
+    finding_id: str = attrs.field(validator=_finding_id)
     name: str
     at: dt.datetime
     actor: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -54,6 +55,7 @@ class MemoryStore:
         self._rows: dict[tuple[str, str], str] = {}  # ledger_records (issue 8)
         self._ledger: list[Event] = []  # the ledger-level events, in chain order
         self._ledger_seqs: list[int] = []  # and their places in the chain
+        self._latest: tuple[int, dt.datetime | None] = (0, None)  # chain scanned, latest time
 
     # -- transactions
 
@@ -80,6 +82,7 @@ class MemoryStore:
         return self._tx()
 
     def _rollback(self, since: int = 0) -> None:
+        self._latest = (0, None)  # the chain shrinks: scan it anew
         undo = self._undo or []
         for kind, data in reversed(undo[since:]):
             if kind == "inspection":
@@ -105,6 +108,22 @@ class MemoryStore:
                 self._chain.pop()
                 self._hashes.pop()
         del undo[since:]
+
+    def latest_at(self) -> dt.datetime | None:
+        """The latest time of any event on the chain (None: no event).
+
+        Only the events appended since the last call are scanned.
+        """
+        with self._lock:
+            scanned, latest = self._latest
+            chain = self._chain
+            if scanned > len(chain):
+                scanned, latest = 0, None
+            for event in itertools.islice(chain, scanned, None):
+                if latest is None or event.at > latest:
+                    latest = event.at
+            self._latest = (len(chain), latest)
+            return latest
 
     # -- indexes
 
