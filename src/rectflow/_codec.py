@@ -104,7 +104,7 @@ def event_json(e: Event) -> str:
             f'"evidence":[{",".join(map(text, e.evidence))}],'
             f'"finding_id":{text(e.finding_id)},"name":{text(e.name)},'
             f'"note":{"null" if note is None else text(note)},'
-            f'"payload":{dumps(plain(e.payload))},"version":{version}}}'
+            f'"payload":{dumps(plain(e.payload)) if e.payload else "{}"},"version":{version}}}'
         )
     except (TypeError, AttributeError):  # a value of another type: the generic way
         return dumps(event_dict(e))
@@ -381,6 +381,8 @@ def owner_from(data: dict[str, Any]) -> Owner:
 
 @functools.lru_cache(maxsize=4096)
 def _owner(leader: str, department: str, person: str) -> Owner:
+    if type(leader) is str and type(department) is str and type(person) is str:
+        return Owner(leader, department, person)  # what the converter makes, without it
     return converter.structure(
         {"leader": leader, "department": department, "person": person}, Owner
     )

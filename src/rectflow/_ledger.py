@@ -348,11 +348,14 @@ class Ledger:
     @_in_lang
     def now(self) -> pendulum.DateTime:
         """The ledger clock's current time."""
-        value = self._clock()
-        return parse_time(value, "clock", self.lang)
+        return self._now()
+
+    def _now(self) -> pendulum.DateTime:
+        """:meth:`now` inside the ledger (past its boundary)."""
+        return parse_time(self._clock(), "clock", self.lang)
 
     def _at(self, at: object) -> pendulum.DateTime:
-        return self.now() if at is None else parse_time(at, "at", self.lang)
+        return self._now() if at is None else parse_time(at, "at", self.lang)
 
     # -- inspections
 
@@ -566,7 +569,7 @@ class Ledger:
             known if known is not None and known.id == inspection else self.inspection(inspection)
         )
         when = self._at(at)
-        due = self.resolve_deadline(deadline, insp)
+        due = deadline_of(deadline, insp.feedback_at, self.workflow.calendar, self.lang)
         payload: dict[str, Any] = {
             "inspection": inspection,
             "aspect": aspect,
@@ -706,7 +709,7 @@ class Ledger:
         if note is not None and not isinstance(note, str):
             raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
         payload = event_arguments(arguments, self.lang) if arguments else {}
-        now = self.now()
+        now = self._now()
         when = now if at is None else parse_time(at, "at", self.lang)
         # Built with its final version (the finding's next), so it is not copied again.
         known = self._current(finding_id) if isinstance(finding_id, str) else None
@@ -825,7 +828,7 @@ class Ledger:
         after *cutoff* are not applied: a past day is shown as it was.
         """
         current = [self.inspection(inspection)] if inspection is not None else self.inspections()
-        if cutoff >= self.now():
+        if cutoff >= self._now():
             return current
         past = LedgerState.replay(e for e in self.store.ledger_events() if e.at <= cutoff)
         return [past.inspections.get(i.id, i) for i in current]
@@ -869,7 +872,7 @@ class Ledger:
             raise InvalidInput(msg("unknown_lang", self.lang, value=lang), field="lang", value=lang)
         self.inspection(inspection)
         cutoff = (
-            self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
+            self._now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
         )
         [insp] = self._inspections_as_of(cutoff, inspection)
         self._flush()
@@ -907,7 +910,7 @@ class Ledger:
             An :class:`~rectflow.Agenda`.
         """
         cutoff = (
-            self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
+            self._now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
         )
         if not isinstance(upcoming, int) or upcoming < 0:
             raise InvalidInput(
@@ -933,7 +936,7 @@ class Ledger:
         any earlier instant that is not before the ledger's latest event, whatever
         the clock (a store that cannot say its latest event's time: only the former).
         """
-        if cutoff >= self.now():
+        if cutoff >= self._now():
             return True
         latest_at = getattr(self.store, "latest_at", None)
         if latest_at is None:
@@ -968,7 +971,7 @@ class Ledger:
         if seed is None:
             seed = secrets.randbelow(2**63)
         day = (
-            local_date(self.now(), self.policy.timezone)
+            local_date(self._now(), self.policy.timezone)
             if as_of is None
             else parse_date(as_of, "as_of", self.lang)
         )
@@ -1113,7 +1116,7 @@ class Ledger:
             self._flush()
             feedback = dt.date.fromisoformat(payload["feedback_at"])
             for finding in self.store.findings(inspection_id):
-                day = local_date(finding.created_at or self.now(), self.policy.timezone)
+                day = local_date(finding.created_at or self._now(), self.policy.timezone)
                 if day < feedback:
                     raise RuleViolation(
                         "before_feedback",
@@ -1380,7 +1383,7 @@ class Ledger:
         )
 
     def _not_in_future(self, when: dt.datetime, subject: str, event: str) -> None:
-        now = self.now()
+        now = self._now()
         if when > now:
             raise RuleViolation(
                 "not_in_future",
@@ -1556,7 +1559,7 @@ class Ledger:
             new_inspection=self._new_inspection,
             resolve_deadline=self.resolve_deadline,
             admit=self._admit,
-            now=self.now(),
+            now=self._now(),
             actor=normalize_name(actor),
             record=None,
         )

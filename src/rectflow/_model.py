@@ -401,7 +401,7 @@ class Finding:
     @property
     def recurring_due(self) -> dt.date | None:
         """The first day on which one of its recurring measures has a missed period."""
-        if self.state == "cancelled":
+        if not self.measures or self.state == "cancelled":
             return None
         days = [d for d in (recurring_due(m) for m in self.measures) if d is not None]
         return min(days) if days else None

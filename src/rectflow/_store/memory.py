@@ -7,7 +7,7 @@ import datetime as dt
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from rectflow._codec import event_json
@@ -25,6 +25,38 @@ from rectflow._store.base import (
 from rectflow.exceptions import ConcurrencyConflict, DuplicateId
 
 _LEDGER_UNDO = frozenset({"record_event", "inspection_row", "row"})
+
+
+class _Transaction:
+    """A memory store's all-or-nothing block: the outermost one undoes its writes on error.
+
+    A class rather than a generator-based context manager: every write enters one.
+    """
+
+    __slots__ = ("outer", "store")
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.outer = False
+
+    def __enter__(self) -> None:
+        store = self.store
+        store._lock.acquire()  # noqa: SLF001 - the store's own helper
+        self.outer = store._depth == 0  # noqa: SLF001
+        if self.outer:
+            store._undo = []  # noqa: SLF001
+        store._depth += 1  # noqa: SLF001
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        store = self.store
+        try:
+            if kind is not None and self.outer:
+                store._rollback()  # noqa: SLF001
+        finally:
+            store._depth -= 1  # noqa: SLF001
+            if self.outer:
+                store._undo = None  # noqa: SLF001
+            store._lock.release()  # noqa: SLF001
 
 
 class MemoryStore:
@@ -59,23 +91,8 @@ class MemoryStore:
 
     # -- transactions
 
-    @contextmanager
-    def _tx(self) -> Iterator[None]:
-        with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._undo = []
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                if outer:
-                    self._rollback()
-                raise
-            finally:
-                self._depth -= 1
-                if outer:
-                    self._undo = None
+    def _tx(self) -> _Transaction:
+        return _Transaction(self)
 
     def transaction(self) -> AbstractContextManager[None]:
         """All-or-nothing block of writes."""
