@@ -53,6 +53,10 @@ def parse_time(value: object, field: str = "at", lang: str = "zh") -> pendulum.D
         return pendulum.instance(value)
     if isinstance(value, str):
         text = value.strip()
+        if not any(c.isdigit() for c in text):  # "tomorrow": not a time, offset or none
+            raise InvalidInput(
+                msg("bad_time", lang, field=field, value=value), field=field, value=value
+            )
         if _DATE_RE.match(text) or not _OFFSET_RE.search(text):
             raise InvalidInput(
                 msg("naive_time", lang, field=field, value=value), field=field, value=value
