@@ -203,20 +203,24 @@ def readme_lifecycle(ledger: Ledger, ids: range) -> None:
 # ---------------------------------------------------------------- memory figures
 
 
+def readme_figures(n: int) -> dict[str, list[float]]:
+    """add, fire and a lifecycle on the README's path (each ledger dropped after its figure)."""
+    out: dict[str, list[float]] = {}
+    readme = readme_ledger()
+    out["add_memory"] = sliced(n, lambda ids: readme_add(readme, ids))
+    out["fire_memory"] = sliced(n, lambda ids: readme_fire(readme, ids), per=len(STEPS))
+    readme = readme_ledger()  # a fresh one: the first is dropped
+    gc.collect()
+    out["lifecycle_memory"] = sliced(n, lambda ids: readme_lifecycle(readme, ids))
+    return out
+
+
 def memory_fire(n: int) -> dict[str, list[float]]:
     """Ledger.fire and Workflow.apply per event, add per finding, lifecycle per finding.
 
     The README's path first (the headline rows), then the fixed clock's (``*_fixed``).
     """
-    out: dict[str, list[float]] = {}
-    readme = readme_ledger()
-    out["add_memory"] = sliced(n, lambda ids: readme_add(readme, ids))
-    out["fire_memory"] = sliced(n, lambda ids: readme_fire(readme, ids), per=len(STEPS))
-    del readme
-    gc.collect()
-    fresh = readme_ledger()
-    out["lifecycle_memory"] = sliced(n, lambda ids: readme_lifecycle(fresh, ids))
-    del fresh
+    out = readme_figures(n)
     gc.collect()
     ledger = new_ledger()
     out["add_memory_fixed"] = sliced(n, lambda ids: add(ledger, ids))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -112,13 +113,13 @@ def test_agenda_of_a_past_day_uses_the_indexes_with_the_wall_clock(tmp_path, tar
     ledger = readme_ledger(Ledger.open(":memory:" if target == "memory" else tmp_path / "a.db"))
     replayed = ledger.agenda(as_of="2024-04-01", upcoming=0)  # reference: replay forced below
     calls: list[dt.datetime] = []
-    replay = ledger._as_of  # noqa: SLF001 - spy on the replay path
+    replay = ledger._as_of
 
     def spy(cutoff: dt.datetime, *args: Any, **kwargs: Any) -> Any:
         calls.append(cutoff)
         return replay(cutoff, *args, **kwargs)
 
-    ledger._as_of = spy  # type: ignore[method-assign]  # noqa: SLF001
+    ledger._as_of = spy  # type: ignore[method-assign]
     indexed = ledger.agenda(as_of="2024-04-01")
     assert calls == []  # the indexes answered
     assert indexed.to_dict() == replayed.to_dict()
@@ -131,18 +132,25 @@ def test_agenda_index_after_a_rolled_back_batch_is_not_stale():
     """A batch rolled back and rewritten with later times: the latest time is scanned anew."""
     ledger = readme_ledger(Ledger.open(":memory:"))
     ledger.agenda(as_of="2024-04-01")  # the latest time is cached now
-    with pytest.raises(RuntimeError), ledger.batch():
-        ledger.fire("1.1.2", "recheck", actor="巡察办", at="2024-03-26T10:00:00+08:00", evidence=["x"])
-        raise RuntimeError
+
+    def rolled_back() -> None:
+        with ledger.batch():
+            ledger.fire(
+                "1.1.2", "recheck", actor="巡察办", at="2024-03-26T10:00:00+08:00", evidence=["x"]
+            )
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        rolled_back()
     ledger.fire("1.1.3", "recheck", actor="巡察办", at="2024-04-10T10:00:00+08:00", evidence=["x"])
     calls: list[object] = []
-    replay = ledger._as_of  # noqa: SLF001
+    replay = ledger._as_of
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
         return replay(*args, **kwargs)
 
-    ledger._as_of = spy  # type: ignore[method-assign]  # noqa: SLF001
+    ledger._as_of = spy  # type: ignore[method-assign]
     ledger.agenda(as_of="2024-04-01")  # an event of 2024-04-10 exists: the index cannot answer
     assert len(calls) == 1
 
@@ -154,7 +162,9 @@ def two_writers(tmp_path: Any) -> tuple[Ledger, Ledger]:
     """Two ledgers on one SQLite file (two processes' view), finding F1 started."""
     path = tmp_path / "race.db"
     first = Ledger.open(path, clock=lambda: NOW)
-    first.add_inspection("R1", title="巡察", feedback_at="2025-01-02", at="2025-01-03T09:00:00+08:00")
+    first.add_inspection(
+        "R1", title="巡察", feedback_at="2025-01-02", at="2025-01-03T09:00:00+08:00"
+    )
     first.add_finding(
         "F1",
         inspection="R1",
@@ -198,8 +208,8 @@ def test_loser_between_read_and_write_gets_a_conflict_whatever_at_says(tmp_path)
     for i, at in enumerate(("2025-01-07T09:00:00+08:00", None)):
         (tmp_path / str(i)).mkdir()
         loser, winner = two_writers(tmp_path / str(i))
-        loser._before_write = lambda: winner.fire(  # noqa: SLF001 - widen the race window
-            "F1", "submit", at="2025-01-08T09:00:00+08:00", **SUBMIT
+        loser._before_write = functools.partial(  # widen the race window
+            winner.fire, "F1", "submit", at="2025-01-08T09:00:00+08:00", **SUBMIT
         )
         with pytest.raises(ConcurrencyConflict) as info:
             loser.fire("F1", "submit", at=at, **SUBMIT)
@@ -245,13 +255,21 @@ def error_cases(ledger: Ledger) -> list[tuple[type[RectflowError], Callable[[], 
         (RuleViolation, lambda: ledger.fire("F1", "reject", actor="x")),
         (TransitionNotAllowed, lambda: ledger.fire("F1", "start", actor="pat")),
         (ConcurrencyConflict, lambda: ledger.fire("F1", "sign_off", actor="x", expected_version=1)),
-        (TimeOrderConflict, lambda: ledger.fire("F1", "sign_off", actor="x", at="2025-01-03T09:00:00Z")),
+        (
+            TimeOrderConflict,
+            lambda: ledger.fire("F1", "sign_off", actor="x", at="2025-01-03T09:00:00Z"),
+        ),
         (FindingNotFound, lambda: ledger.get("F9")),
         (DuplicateId, lambda: ledger.add_inspection("R1", title="x", feedback_at="2025-01-02")),
         (InvalidInput, lambda: ledger.fire("F1", "sign_off", actor="x", at="2025-01-05T09:00")),
         (InvalidInput, lambda: ledger.fire("F1", "sign_off", actor="x", at="soon")),
-        (PermissionDenied, lambda: (ledger.add_actor("boss", roles=["leader"], actor="office"),
-                                    ledger.fire("F1", "sign_off", actor="nobody"))),
+        (
+            PermissionDenied,
+            lambda: (
+                ledger.add_actor("boss", roles=["leader"], actor="office"),
+                ledger.fire("F1", "sign_off", actor="nobody"),
+            ),
+        ),
     ]
 
 
@@ -283,7 +301,7 @@ def test_storage_errors_follow_the_ledgers_language(tmp_path, lang):
     for err in (info.value, opened.value):
         text = str(err)
         assert bool(CJK.search(text)) == (lang == "zh"), text
-        assert "(" not in text.split(":")[0]  # no "中文 (English)" pair
+        assert "(" not in text.split(":", maxsplit=1)[0]  # no "中文 (English)" pair
     assert str(tmp_path / "s.db") in str(info.value)  # the path, in either language
 
 

@@ -248,8 +248,8 @@ def test_parse_time_is_pendulums_exact_parse(text):
 
 @given(
     moment=st.datetimes(
-        min_value=dt.datetime(1900, 1, 1),  # noqa: DTZ001 - hypothesis' bounds are naive
-        max_value=dt.datetime(2200, 1, 1),  # noqa: DTZ001
+        min_value=dt.datetime(1900, 1, 1),
+        max_value=dt.datetime(2200, 1, 1),
     ),
     minutes=st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59),
     shape=st.sampled_from(["seconds", "milliseconds", "microseconds", "minutes"]),

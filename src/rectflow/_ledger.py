@@ -10,18 +10,12 @@ import json
 import os
 import pathlib
 import random
-import re
 import secrets
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
-
-if sys.version_info >= (3, 10):
-    from typing import Concatenate, ParamSpec
-else:  # pragma: no cover
-    from typing_extensions import Concatenate, ParamSpec
+from typing import Any, TypeVar, cast
 
 import attrs
 import pendulum
@@ -95,13 +89,10 @@ _SCAN_ABOVE = 256
 """A batch hands its buffered writes to the store in bulks of this many."""
 
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
-def _in_lang(
-    method: Callable[Concatenate[Ledger, _P], _R],
-) -> Callable[Concatenate[Ledger, _P], _R]:
+def _in_lang(method: _Method) -> _Method:
     """The ledger's boundary: an error leaving *method* speaks the ledger's language.
 
     Messages are made where they are raised (a store, the workflow, a policy);
@@ -109,14 +100,14 @@ def _in_lang(
     """
 
     @functools.wraps(method)
-    def in_lang(self: Ledger, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    def in_lang(self: Ledger, /, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except RectflowError as exc:
             exc._localize(self.lang)  # noqa: SLF001 - the boundary the method is for
             raise
 
-    return in_lang
+    return cast("_Method", in_lang)
 
 
 @attrs.define
@@ -136,8 +127,6 @@ class _Pending:
     rows: dict[str, Finding] = attrs.Factory(dict)
     inspections: dict[str, Inspection] = attrs.Factory(dict)
     tip: tuple[int, str] | None = None
-
-
 
 
 @attrs.frozen

@@ -186,15 +186,13 @@ def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
     return payload.to_dict() if type(payload) is Payload else dict(payload)
 
 
-def _finding_id(_event: Any, _attribute: Any, value: object) -> None:
+def _finding_id(_event: Any, _attribute: Any, value: Any) -> None:
     """An event names its finding: a string (``""`` for ledger-level events)."""
     if type(value) is not str:
-        fields = {"field": "finding_id", "value": value}
-        raise translate(
-            InvalidInput(msg("bad_value", "zh", **fields), field="finding_id", value=value),
-            "bad_value",
-            **fields,
+        error = InvalidInput(
+            msg("bad_value", "zh", field="finding_id", value=value), field="finding_id", value=value
         )
+        raise translate(error, "bad_value", field="finding_id", value=value)
 
 
 def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:

@@ -84,7 +84,7 @@ def _offset_zone(text: str) -> dt.tzinfo | None:
     if text == "Z":
         return pendulum.UTC
     hours, minutes = int(text[1:3]), int(text[-2:])
-    if hours > 23 or minutes > 59:  # noqa: PLR2004 - let pendulum's parser say what is wrong
+    if hours > 23 or minutes > 59:
         return None
     seconds = (hours * 3600 + minutes * 60) * (-1 if text[0] == "-" else 1)
     return pendulum.tz.fixed_timezone(seconds)

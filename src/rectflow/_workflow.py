@@ -140,7 +140,7 @@ def owner_of(value: object, lang: str = "zh") -> Owner:
         fields = [value.leader, value.department, value.person]
     else:
         fields = []
-    if len(fields) != 3 or not all(isinstance(v, str) for v in fields):  # noqa: PLR2004
+    if len(fields) != 3 or not all(isinstance(v, str) for v in fields):
         raise InvalidInput(msg("bad_value", lang, field="owner", value=value), field="owner")
     return Owner(*(normalize_name(v) for v in fields))
 
@@ -183,9 +183,13 @@ def event_in(event: Event, lang: str = "zh", *, days: bool = True) -> Event:
     if not isinstance(at, dt.datetime):  # ISO text; anything else: a clear "bad time"
         changes["at"] = parse_time(at, "at", lang)
     payload = event.payload
-    if days and payload and any(
-        k in DATE_ARGUMENTS and not (type(v) is str and _DATE_TEXT.fullmatch(v))
-        for k, v in payload.items()
+    if (
+        days
+        and payload
+        and any(
+            k in DATE_ARGUMENTS and not (type(v) is str and _DATE_TEXT.fullmatch(v))
+            for k, v in payload.items()
+        )
     ):
         changes["payload"] = {
             **payload,
@@ -709,7 +713,9 @@ class Workflow:
                 category=str(p.get("category", "")),
                 title=str(p["title"]),
                 kind=p["kind"],
-                owner=owner_of(owner, lang) if isinstance(owner, Owner) else _codec.owner_from(owner),
+                owner=owner_of(owner, lang)
+                if isinstance(owner, Owner)
+                else _codec.owner_from(owner),
                 deadline=deadline,
                 original_deadline=deadline,
                 measures=measures,

@@ -44,7 +44,9 @@ def _storage_error(path: str, exc: sqlite3.Error) -> StorageError:
             f"台账文件 {path} 正被其他写入者占用, 请稍后重试 "
             f"(the ledger file {path} is locked by another writer; try again): {text}"
         )
-    return StorageError(f"台账文件 {path} 读写失败 (SQLite error on the ledger file {path}): {text}")
+    return StorageError(
+        f"台账文件 {path} 读写失败 (SQLite error on the ledger file {path}): {text}"
+    )
 
 
 class SqliteStore(SqlStore[sqlite3.Connection]):
@@ -108,7 +110,8 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         if "schema_version" not in tables:
             if tables - {"sqlite_sequence"}:
                 raise StorageError(
-                    f"{self.path} 不是 rectflow 台账 ({self.path} is not a rectflow ledger: it has other tables)"
+                    f"{self.path} 不是 rectflow 台账"
+                    f" ({self.path} is not a rectflow ledger: it has other tables)"
                 )
             return None
         return self._recorded_version(conn, f"{self.path}: ")
