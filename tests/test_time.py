@@ -285,3 +285,6 @@ def test_default_clock_holds_its_zone():
     assert first.tzinfo is second.tzinfo  # the same zone, not one read anew per call
     assert first.tzinfo.name == "Asia/Shanghai"
     assert abs(first - pendulum.now("UTC")) < dt.timedelta(minutes=1)
+    berlin = default_clock("Europe/Berlin")()  # a zone with summer time: pendulum's offset
+    assert type(berlin) is pendulum.DateTime
+    assert berlin.utcoffset() == pendulum.now("Europe/Berlin").utcoffset()

@@ -889,8 +889,10 @@ class Ledger:
         """What is overdue, due soon, to be looked back at, or missed, as of a day.
 
         Args:
-            as_of: A day (its end counts) or an aware time; default: now. As of now
-                the store's indexes answer; a past day is replayed from history.
+            as_of: A day (its end counts) or an aware time; default: now. As of any
+                instant not before the ledger's latest event (now, or a past day after
+                it, whatever the clock) the store's indexes answer; an earlier one is
+                replayed from history. (PostgreSQL: the indexes answer as of now or later.)
             inspection: Only this inspection.
             upcoming: Also list the next *upcoming* dates beyond the reminder window
                 (scans the findings: meant for one inspection, not a million).

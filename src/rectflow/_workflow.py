@@ -305,7 +305,6 @@ def same_person(a: str | None, b: str | None) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-@functools.lru_cache(maxsize=4096)
 def normalize_name(name: str) -> str:
     """*name* in NFKC with surrounding space removed and inner runs collapsed.
 
