@@ -712,7 +712,8 @@ class Ledger:
             payload,
             0 if known is None else known.version + 1,
         )
-        self.workflow.check_event(new_event, lang=self.lang)
+        if known is None or expected_version is not None:  # else apply checks it first
+            self.workflow.check_event(new_event, lang=self.lang)
         current = self.get(finding_id) if known is None else known
         if expected_version is not None and expected_version != current.version:
             raise ConcurrencyConflict(
