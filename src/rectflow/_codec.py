@@ -83,7 +83,7 @@ def plain(payload: Mapping[str, Any]) -> dict[str, Any]:
     """An event's payload as a plain ``dict`` (a shared read-only part as a ``dict`` too)."""
     data = payload.to_dict() if type(payload) is Payload else dict(payload)
     for key, value in data.items():
-        if type(value) is FrozenDict:
+        if isinstance(value, FrozenDict):
             data[key] = dict(value)
     return data
 
@@ -365,14 +365,26 @@ class FrozenDict(dict[str, Any]):
         return (FrozenDict, (dict(self),))
 
 
+class _OwnerData(FrozenDict):
+    """An owner's read-only dict that keeps the :class:`Owner` it was made from."""
+
+    __slots__ = ("owner",)
+
+    owner: Owner
+
+
 @functools.lru_cache(maxsize=4096)
 def owner_dict(owner: Owner) -> dict[str, Any]:
     """*owner* as JSON-native data, one shared read-only dict per distinct owner."""
-    return FrozenDict(leader=owner.leader, department=owner.department, person=owner.person)
+    data = _OwnerData(leader=owner.leader, department=owner.department, person=owner.person)
+    data.owner = owner  # owner_from gives it back without making it again
+    return data
 
 
 def owner_from(data: dict[str, Any]) -> Owner:
     """An :class:`Owner` from JSON-native data (one shared record per distinct owner)."""
+    if type(data) is _OwnerData:
+        return data.owner
     try:
         return _owner(data["leader"], data["department"], data["person"])
     except TypeError:  # not hashable: let the converter say what is wrong

@@ -18,6 +18,7 @@ earlier event. Pure: no store, no clock.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -140,6 +141,12 @@ def event_inspection(event: Event, before: Finding | None) -> str | None:
         return before.inspection
     value = event.payload.get("inspection")
     return None if value is None else str(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _table(pairs: Any) -> dict[str, Any]:
+    """A policy's role table (pairs) as a dict, made once per table (checked on every write)."""
+    return dict(pairs)
 
 
 def relation_of(event: Event, before: Finding, relation: str) -> bool:
@@ -285,7 +292,7 @@ class LedgerState:
 
     def check_separation(self, event: Event, before: Finding, policy: Policy, lang: str) -> None:
         """Refuse an actor the policy's ``separation`` table bars from *event* on *before*."""
-        for relation in dict(policy.separation).get(event.name, ()):
+        for relation in _table(policy.separation).get(event.name, ()):
             if relation_of(event, before, relation):
                 raise PermissionDenied(
                     msg(

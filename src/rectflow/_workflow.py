@@ -704,7 +704,7 @@ class Workflow:
                     spec, local_date(event.at, self.policy.timezone), self.calendar, lang
                 )
             )
-            owner = p["owner"]
+            owner = event.payload["owner"]  # as given (plain() copied it)
             return Finding(
                 id=event.finding_id,
                 inspection=str(p["inspection"]),
