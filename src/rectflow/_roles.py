@@ -288,7 +288,8 @@ class LedgerState:
         if event.finding_id == LEDGER:
             self.validate(event, policy, lang)
             self._check_ledger_event(event, lang)
-        self.check_role(event, event_inspection(event, before), policy, lang)
+        if self.roles_mode:  # else anyone may: no need to find the event's inspection
+            self.check_role(event, event_inspection(event, before), policy, lang)
 
     def check_separation(self, event: Event, before: Finding, policy: Policy, lang: str) -> None:
         """Refuse an actor the policy's ``separation`` table bars from *event* on *before*."""
@@ -314,7 +315,7 @@ class LedgerState:
         """Refuse *event* in roles mode unless its actor holds a needed role at its time."""
         if not self.roles_mode:
             return  # the first add_actor switches roles mode on; before it, anyone
-        needed = dict(policy.roles).get(event.name, ())
+        needed = _table(policy.roles).get(event.name, ())
         subject = event.finding_id or str(
             event.payload.get("name") or event.payload.get("inspection") or ""
         )
