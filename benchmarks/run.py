@@ -105,6 +105,8 @@ def _profiles(targets: list[dict[str, Any]]) -> dict[str, str]:
     """A pyinstrument profile of each target not met, on a small workload."""
     n = 2_000
     jobs: dict[str, Callable[..., Any]] = {
+        "fire_readme_vs_b": lambda: bw.memory_fire(n),
+        "add_readme_vs_b": lambda: bw.memory_fire(n),
         "fire_vs_b": lambda: bw.memory_fire(n),
         "apply_vs_b": lambda: bw.memory_fire(n),
         "lifecycle_vs_c": lambda: bw.memory_fire(n),

@@ -131,7 +131,7 @@ def test_ctrl_c_from_a_patched_reader(
     sheet = _big_sheet(tmp_path / "a.csv", 10)
     real = csvfile.read_rows
 
-    def interrupted(path: pathlib.Path):
+    def interrupted(path: pathlib.Path, *_args: object):
         for n, row in enumerate(real(path)):
             if n == 5:
                 raise KeyboardInterrupt

@@ -6,8 +6,11 @@ import datetime as dt
 
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
+from rectflow._codec import time_text
+from rectflow._time import as_of_cutoff, default_clock, local_date, parse_date, parse_time
 from rectflow.exceptions import InvalidInput
 
 SHANGHAI = dt.timedelta(hours=8)
@@ -211,3 +214,77 @@ def test_local_date_is_the_day_in_the_policy_zone():
     at = parse_time("2024-03-01T20:00:00-05:00")
     assert local_date(at, "Asia/Shanghai") == dt.date(2024, 3, 2)
     assert local_date(at, "America/New_York") == dt.date(2024, 3, 1)
+
+
+# ---------------------------------------------------------------- the fast path (issue 16)
+
+ISO_TEXTS = (
+    "2023-11-28T09:00:00+08:00",
+    "2023-11-28T09:00:00Z",
+    "2023-11-28T09:00:00+00:00",
+    "2023-11-28T09:00:00-00:00",
+    "2023-11-28T09:00:00.250+08:00",
+    "2023-11-28T09:00:00.123456-05:30",
+    "2023-11-28 09:00+08:00",
+    "2023-11-28T09:00+0800",
+    "2024-02-29T23:59:59.999999+14:00",
+    "20231128T090000+08:00",  # the basic format: pendulum's parser reads it
+    "2023-W48-2T09:00:00+08:00",  # a week date: pendulum's parser reads it too
+)
+
+
+@pytest.mark.parametrize("text", ISO_TEXTS)
+def test_parse_time_is_pendulums_exact_parse(text):
+    """An ISO time with an offset reads as pendulum.parse(exact=True) reads it: value, zone, text."""
+    ours = parse_time(text)
+    theirs = pendulum.parse(text, exact=True)
+    assert isinstance(theirs, pendulum.DateTime)
+    assert type(ours) is pendulum.DateTime
+    assert ours == theirs
+    assert ours.utcoffset() == theirs.utcoffset()
+    assert type(ours.tzinfo) is type(theirs.tzinfo)
+    assert time_text(ours) == time_text(theirs)
+
+
+@given(
+    moment=st.datetimes(
+        min_value=dt.datetime(1900, 1, 1),
+        max_value=dt.datetime(2200, 1, 1),
+    ),
+    minutes=st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59),
+    shape=st.sampled_from(["seconds", "milliseconds", "microseconds", "minutes"]),
+    sep=st.sampled_from(["T", " "]),
+    zulu=st.booleans(),
+)
+def test_parse_time_fast_path_agrees_with_pendulum(moment, minutes, shape, sep, zulu):
+    """Any ISO time the fast path reads, it reads as pendulum does (same instant, zone, text)."""
+    sign = "-" if minutes < 0 else "+"
+    offset = "Z" if zulu else f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    text = moment.isoformat(sep=sep, timespec=shape) + offset
+    ours = parse_time(text)
+    theirs = pendulum.parse(text, exact=True)
+    assert ours == theirs
+    assert type(ours.tzinfo) is type(theirs.tzinfo)
+    assert time_text(ours) == time_text(theirs)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2023-02-30T09:00:00+08:00", "2023-11-28T24:30:00+08:00", "2023-11-28T09:61:00+08:00"],
+)
+def test_parse_time_fast_path_refuses_what_pendulum_refuses(text):
+    """An impossible day, hour or offset is still a clear bad_time (pendulum says so)."""
+    err = refuse_time(text)
+    assert "不是有效的时间" in str(err)
+
+
+def test_default_clock_holds_its_zone():
+    """The default clock keeps one zone object (pendulum's cache is weak) and reads the wall time."""
+    clock = default_clock("Asia/Shanghai")
+    first, second = clock(), clock()
+    assert first.tzinfo is second.tzinfo  # the same zone, not one read anew per call
+    assert first.tzinfo.name == "Asia/Shanghai"
+    assert abs(first - pendulum.now("UTC")) < dt.timedelta(minutes=1)
+    berlin = default_clock("Europe/Berlin")()  # a zone with summer time: pendulum's offset
+    assert type(berlin) is pendulum.DateTime
+    assert berlin.utcoffset() == pendulum.now("Europe/Berlin").utcoffset()

@@ -448,12 +448,18 @@ CASES = [
         measures=(LONG_TERM,),
         label="long_term-pending",
     ),
-    Case("time_order", IN_PROGRESS, "stage", args(STAGE, at=at("2023-12-01", 8, 59))),
+    # with the current version in hand (no race lost): a rule; without it, TimeOrderConflict
     Case(
         "time_order",
         IN_PROGRESS,
         "stage",
-        args(STAGE, at="2023-11-30T19:59:00-05:00"),
+        args(STAGE, at=at("2023-12-01", 8, 59), expected_version=2),
+    ),
+    Case(
+        "time_order",
+        IN_PROGRESS,
+        "stage",
+        args(STAGE, at="2023-11-30T19:59:00-05:00", expected_version=2),
         label="other-offset",
     ),
     Case("not_in_future", IN_PROGRESS, "stage", args(STAGE, at="2026-01-01T00:00:01+08:00")),
@@ -1097,3 +1103,96 @@ def test_replay_without_checks_follows_edges_only() -> None:
         strict.replay(events)
     assert err.value.rule == "look_back_wait"
     assert strict.replay(events, check=False) == finding
+
+
+# ---------------------------------------------------------------- values in (issue 16)
+
+
+def add_with(**changes: Any) -> Event:
+    """``add_event()`` with payload entries or ``at`` replaced."""
+    base = add_event()
+    at = changes.pop("at", base.at)
+    return attrs.evolve(base, at=at, payload={**base.payload, **changes})
+
+
+def test_create_takes_what_add_finding_takes():
+    """An Owner, Measure records, a date deadline and ISO text for at make the same finding."""
+    wf = Workflow()
+    plain = wf.create(add_event())
+    rich = wf.create(
+        add_with(
+            owner=Owner(" 张校长", "德育处", f"{PERSON} "),  # normalised, as the ledger does
+            deadline=pendulum.date(2024, 1, 31),
+            at="2023-11-30T09:00:00+08:00",
+        )
+    )
+    assert rich == plain
+    assert type(rich.created_at) is pendulum.DateTime
+    measured = wf.create(add_with(measures=[Measure("M1", "建立台账", kind="one_off")]))
+    assert measured.measures == (Measure("M1", "建立台账", kind="one_off"),)
+
+
+def test_create_counts_a_period_from_the_events_day():
+    """A period deadline counts from the add event's day (a workflow knows no inspection)."""
+    wf = Workflow()
+    assert wf.create(add_with(deadline="2 months")).deadline == pendulum.date(2024, 1, 30)
+    assert wf.create(add_with(deadline="10个工作日")).deadline == wf.calendar.add_workdays(
+        pendulum.date(2023, 11, 30), 10
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ({"at": "2023-11-30T09:00:00"}, "has no UTC offset"),
+        ({"at": "tomorrow"}, "is not a valid time"),
+        ({"deadline": "2 fortnights"}, "cannot read deadline"),
+        ({"owner": "张校长"}, "invalid value"),
+    ],
+)
+def test_create_says_what_is_wrong(changes, says):
+    """Each bad value gets its own message (not "has no UTC offset" for any text)."""
+    with pytest.raises(InvalidInput) as info:
+        Workflow(lang="en").create(add_with(**changes))
+    assert says in str(info.value)
+
+
+def test_apply_takes_iso_text_and_dates():
+    """apply reads ISO text for at and date objects for days, as Ledger.fire does."""
+    wf = Workflow()
+    f = wf.apply(wf.create(add_event()), ev("start", START))
+    stage = Event(
+        "X1",
+        "stage",
+        "2023-12-05T10:00:00+08:00",  # type: ignore[arg-type]  # text, as a service sends it
+        PERSON,
+        "阶段性成效",
+        ("s.pdf",),
+        {"next_checkpoint": pendulum.date(2024, 1, 5)},
+    )
+    staged = wf.apply(f, stage, now=NOW)
+    assert staged.next_checkpoint == pendulum.date(2024, 1, 5)
+    assert staged.updated_at == pendulum.parse("2023-12-05T10:00:00+08:00")
+    with pytest.raises(InvalidInput, match="has no UTC offset"):
+        wf.apply(f, attrs.evolve(stage, at="2023-12-05T10:00:00"), now=NOW, lang="en")
+    with pytest.raises(InvalidInput, match="is not a valid time"):
+        wf.apply(f, attrs.evolve(stage, at="next week"), now=NOW, lang="en")
+
+
+def test_apply_speaks_the_language_it_is_asked_for():
+    """lang= on apply overrides the workflow's (what a ledger in another language passes)."""
+    wf = Workflow()  # Chinese
+    f = wf.apply(wf.create(add_event()), ev("start", START))
+    bad = attrs.evolve(ev("stage", START), note=None)
+    with pytest.raises(RuleViolation) as info:
+        wf.apply(f, bad, now=NOW, lang="en")
+    assert "needs a note" in str(info.value)
+
+
+@pytest.mark.parametrize("finding_id", [None, 7, b"F1"])
+def test_event_refuses_a_finding_id_that_is_not_text(finding_id):
+    """An Event without a finding id (or with a non-text one) is refused with InvalidInput."""
+    with pytest.raises(InvalidInput) as info:
+        Event(finding_id, "start", NOW, PERSON)  # type: ignore[arg-type]
+    assert info.value.field == "finding_id"
+    assert info.value.in_lang("en") == f"finding_id: invalid value {finding_id!r}"

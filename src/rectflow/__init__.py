@@ -54,6 +54,7 @@ from rectflow.exceptions import (
     RuleViolation,
     SchemaVersionError,
     StorageError,
+    TimeOrderConflict,
     TransitionNotAllowed,
 )
 
@@ -106,6 +107,7 @@ __all__ = [
     "SpotCheckDraw",
     "StorageError",
     "Store",
+    "TimeOrderConflict",
     "TransitionNotAllowed",
     "UpdateSummary",
     "Verification",

@@ -83,7 +83,7 @@ def plain(payload: Mapping[str, Any]) -> dict[str, Any]:
     """An event's payload as a plain ``dict`` (a shared read-only part as a ``dict`` too)."""
     data = payload.to_dict() if type(payload) is Payload else dict(payload)
     for key, value in data.items():
-        if type(value) is FrozenDict:
+        if isinstance(value, FrozenDict):
             data[key] = dict(value)
     return data
 
@@ -104,7 +104,7 @@ def event_json(e: Event) -> str:
             f'"evidence":[{",".join(map(text, e.evidence))}],'
             f'"finding_id":{text(e.finding_id)},"name":{text(e.name)},'
             f'"note":{"null" if note is None else text(note)},'
-            f'"payload":{dumps(plain(e.payload))},"version":{version}}}'
+            f'"payload":{dumps(plain(e.payload)) if e.payload else "{}"},"version":{version}}}'
         )
     except (TypeError, AttributeError):  # a value of another type: the generic way
         return dumps(event_dict(e))
@@ -378,14 +378,26 @@ class FrozenDict(dict[str, Any]):
         return (FrozenDict, (dict(self),))
 
 
+class _OwnerData(FrozenDict):
+    """An owner's read-only dict that keeps the :class:`Owner` it was made from."""
+
+    __slots__ = ("owner",)
+
+    owner: Owner
+
+
 @functools.lru_cache(maxsize=4096)
 def owner_dict(owner: Owner) -> dict[str, Any]:
     """*owner* as JSON-native data, one shared read-only dict per distinct owner."""
-    return FrozenDict(leader=owner.leader, department=owner.department, person=owner.person)
+    data = _OwnerData(leader=owner.leader, department=owner.department, person=owner.person)
+    data.owner = owner  # owner_from gives it back without making it again
+    return data
 
 
 def owner_from(data: dict[str, Any]) -> Owner:
     """An :class:`Owner` from JSON-native data (one shared record per distinct owner)."""
+    if type(data) is _OwnerData:
+        return data.owner
     try:
         return _owner(data["leader"], data["department"], data["person"])
     except TypeError:  # not hashable: let the converter say what is wrong
@@ -394,6 +406,8 @@ def owner_from(data: dict[str, Any]) -> Owner:
 
 @functools.lru_cache(maxsize=4096)
 def _owner(leader: str, department: str, person: str) -> Owner:
+    if type(leader) is str and type(department) is str and type(person) is str:
+        return Owner(leader, department, person)  # what the converter makes, without it
     return converter.structure(
         {"leader": leader, "department": department, "person": person}, Owner
     )

@@ -93,6 +93,16 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
             "found {actual}; reload it and decide again"
         ),
     ),
+    "time_conflict": (
+        (
+            "问题 {finding} 已有更晚的事件({previous}, 版本 {version}), 时间 {at} 的事件不能再记入;"
+            "请重新读取后再操作(或不传 at, 由台账时钟记时)"
+        ),
+        (
+            "finding {finding} already has a later event ({previous}, version {version}) than "
+            "{at}; reload it and decide again (or send no at: the ledger's clock times it)"
+        ),
+    ),
     # rules
     "rule.actor_required": ("事件必须有操作人(actor)", "an event needs a non-empty actor"),
     "rule.time_order": (

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gc
 import json
 import logging
 import os
 import pathlib
 import random
-import re
 import secrets
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 import attrs
 import pendulum
@@ -66,7 +66,7 @@ from rectflow._roles import (
 )
 from rectflow._store.base import AgendaQuery, ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
-from rectflow._time import as_of_cutoff, local_date, parse_date, parse_time
+from rectflow._time import as_of_cutoff, default_clock, local_date, parse_date, parse_time
 from rectflow._views.agenda import Agenda, build_agenda
 from rectflow._views.integrity import (
     SignedHead,
@@ -79,7 +79,14 @@ from rectflow._views.integrity import (
 )
 from rectflow._views.report import Report, build_report
 from rectflow._views.verify import Verification, verify_chain
-from rectflow._workflow import Workflow, normalize_name, validate_definition
+from rectflow._workflow import (
+    Workflow,
+    deadline_of,
+    event_arguments,
+    normalize_name,
+    owner_of,
+    validate_definition,
+)
 from rectflow.exceptions import (
     ConcurrencyConflict,
     DuplicateId,
@@ -91,14 +98,35 @@ from rectflow.exceptions import (
     RectflowError,
     RuleViolation,
     StorageError,
+    TimeOrderConflict,
 )
 
 _INSPECTION_EVENTS = frozenset({"add_inspection", "change_inspection", "submit_report"})
-_DATE_ARGS = frozenset({"next_checkpoint", "deadline", "until", "drawn_on"})
 _FLUSH_EVERY = 10_000
 _SCAN_ABOVE = 256
 """Above this many histories to read from a durable store, one pass over the chain does it."""
 """A batch hands its buffered writes to the store in bulks of this many."""
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _in_lang(method: _Method) -> _Method:
+    """The ledger's boundary: an error leaving *method* speaks the ledger's language.
+
+    Messages are made where they are raised (a store, the workflow, a policy);
+    those that know both languages are shown here in the ledger's.
+    """
+
+    @functools.wraps(method)
+    def in_lang(self: Ledger, /, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except RectflowError as exc:
+            exc._localize(self.lang)  # noqa: SLF001 - the boundary the method is for
+            raise
+
+    return cast("_Method", in_lang)
 
 
 @attrs.define
@@ -119,8 +147,6 @@ class _Pending:
     inspections: dict[str, Inspection] = attrs.Factory(dict)
     tip: tuple[int, str] | None = None
 
-
-_DATE_TEXT = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 _log = logging.getLogger("rectflow")
 _MAX_PAGE = 10_000
@@ -235,7 +261,8 @@ def _open_store(target: str) -> Store:
             from rectflow._store.postgres import PostgresStore  # noqa: PLC0415
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise StorageError(
-                "PostgreSQL needs the 'postgres' extra: pip install 'rectflow[postgres]'"
+                "PostgreSQL 台账需要安装 postgres 扩展 (PostgreSQL needs the 'postgres' extra):"
+                " pip install 'rectflow[postgres]'"
             ) from exc
         store: Store = PostgresStore(target)
         return store
@@ -311,7 +338,7 @@ class Ledger:
         self.store = store
         self.lang = lang
         tz = self.policy.timezone
-        self._clock = clock or (lambda: pendulum.now(tz))
+        self._clock = clock or default_clock(tz)
         self._before_write: Callable[[], None] | None = None  # test hook: widen the read-write gap
         self._policy_digest = policy_digest(self.policy)  # recorded on ledger-level events
         self._state: LedgerState | None = None  # ledger-level events replayed (issue 8)
@@ -344,10 +371,14 @@ class Ledger:
             workflow: A custom workflow (default: the built-in one for *policy*).
             lang: ``"zh"`` (default) or ``"en"`` for errors and reports.
         """
-        return cls(
-            _open_store(str(target)), policy=policy, clock=clock, workflow=workflow, lang=lang
-        )
+        try:
+            store = _open_store(str(target))
+        except RectflowError as exc:
+            exc._localize(lang)  # noqa: SLF001 - the ledger's boundary
+            raise
+        return cls(store, policy=policy, clock=clock, workflow=workflow, lang=lang)
 
+    @_in_lang
     def close(self) -> None:
         """Close the store."""
         self.store.close()
@@ -362,16 +393,21 @@ class Ledger:
 
     # -- time
 
+    @_in_lang
     def now(self) -> pendulum.DateTime:
         """The ledger clock's current time."""
-        value = self._clock()
-        return parse_time(value, "clock", self.lang)
+        return self._now()
+
+    def _now(self) -> pendulum.DateTime:
+        """:meth:`now` inside the ledger (past its boundary)."""
+        return parse_time(self._clock(), "clock", self.lang)
 
     def _at(self, at: object) -> pendulum.DateTime:
-        return self.now() if at is None else parse_time(at, "at", self.lang)
+        return self._now() if at is None else parse_time(at, "at", self.lang)
 
     # -- inspections
 
+    @_in_lang
     def add_inspection(
         self,
         inspection_id: str,
@@ -448,6 +484,7 @@ class Ledger:
                 value=declared_findings,
             )
 
+    @_in_lang
     def inspection(self, inspection_id: str) -> Inspection:
         """The inspection with this id.
 
@@ -466,12 +503,14 @@ class Ledger:
             )
         return found
 
+    @_in_lang
     def inspections(self) -> list[Inspection]:
         """All inspections, in the order they were added."""
         return self.store.inspections()
 
     # -- findings
 
+    @_in_lang
     def resolve_deadline(self, spec: object, inspection: Inspection) -> dt.date:
         """A deadline given as a date or relative to the feedback day.
 
@@ -482,20 +521,9 @@ class Ledger:
         Raises:
             InvalidInput: When it is neither.
         """
-        if isinstance(spec, Period):
-            return spec.after(inspection.feedback_at, self.workflow.calendar)
-        if isinstance(spec, str) and not _DATE_TEXT.match(spec.strip()):
-            try:
-                period = Period.parse(spec)
-            except InvalidInput as exc:
-                raise InvalidInput(
-                    msg("bad_deadline_spec", self.lang, field="deadline", value=spec),
-                    field="deadline",
-                    value=spec,
-                ) from exc
-            return period.after(inspection.feedback_at, self.workflow.calendar)
-        return parse_date(spec, "deadline", self.lang)
+        return deadline_of(spec, inspection.feedback_at, self.workflow.calendar, self.lang)
 
+    @_in_lang
     def add_finding(
         self,
         finding_id: str,
@@ -584,13 +612,11 @@ class Ledger:
         self._require_text(finding_id, "finding_id")
         self._require_text(title, "title")
         self._require_text(actor, "actor")
-        if not isinstance(owner, Owner) or not all(
-            isinstance(v, str) for v in (owner.leader, owner.department, owner.person)
-        ):
+        if not isinstance(owner, Owner):
             raise InvalidInput(
                 msg("bad_value", self.lang, field="owner", value=owner), field="owner"
             )
-        owner = Owner(*(normalize_name(v) for v in (owner.leader, owner.department, owner.person)))
+        owner = owner_of(owner, self.lang)
         actor = normalize_name(actor)
         measures = tuple(measures)
         validate_definition(kind=kind, measures=measures, lang=self.lang)
@@ -598,7 +624,7 @@ class Ledger:
             known if known is not None and known.id == inspection else self.inspection(inspection)
         )
         when = self._at(at)
-        due = self.resolve_deadline(deadline, insp)
+        due = deadline_of(deadline, insp.feedback_at, self.workflow.calendar, self.lang)
         payload: dict[str, Any] = {
             "inspection": inspection,
             "aspect": aspect,
@@ -614,7 +640,7 @@ class Ledger:
         event = Event(
             finding_id, "add", when, actor, note, tuple(evidence), payload=payload, version=1
         )
-        finding = self.workflow.create(event)
+        finding = self.workflow.create(event, lang=self.lang)
         day = local_date(when, self.policy.timezone)
         if day < insp.feedback_at:
             raise RuleViolation(
@@ -634,6 +660,7 @@ class Ledger:
             raise DuplicateId(finding_id, msg("duplicate_id", self.lang, id=finding_id))
         return event, finding
 
+    @_in_lang
     def get(self, finding_id: str) -> Finding:
         """The finding's current record.
 
@@ -649,6 +676,7 @@ class Ledger:
         """Whether a finding with this id is on the ledger."""
         return isinstance(finding_id, str) and self._current(finding_id) is not None
 
+    @_in_lang
     def findings(
         self, inspection: str | None = None, *, state: str | None = None
     ) -> Iterator[Finding]:
@@ -662,6 +690,7 @@ class Ledger:
             return self.store.findings(inspection)
         return self.store.select(AgendaQuery(inspection=inspection, states=frozenset({state})))
 
+    @_in_lang
     def history(self, finding_id: str) -> tuple[Event, ...]:
         """The finding's events, oldest first.
 
@@ -674,6 +703,7 @@ class Ledger:
             raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
         return events
 
+    @_in_lang
     def fire(
         self,
         finding_id: str,
@@ -740,31 +770,8 @@ class Ledger:
             )
         if note is not None and not isinstance(note, str):
             raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
-        payload: dict[str, Any] = {}
-        for key, value in arguments.items():
-            if value is None:
-                continue
-            if key in _DATE_ARGS:
-                payload[key] = parse_date(value, key, self.lang).isoformat()
-            elif key in ("seed", "k"):
-                if (
-                    not isinstance(value, (int, str))
-                    or isinstance(value, bool)
-                    or (key == "k" and not isinstance(value, int))
-                ):
-                    raise InvalidInput(
-                        msg("bad_value", self.lang, field=key, value=value), field=key
-                    )
-                payload[key] = value
-            elif key == "changes" and isinstance(value, Mapping):  # amend: {field: {old, new}}
-                payload[key] = {
-                    str(k): dict(v) if isinstance(v, Mapping) else v for k, v in value.items()
-                }
-            elif key == "requested_by" and isinstance(value, str):
-                payload[key] = normalize_name(value)
-            else:
-                payload[key] = str(value)
-        now = self.now()
+        payload = event_arguments(arguments, self.lang) if arguments else {}
+        now = self._now()
         when = now if at is None else parse_time(at, "at", self.lang)
         # Built with its final version (the finding's next), so it is not copied again.
         known, tip = (
@@ -780,7 +787,8 @@ class Ledger:
             payload,
             0 if known is None else known.version + 1,
         )
-        self.workflow.check_event(new_event)
+        if known is None or expected_version is not None:  # else apply checks it first
+            self.workflow.check_event(new_event, lang=self.lang)
         current = self.get(finding_id) if known is None else known
         if expected_version is not None and expected_version != current.version:
             raise ConcurrencyConflict(
@@ -795,7 +803,12 @@ class Ledger:
                     actual=current.version,
                 ),
             )
-        after = self.workflow.apply(current, new_event, now=now)
+        try:
+            after = self.workflow.apply(current, new_event, now=now, lang=self.lang)
+        except RuleViolation as exc:
+            if exc.rule != "time_order" or expected_version is not None:
+                raise  # with the current version in hand, no race was lost: a bad time
+            raise self._time_conflict(current, when) from exc
         if new_event.name == "spot_check":
             self._check_draw(current, new_event)
         stored = new_event
@@ -840,6 +853,7 @@ class Ledger:
 
     # -- replay, reports
 
+    @_in_lang
     def as_of(
         self, as_of: dt.date | dt.datetime | str, inspection: str | None = None
     ) -> list[Finding]:
@@ -883,7 +897,7 @@ class Ledger:
         after *cutoff* are not applied: a past day is shown as it was.
         """
         current = [self.inspection(inspection)] if inspection is not None else self.inspections()
-        if cutoff >= self.now():
+        if cutoff >= self._now():
             return current
         past = LedgerState.replay(e for e in self.store.ledger_events() if e.at <= cutoff)
         return [past.inspections.get(i.id, i) for i in current]
@@ -905,6 +919,7 @@ class Ledger:
             events.sort(key=lambda e: e.version)
         return out
 
+    @_in_lang
     def report(
         self,
         inspection: str,
@@ -926,7 +941,7 @@ class Ledger:
             raise InvalidInput(msg("unknown_lang", self.lang, value=lang), field="lang", value=lang)
         self.inspection(inspection)
         cutoff = (
-            self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
+            self._now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
         )
         [insp] = self._inspections_as_of(cutoff, inspection)
         self._flush()
@@ -943,6 +958,7 @@ class Ledger:
             insp, findings, cutoff, self.policy, self.workflow.calendar, lang or self.lang, events
         )
 
+    @_in_lang
     def agenda(
         self,
         *,
@@ -953,8 +969,10 @@ class Ledger:
         """What is overdue, due soon, to be looked back at, or missed, as of a day.
 
         Args:
-            as_of: A day (its end counts) or an aware time; default: now. As of now
-                the store's indexes answer; a past day is replayed from history.
+            as_of: A day (its end counts) or an aware time; default: now. As of any
+                instant not before the ledger's latest event (now, or a past day after
+                it, whatever the clock) the store's indexes answer; an earlier one is
+                replayed from history. (PostgreSQL: the indexes answer as of now or later.)
             inspection: Only this inspection.
             upcoming: Also list the next *upcoming* dates beyond the reminder window
                 (scans the findings: meant for one inspection, not a million).
@@ -963,7 +981,7 @@ class Ledger:
             An :class:`~rectflow.Agenda`.
         """
         cutoff = (
-            self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
+            self._now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
         )
         if not isinstance(upcoming, int) or upcoming < 0:
             raise InvalidInput(
@@ -976,12 +994,28 @@ class Ledger:
             calendar=self.workflow.calendar,
             inspections=inspections,
             cutoff=cutoff,
-            indexed=self.store if cutoff >= self.now() else None,
+            indexed=self.store if self._indexed_at(cutoff) else None,
             replayed=lambda: self._as_of(cutoff, inspection),
             inspection=inspection,
             upcoming=upcoming,
         )
 
+    def _indexed_at(self, cutoff: dt.datetime) -> bool:
+        """Whether the store's indexes answer as of *cutoff*: no event is later than it.
+
+        True as of now or later (no event may be in the clock's future), and as of
+        any earlier instant that is not before the ledger's latest event, whatever
+        the clock (a store that cannot say its latest event's time: only the former).
+        """
+        if cutoff >= self._now():
+            return True
+        latest_at = getattr(self.store, "latest_at", None)
+        if latest_at is None:
+            return False
+        latest = latest_at()
+        return latest is None or latest <= cutoff
+
+    @_in_lang
     def draw_spot_checks(
         self,
         inspection: str,
@@ -1008,7 +1042,7 @@ class Ledger:
         if seed is None:
             seed = secrets.randbelow(2**63)
         day = (
-            local_date(self.now(), self.policy.timezone)
+            local_date(self._now(), self.policy.timezone)
             if as_of is None
             else parse_date(as_of, "as_of", self.lang)
         )
@@ -1021,6 +1055,7 @@ class Ledger:
 
     # -- actors, roles, inspection changes, reports (issue 8)
 
+    @_in_lang
     def add_actor(
         self,
         name: str,
@@ -1078,6 +1113,7 @@ class Ledger:
         assert found is not None  # noqa: S101
         return found
 
+    @_in_lang
     def revoke_role(
         self,
         name: str,
@@ -1102,11 +1138,13 @@ class Ledger:
         payload = {"name": normalize_name(name), "role": role, "inspection": inspection}
         self._record("revoke_role", payload, actor, self._at(at), note=note)
 
+    @_in_lang
     def actors(self) -> list[Actor]:
         """The registered actors, in the order they were registered (from the chain)."""
         with self._lock:
             return list(self._ledger_state().actors.values())
 
+    @_in_lang
     def grants(self, name: str | None = None) -> list[Grant]:
         """Role grants (revoked ones included, with their revocation), of *name* or all."""
         with self._lock:
@@ -1119,6 +1157,7 @@ class Ledger:
         with self._lock:
             return self._ledger_state().roles_mode
 
+    @_in_lang
     def change_inspection(
         self,
         inspection_id: str,
@@ -1159,7 +1198,7 @@ class Ledger:
             self._flush()
             feedback = dt.date.fromisoformat(payload["feedback_at"])
             for finding in self.store.findings(inspection_id):
-                day = local_date(finding.created_at or self.now(), self.policy.timezone)
+                day = local_date(finding.created_at or self._now(), self.policy.timezone)
                 if day < feedback:
                     raise RuleViolation(
                         "before_feedback",
@@ -1175,6 +1214,7 @@ class Ledger:
         self._record("change_inspection", payload, actor, self._at(at), note=reason)
         return self.inspection(current.id)
 
+    @_in_lang
     def submit_report(
         self,
         inspection: str,
@@ -1211,6 +1251,7 @@ class Ledger:
         self._record("submit_report", {"inspection": inspection}, actor, self._at(at), note, refs)
         return self.inspection(inspection)
 
+    @_in_lang
     def ledger_history(self) -> tuple[Event, ...]:
         """The ledger-level events (inspections, actors, roles, reports), oldest first."""
         return self.store.ledger_events()
@@ -1317,6 +1358,7 @@ class Ledger:
 
     # -- after-commit hooks and the event cursor (issue 16)
 
+    @_in_lang
     def subscribe(
         self, callback: Callable[[Event], object], events: Iterable[str] | None = None
     ) -> Callable[[], None]:
@@ -1367,6 +1409,7 @@ class Ledger:
 
         return unsubscribe
 
+    @_in_lang
     def events_since(self, cursor: int = 0, *, limit: int = 1000) -> EventPage:
         """The committed events after *cursor*, and the cursor to ask for next.
 
@@ -1475,11 +1518,13 @@ class Ledger:
 
     # -- integrity
 
+    @_in_lang
     def head(self) -> Head:
         """``(count, hash)`` of the event chain: keep it elsewhere as an anchor."""
         self._flush()
         return self.store.head()
 
+    @_in_lang
     def signed_head(self, key: bytes | str) -> SignedHead:
         """The head with an HMAC-SHA256 over it, keyed by *key* (never stored in the ledger).
 
@@ -1488,6 +1533,7 @@ class Ledger:
         """
         return sign_head(self.head(), key, self.lang)
 
+    @_in_lang
     def verify(
         self,
         anchor: Head | tuple[int, str] | SignedHead | str | None = None,
@@ -1576,8 +1622,26 @@ class Ledger:
         with self._lock:
             self._ledger_state(tip=tip).check(event, before, self.policy, self.lang)
 
+    def _time_conflict(self, current: Finding, when: dt.datetime) -> TimeOrderConflict:
+        """The finding already has a later event than *when*: a race lost (one error: 409)."""
+        previous = current.updated_at or current.created_at
+        return TimeOrderConflict(
+            current.id,
+            current.version,
+            at=when,
+            previous=previous,
+            message=msg(
+                "time_conflict",
+                self.lang,
+                finding=current.id,
+                at=when,
+                previous=previous,
+                version=current.version,
+            ),
+        )
+
     def _not_in_future(self, when: dt.datetime, subject: str, event: str) -> None:
-        now = self.now()
+        now = self._now()
         if when > now:
             raise RuleViolation(
                 "not_in_future",
@@ -1679,6 +1743,9 @@ class Ledger:
             ) from exc
         except DuplicateId as exc:
             raise DuplicateId(exc.id, msg("duplicate_id", self.lang, id=exc.id)) from exc
+        except RectflowError as exc:  # a storage error, in the ledger's language
+            exc._localize(self.lang)  # noqa: SLF001 - the ledger's boundary
+            raise
 
     def _require_text(self, value: object, field: str) -> None:
         if not isinstance(value, str) or not value.strip():
@@ -1686,6 +1753,7 @@ class Ledger:
 
     # -- ledger files: import and export (issue 7)
 
+    @_in_lang
     def import_file(
         self,
         path: str | os.PathLike[str],
@@ -1820,7 +1888,7 @@ class Ledger:
             new_inspection=self._new_inspection,
             resolve_deadline=self.resolve_deadline,
             admit=self._admit,
-            now=self.now(),
+            now=self._now(),
             actor=normalize_name(actor),
             record=None,
             at=when,
@@ -2000,6 +2068,7 @@ class Ledger:
         self._record("add_inspection", inspection_payload(new), actor, new.created_at)
         return new
 
+    @_in_lang
     def export_file(
         self,
         path: str | os.PathLike[str],

@@ -17,6 +17,9 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from rectflow._i18n import msg, translate
+from rectflow.exceptions import InvalidInput
+
 STATES: Final = (
     "assigned",
     "in_progress",
@@ -202,6 +205,15 @@ def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
     return payload.to_dict() if type(payload) is Payload else dict(payload)
 
 
+def _finding_id(_event: Any, _attribute: Any, value: Any) -> None:
+    """An event names its finding: a string (``""`` for ledger-level events)."""
+    if type(value) is not str:
+        error = InvalidInput(
+            msg("bad_value", "zh", field="finding_id", value=value), field="finding_id", value=value
+        )
+        raise translate(error, "bad_value", field="finding_id", value=value)
+
+
 def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if not value:  # most events carry no arguments: one shared empty mapping
         return _EMPTY
@@ -302,7 +314,7 @@ class Event:
         version: The finding's version after this event (1 for ``add``).
     """
 
-    finding_id: str
+    finding_id: str = attrs.field(validator=_finding_id)
     name: str
     at: dt.datetime
     actor: str
@@ -414,7 +426,7 @@ class Finding:
     @property
     def recurring_due(self) -> dt.date | None:
         """The first day on which one of its recurring measures has a missed period."""
-        if self.state == "cancelled":
+        if not self.measures or self.state == "cancelled":
             return None
         days = [d for d in (recurring_due(m) for m in self.measures) if d is not None]
         return min(days) if days else None

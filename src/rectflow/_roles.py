@@ -18,6 +18,7 @@ earlier event. Pure: no store, no clock.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -151,6 +152,12 @@ def event_inspection(event: Event, before: Finding | None) -> str | None:
 
 ROLE_OF: Final = {"attest": "sign_off"}
 """Events that need another event's roles: an import attesting a completion signs it off."""
+
+
+@functools.lru_cache(maxsize=64)
+def _table(pairs: Any) -> dict[str, Any]:
+    """A policy's role table (pairs) as a dict, made once per table (checked on every write)."""
+    return dict(pairs)
 
 
 def relation_of(event: Event, before: Finding, relation: str) -> bool:
@@ -295,11 +302,12 @@ class LedgerState:
         if event.finding_id == LEDGER:
             self.validate(event, policy, lang)
             self._check_ledger_event(event, lang)
-        self.check_role(event, event_inspection(event, before), policy, lang)
+        if self.roles_mode:  # else anyone may: no need to find the event's inspection
+            self.check_role(event, event_inspection(event, before), policy, lang)
 
     def check_separation(self, event: Event, before: Finding, policy: Policy, lang: str) -> None:
         """Refuse an actor the policy's ``separation`` table bars from *event* on *before*."""
-        for relation in dict(policy.separation).get(ROLE_OF.get(event.name, event.name), ()):
+        for relation in _table(policy.separation).get(ROLE_OF.get(event.name, event.name), ()):
             if relation_of(event, before, relation):
                 raise PermissionDenied(
                     msg(
@@ -321,7 +329,7 @@ class LedgerState:
         """Refuse *event* in roles mode unless its actor holds a needed role at its time."""
         if not self.roles_mode:
             return  # the first add_actor switches roles mode on; before it, anyone
-        roles = dict(policy.roles)
+        roles = _table(policy.roles)
         name = ROLE_OF.get(event.name, event.name)
         needed = roles.get(name, roles.get(ROLES_OF_UNLISTED.get(name, ""), ()))
         subject = event.finding_id or str(

@@ -23,6 +23,10 @@ Clock = Callable[[], dt.datetime]
 """A zero-argument callable returning the current time, time-zone aware."""
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})"
+)
+"""The ISO-8601 forms read without pendulum's parser: what services and the README send."""
 _OFFSET_RE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 _TIME_START_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]|$)")
 
@@ -49,6 +53,13 @@ def parse_time(value: object, field: str = "at", lang: str = "zh") -> pendulum.D
         return pendulum.instance(value)
     if isinstance(value, str):
         text = value.strip()
+        fast = _parse_iso(text)  # the usual form, read without pendulum's parser
+        if fast is not None:
+            return fast
+        if not any(c.isdigit() for c in text):  # "tomorrow": not a time, offset or none
+            raise InvalidInput(
+                msg("bad_time", lang, field=field, value=value), field=field, value=value
+            )
         if _DATE_RE.match(text) or not _OFFSET_RE.search(text):
             raise InvalidInput(
                 msg("naive_time", lang, field=field, value=value), field=field, value=value
@@ -65,6 +76,57 @@ def parse_time(value: object, field: str = "at", lang: str = "zh") -> pendulum.D
             )
         return parsed
     raise InvalidInput(msg("bad_time", lang, field=field, value=value), field=field, value=value)
+
+
+@functools.lru_cache(maxsize=64)
+def _offset_zone(text: str) -> dt.tzinfo | None:
+    """The zone ``pendulum.parse`` gives an offset: UTC for ``Z``, else a fixed offset."""
+    if text == "Z":
+        return pendulum.UTC
+    hours, minutes = int(text[1:3]), int(text[-2:])
+    if hours > 23 or minutes > 59:
+        return None
+    seconds = (hours * 3600 + minutes * 60) * (-1 if text[0] == "-" else 1)
+    return pendulum.tz.fixed_timezone(seconds)
+
+
+def _parse_iso(text: str) -> pendulum.DateTime | None:
+    """*text* read by ``datetime.fromisoformat`` and a cached zone; None: ask pendulum.
+
+    The same value as ``pendulum.parse(text, exact=True)`` (tested against it),
+    at a fraction of its cost.
+    """
+    found = _ISO_RE.fullmatch(text)
+    if found is None:
+        return None
+    zone = _offset_zone(found.group(1))
+    if zone is None:
+        return None
+    try:
+        d = dt.datetime.fromisoformat(text[: found.start(1)])
+    except ValueError:
+        return None
+    return pendulum.DateTime(
+        d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond, tzinfo=zone
+    )
+
+
+def default_clock(tz: str) -> Clock:
+    """The wall clock in time zone *tz*, its zone loaded once and held.
+
+    ``pendulum.now("Asia/Shanghai")`` loads the zone anew whenever no one holds it
+    (pendulum's zone cache is weak): holding it makes ``now()`` a cheap call.
+    """
+    zone = pendulum.timezone(tz)
+
+    def now() -> pendulum.DateTime:
+        # pendulum.now(zone)'s value, built directly (it costs twice as much)
+        d = dt.datetime.now(zone)
+        return pendulum.DateTime(
+            d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond, zone, fold=d.fold
+        )
+
+    return now
 
 
 def parse_date(value: object, field: str = "date", lang: str = "zh") -> dt.date:

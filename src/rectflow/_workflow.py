@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
@@ -28,11 +29,12 @@ from rectflow._model import (
     Event,
     Finding,
     Measure,
+    Owner,
     evolve_finding,
     missed_periods,
 )
 from rectflow._policy import Period, Policy
-from rectflow._time import local_date
+from rectflow._time import local_date, parse_date, parse_time
 from rectflow.exceptions import InvalidInput, RuleViolation, TransitionNotAllowed
 
 EVENT_LABELS: Final[Mapping[str, tuple[str, str]]] = {
@@ -113,6 +115,117 @@ extension, so on-time figures cannot be changed by editing the sheet.
 """
 IMPORT_ONLY: Final = frozenset({"attest"})
 """Events only an import writes (not listed as allowed, refused by ``fire``)."""
+
+DATE_ARGUMENTS: Final = frozenset({"next_checkpoint", "deadline", "until", "drawn_on"})
+"""Event arguments that are days, kept on the event as ISO text."""
+
+_DATE_TEXT: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY_LIKE: Final = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")  # a day, maybe mistyped: not a period
+
+
+# ---------------------------------------------------------------- values in
+# One reading of the values callers pass, shared by the Ledger and the Workflow.
+
+
+def event_arguments(arguments: Mapping[str, Any], lang: str = "zh") -> dict[str, Any]:
+    """An event's arguments as they are kept on it: days as ISO text, names normalised.
+
+    Raises:
+        InvalidInput: For a day that is not one, or a seed or k of the wrong type.
+    """
+    payload: dict[str, Any] = {}
+    for key, value in arguments.items():
+        if value is None:
+            continue
+        if key in DATE_ARGUMENTS:
+            payload[key] = parse_date(value, key, lang).isoformat()
+        elif key in ("seed", "k"):
+            if (
+                not isinstance(value, (int, str))
+                or isinstance(value, bool)
+                or (key == "k" and not isinstance(value, int))
+            ):
+                raise InvalidInput(msg("bad_value", lang, field=key, value=value), field=key)
+            payload[key] = value
+        elif key == "changes" and isinstance(value, Mapping):  # amend: {field: {old, new}}
+            payload[key] = {
+                str(k): dict(v) if isinstance(v, Mapping) else v for k, v in value.items()
+            }
+        elif key == "requested_by" and isinstance(value, str):
+            payload[key] = normalize_name(value)
+        else:
+            payload[key] = str(value)
+    return payload
+
+
+def owner_of(value: object, lang: str = "zh") -> Owner:
+    """*value* (an :class:`Owner`, or its fields as a mapping) as an Owner, names normalised.
+
+    Raises:
+        InvalidInput: For anything else.
+    """
+    if isinstance(value, Mapping) and not isinstance(value, Owner):
+        fields = [value.get(k) for k in ("leader", "department", "person")]
+    elif isinstance(value, Owner):
+        fields = [value.leader, value.department, value.person]
+    else:
+        fields = []
+    if len(fields) != 3 or not all(isinstance(v, str) for v in fields):
+        raise InvalidInput(msg("bad_value", lang, field="owner", value=value), field="owner")
+    return Owner(*(normalize_name(v) for v in fields))
+
+
+def deadline_of(spec: object, start: dt.date, calendar: Any, lang: str = "zh") -> dt.date:
+    """A deadline: a day (``date`` or ``"2024-01-31"``), or a period after *start*.
+
+    A period is a :class:`~rectflow.Period` or its text (``"10 working days"``,
+    ``"2 months"``, ``"10个工作日"``, ``"2个月"``), counted through *calendar*.
+
+    Raises:
+        InvalidInput: When it is neither.
+    """
+    if isinstance(spec, Period):
+        return spec.after(start, calendar)
+    if isinstance(spec, str) and not _DAY_LIKE.fullmatch(spec.strip()):
+        try:
+            period = Period.parse(spec)
+        except InvalidInput as exc:
+            raise InvalidInput(
+                msg("bad_deadline_spec", lang, field="deadline", value=spec),
+                field="deadline",
+                value=spec,
+            ) from exc
+        return period.after(start, calendar)
+    return parse_date(spec, "deadline", lang)
+
+
+def event_in(event: Event, lang: str = "zh", *, days: bool = True) -> Event:
+    """*event* with its values read the one way: ``at`` as an aware time, days as ISO text.
+
+    An event built by the ledger is returned as it is; one built by an app may
+    carry ISO text for ``at`` or ``date`` objects for its days.
+
+    Raises:
+        InvalidInput: For a value that cannot be read (the message names it).
+    """
+    at = event.at
+    changes: dict[str, Any] = {}
+    if not isinstance(at, dt.datetime):  # ISO text; anything else: a clear "bad time"
+        changes["at"] = parse_time(at, "at", lang)
+    payload = event.payload
+    if (
+        days
+        and payload
+        and any(
+            k in DATE_ARGUMENTS and not (type(v) is str and _DATE_TEXT.fullmatch(v))
+            for k, v in payload.items()
+        )
+    ):
+        changes["payload"] = {
+            **payload,
+            **event_arguments({k: v for k, v in payload.items() if k in DATE_ARGUMENTS}, lang),
+        }
+    return attrs.evolve(event, **changes) if changes else event
 
 
 @attrs.frozen
@@ -221,7 +334,6 @@ def same_person(a: str | None, b: str | None) -> bool:
     return normalize_name(a).casefold() == normalize_name(b).casefold()
 
 
-@functools.lru_cache(maxsize=4096)
 @functools.lru_cache(maxsize=4096)
 def normalize_name(name: str) -> str:
     """*name* in NFKC with surrounding space removed and inner runs collapsed.
@@ -590,44 +702,62 @@ class Workflow:
             rule(ctx)
         return True
 
-    def check_event(self, event: Event) -> None:
+    def check_event(self, event: Event, *, lang: str | None = None) -> None:
         """Validate an event's shape: known name, actor, aware time, arguments.
+
+        Args:
+            event: The event.
+            lang: The language of the error (default: the workflow's).
 
         Raises:
             InvalidInput: For anything malformed.
         """
+        lang = lang or self.lang
         if event.name not in PAYLOAD_KEYS:
             raise InvalidInput(
-                msg("unknown_event", self.lang, value=event.name, known=", ".join(EVENTS)),
+                msg("unknown_event", lang, value=event.name, known=", ".join(EVENTS)),
                 field="event",
                 value=event.name,
             )
         if not isinstance(event.actor, str) or not event.actor.strip():
-            raise InvalidInput(msg("empty", self.lang, field="actor"), field="actor")
-        if not isinstance(event.at, dt.datetime) or event.at.tzinfo is None:
-            raise InvalidInput(msg("naive_time", self.lang, field="at", value=event.at), field="at")
+            raise InvalidInput(msg("empty", lang, field="actor"), field="actor")
+        if not isinstance(event.at, dt.datetime) or event.at.utcoffset() is None:
+            parse_time(event.at, "at", lang)  # says what is wrong: no offset, or not a time
         extra = set(event.payload) - PAYLOAD_KEYS[event.name]
         if extra:
             raise InvalidInput(
-                msg("unexpected_args", self.lang, event=event.name, names=", ".join(sorted(extra))),
+                msg("unexpected_args", lang, event=event.name, names=", ".join(sorted(extra))),
                 field=min(extra),
             )
 
-    def apply(self, finding: Finding, event: Event, *, now: dt.datetime | None = None) -> Finding:
+    def apply(
+        self,
+        finding: Finding,
+        event: Event,
+        *,
+        now: dt.datetime | None = None,
+        lang: str | None = None,
+    ) -> Finding:
         """The finding after *event*, or an error; *finding* itself is unchanged.
 
         Args:
             finding: The finding before the event.
             event: The event (its ``version`` is ignored and set on the result).
+                Its ``at`` may be ISO-8601 text with an offset, its days
+                (``next_checkpoint``, ``deadline``, ``until``) ``date`` objects:
+                they are read as :meth:`rectflow.Ledger.fire` reads them.
             now: The clock's time; an event later than it is refused. None when
                 replaying history.
+            lang: The language of the error (default: the workflow's).
 
         Raises:
             InvalidInput: The event is malformed.
             TransitionNotAllowed: The event is not allowed in the finding's state.
             RuleViolation: A guard failed; ``.rule`` names it.
         """
-        self.check_event(event)
+        lang = lang or self.lang
+        event = event_in(event, lang)
+        self.check_event(event, lang=lang)
         state = finding.state
         allowed = self.allowed(state)
         if (state, event.name) not in self._dest:
@@ -639,7 +769,7 @@ class Workflow:
                 allowed,
                 msg(
                     "not_allowed",
-                    self.lang,
+                    lang,
                     finding=finding.id,
                     state=state,
                     state_label=labels[0],
@@ -648,7 +778,7 @@ class Workflow:
                     allowed=", ".join(allowed) or "-",
                 ),
             )
-        ctx = Context(finding, event, self.policy, self.calendar, now, self.lang)
+        ctx = Context(finding, event, self.policy, self.calendar, now, lang)
         self._check_time(ctx)
         cursor = _Cursor(state, ctx)
         self.machine.events[event.name].trigger(cursor)
@@ -662,23 +792,44 @@ class Workflow:
         if ctx.now is not None and at > ctx.now:
             raise ctx.fail("not_in_future", at=at, now=ctx.now)
 
-    def create(self, event: Event) -> Finding:
+    def create(self, event: Event, *, lang: str | None = None) -> Finding:
         """The finding an ``add`` event creates (version 1, state ``assigned``).
+
+        Args:
+            event: The ``add`` event. Its payload takes what
+                :meth:`rectflow.Ledger.add_finding` takes: ``owner`` an
+                :class:`~rectflow.Owner` (or its fields), ``deadline`` a day or a
+                period (``"2 months"``: counted from the event's day, as the
+                workflow knows no inspection), ``measures`` :class:`~rectflow.Measure`
+                records (or their fields); ``at`` may be ISO-8601 text with an offset.
+            lang: The language of the error (default: the workflow's).
 
         Raises:
             InvalidInput: When the event's definition is malformed.
         """
+        lang = lang or self.lang
         if event.name != "add":
-            raise InvalidInput(msg("unknown_event", self.lang, value=event.name, known="add"))
+            raise InvalidInput(msg("unknown_event", lang, value=event.name, known="add"))
         if not isinstance(event.actor, str) or not event.actor.strip():
-            raise InvalidInput(msg("empty", self.lang, field="actor"), field="actor")
+            raise InvalidInput(msg("empty", lang, field="actor"), field="actor")
         if not isinstance(event.at, dt.datetime) or event.at.utcoffset() is None:
-            raise InvalidInput(msg("naive_time", self.lang, field="at", value=event.at), field="at")
+            event = attrs.evolve(event, at=parse_time(event.at, "at", lang))
         p = _codec.plain(event.payload)
         try:
-            measures = tuple(_codec.measure_from(m) for m in p.get("measures", ()))
-            validate_definition(kind=p["kind"], measures=measures, lang=self.lang)
-            deadline = dt.date.fromisoformat(p["deadline"])
+            measures = tuple(
+                m if isinstance(m, Measure) else _codec.measure_from(m)
+                for m in p.get("measures", ())
+            )
+            validate_definition(kind=p["kind"], measures=measures, lang=lang)
+            spec = p["deadline"]
+            deadline = (
+                dt.date.fromisoformat(spec)
+                if type(spec) is str and _DATE_TEXT.fullmatch(spec)
+                else deadline_of(
+                    spec, local_date(event.at, self.policy.timezone), self.calendar, lang
+                )
+            )
+            owner = event.payload["owner"]  # as given (plain() copied it)
             return Finding(
                 id=event.finding_id,
                 inspection=str(p["inspection"]),
@@ -686,7 +837,9 @@ class Workflow:
                 category=str(p.get("category", "")),
                 title=str(p["title"]),
                 kind=p["kind"],
-                owner=_codec.owner_from(p["owner"]),
+                owner=owner_of(owner, lang)
+                if isinstance(owner, Owner)
+                else _codec.owner_from(owner),
                 deadline=deadline,
                 original_deadline=deadline,
                 measures=measures,
@@ -702,7 +855,7 @@ class Workflow:
             raise
         except (KeyError, TypeError, ValueError, cattrs.BaseValidationError) as exc:
             raise InvalidInput(
-                msg("bad_value", self.lang, field="payload", value=exc), field="payload"
+                msg("bad_value", lang, field="payload", value=exc), field="payload"
             ) from exc
 
     def replay(self, events: Iterable[Event], *, check: bool = True) -> Finding | None:

@@ -14,18 +14,23 @@ not know rectflow::
     ├── TransitionNotAllowed                 the event is not allowed in the current state
     ├── RuleViolation                        a guard of the workflow failed; ``.rule`` names it
     ├── ConcurrencyConflict                  someone else moved the finding first
+    │   └── TimeOrderConflict                ... with an event later than the ``at`` sent
     ├── PermissionDenied (PermissionError)   the actor lacks the role the event needs
     └── StorageError                         the store cannot be opened or used
         ├── SchemaVersionError               written by a newer rectflow
         └── LedgerCorrupted                  ``verify`` found tampering or damage
 
 Messages are in Chinese by default; every error keeps its structured fields
-as attributes, and ``str(err)`` is built from them.
+as attributes, and ``str(err)`` is built from them. An error leaving a
+:class:`~rectflow.Ledger` is in the language the ledger was opened with.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 __all__ = [
     "ConcurrencyConflict",
@@ -41,6 +46,7 @@ __all__ = [
     "RuleViolation",
     "SchemaVersionError",
     "StorageError",
+    "TimeOrderConflict",
     "TransitionNotAllowed",
 ]
 
@@ -66,6 +72,13 @@ class RectflowError(Exception):
     def in_lang(self, lang: str) -> str:
         """The message in *lang* (``"zh"`` or ``"en"``) when known, else :attr:`message`."""
         return self.translations.get(lang, self.message)
+
+    def _localize(self, lang: str) -> None:
+        """Make :attr:`message` (and ``str(err)``) the one in *lang*, when known."""
+        text = self.translations.get(lang)
+        if text is not None and text != self.message:
+            self.message = text
+            self.args = (text, *self.args[1:])
 
 
 class InvalidInput(RectflowError, ValueError):
@@ -201,8 +214,61 @@ class ConcurrencyConflict(RectflowError):
         self.actual = actual
 
 
+class TimeOrderConflict(ConcurrencyConflict):
+    """The finding already has an event later than the one being written.
+
+    What the loser of a race sees when it sent its own ``at`` and another writer
+    committed a later event first: reload the finding and decide again (or send
+    no ``at``, and the ledger's clock times the event). A subclass of
+    :class:`ConcurrencyConflict`, so one ``except`` (one HTTP 409) covers both.
+    With an ``expected_version`` that is still current no race was lost, and an
+    ``at`` before the last event is a :class:`RuleViolation` (``time_order``).
+
+    Attributes:
+        rule: ``"time_order"``, the rule the event broke.
+        at: The event's time.
+        previous: The time of the finding's latest event.
+    """
+
+    def __init__(
+        self,
+        finding_id: str,
+        version: int,
+        *,
+        at: Any,
+        previous: Any,
+        message: str | None = None,
+    ) -> None:
+        super().__init__(
+            finding_id,
+            version,
+            version,
+            message
+            or f"问题 {finding_id} 已有更晚的事件 ({previous}), 时间 {at} 的事件不能再记入;"
+            "请重新读取后再操作",
+        )
+        self.rule = "time_order"
+        self.at = at
+        self.previous = previous
+
+
+_BILINGUAL = re.compile(r"(?P<zh>[^()]*?) \((?P<en>[^()]+)\)(?P<rest>.*)", re.DOTALL)
+
+
 class StorageError(RectflowError):
-    """The ledger's store cannot be opened or used."""
+    """The ledger's store cannot be opened or used.
+
+    A store writes its message as ``中文 (English)`` with the cause after it;
+    both are kept in :attr:`~RectflowError.translations`, and the ledger shows
+    the one of its language.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        found = _BILINGUAL.fullmatch(message)
+        if found is not None and _CJK.search(found["zh"]) and not _CJK.search(found["en"]):
+            rest = found["rest"]
+            self.translations = {"zh": found["zh"] + rest, "en": found["en"] + rest}
 
 
 class SchemaVersionError(StorageError):

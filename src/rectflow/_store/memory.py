@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from rectflow._codec import event_json
@@ -24,6 +25,38 @@ from rectflow._store.base import (
 from rectflow.exceptions import ConcurrencyConflict, DuplicateId
 
 _LEDGER_UNDO = frozenset({"record_event", "inspection_row", "row"})
+
+
+class _Transaction:
+    """A memory store's all-or-nothing block: the outermost one undoes its writes on error.
+
+    A class rather than a generator-based context manager: every write enters one.
+    """
+
+    __slots__ = ("outer", "store")
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.outer = False
+
+    def __enter__(self) -> None:
+        store = self.store
+        store._lock.acquire()  # noqa: SLF001 - the store's own helper
+        self.outer = store._depth == 0  # noqa: SLF001
+        if self.outer:
+            store._undo = []  # noqa: SLF001
+        store._depth += 1  # noqa: SLF001
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        store = self.store
+        try:
+            if kind is not None and self.outer:
+                store._rollback()  # noqa: SLF001
+        finally:
+            store._depth -= 1  # noqa: SLF001
+            if self.outer:
+                store._undo = None  # noqa: SLF001
+            store._lock.release()  # noqa: SLF001
 
 
 class MemoryStore:
@@ -54,32 +87,19 @@ class MemoryStore:
         self._rows: dict[tuple[str, str], str] = {}  # ledger_records (issue 8)
         self._ledger: list[Event] = []  # the ledger-level events, in chain order
         self._ledger_seqs: list[int] = []  # and their places in the chain
+        self._latest: tuple[int, dt.datetime | None] = (0, None)  # chain scanned, latest time
 
     # -- transactions
 
-    @contextmanager
-    def _tx(self) -> Iterator[None]:
-        with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._undo = []
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                if outer:
-                    self._rollback()
-                raise
-            finally:
-                self._depth -= 1
-                if outer:
-                    self._undo = None
+    def _tx(self) -> _Transaction:
+        return _Transaction(self)
 
     def transaction(self) -> AbstractContextManager[None]:
         """All-or-nothing block of writes."""
         return self._tx()
 
     def _rollback(self, since: int = 0) -> None:
+        self._latest = (0, None)  # the chain shrinks: scan it anew
         undo = self._undo or []
         for kind, data in reversed(undo[since:]):
             if kind == "inspection":
@@ -105,6 +125,22 @@ class MemoryStore:
                 self._chain.pop()
                 self._hashes.pop()
         del undo[since:]
+
+    def latest_at(self) -> dt.datetime | None:
+        """The latest time of any event on the chain (None: no event).
+
+        Only the events appended since the last call are scanned.
+        """
+        with self._lock:
+            scanned, latest = self._latest
+            chain = self._chain
+            if scanned > len(chain):
+                scanned, latest = 0, None
+            for event in itertools.islice(chain, scanned, None):
+                if latest is None or event.at > latest:
+                    latest = event.at
+            self._latest = (len(chain), latest)
+            return latest
 
     # -- indexes
 

@@ -227,7 +227,7 @@ class SqlStore(ABC, Generic[_C]):
         rows = conn.execute("SELECT version FROM schema_version").fetchall()
         if len(rows) != 1:
             raise StorageError(
-                f"{where}数据结构版本表损坏 (the schema_version table has {len(rows)} rows)"
+                f"{where}数据结构版本表损坏 ({where}the schema_version table has {len(rows)} rows)"
             )
         return int(rows[0][0])
 

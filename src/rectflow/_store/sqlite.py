@@ -23,7 +23,14 @@ from typing import Any, TypeVar
 
 from rectflow._model import Event
 from rectflow._store.base import GENESIS, SCHEMA_VERSION, Head
-from rectflow._store.migrations import SQLITE_SCHEMA, Migration, load_event, pending, utc_micros
+from rectflow._store.migrations import (
+    SQLITE_SCHEMA,
+    Migration,
+    from_utc_micros,
+    load_event,
+    pending,
+    utc_micros,
+)
 from rectflow._store.sql import EventRow, SqlStore
 from rectflow.exceptions import DuplicateId, StorageError
 
@@ -35,9 +42,11 @@ def _storage_error(path: str, exc: sqlite3.Error) -> StorageError:
     if "locked" in text or "busy" in text:
         return StorageError(
             f"台账文件 {path} 正被其他写入者占用, 请稍后重试 "
-            f"(the ledger file is locked by another writer; try again): {text}"
+            f"(the ledger file {path} is locked by another writer; try again): {text}"
         )
-    return StorageError(f"台账文件 {path} 读写失败 (SQLite error on the ledger file): {text}")
+    return StorageError(
+        f"台账文件 {path} 读写失败 (SQLite error on the ledger file {path}): {text}"
+    )
 
 
 class SqliteStore(SqlStore[sqlite3.Connection]):
@@ -61,6 +70,7 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         """Open (creating or migrating) the ledger file at *path*."""
         super().__init__()
         self.path = os.fspath(path)
+        self._latest: tuple[tuple[int, str] | None, dt.datetime | None] | None = None
         try:
             self._conn: sqlite3.Connection | None = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -89,7 +99,7 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         if mode != "wal" and self.path not in ("", ":memory:"):
             raise StorageError(
                 f"台账文件 {self.path} 无法使用 WAL 模式 "
-                f"(cannot switch the ledger file to WAL mode: got {mode!r})"
+                f"(cannot switch the ledger file {self.path} to WAL mode: got {mode!r})"
             )
         conn.execute("PRAGMA synchronous = FULL")
 
@@ -100,7 +110,8 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         if "schema_version" not in tables:
             if tables - {"sqlite_sequence"}:
                 raise StorageError(
-                    f"{self.path} 不是 rectflow 台账 (not a rectflow ledger: it has other tables)"
+                    f"{self.path} 不是 rectflow 台账"
+                    f" ({self.path} is not a rectflow ledger: it has other tables)"
                 )
             return None
         return self._recorded_version(conn, f"{self.path}: ")
@@ -123,7 +134,7 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
         """The connection, under the lock, with SQLite errors as StorageError."""
         with self._lock:
             if self._conn is None:
-                raise StorageError(f"台账 {self.path} 已关闭 (the ledger is closed)")
+                raise StorageError(f"台账 {self.path} 已关闭 (the ledger {self.path} is closed)")
             try:
                 yield self._conn
             except sqlite3.Error as exc:
@@ -259,6 +270,22 @@ class SqliteStore(SqlStore[sqlite3.Connection]):
                 " (SELECT hash FROM events ORDER BY seq DESC LIMIT 1)"
             ).fetchone()
         return Head(int(count), GENESIS if last is None else str(last))
+
+    def latest_at(self) -> dt.datetime | None:
+        """The latest time of any event on the chain (None: no event), in UTC.
+
+        Scans the events once per state of the chain (its last seq and hash).
+        """
+        with self._using() as conn:
+            tip = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            key = None if tip is None else (int(tip[0]), str(tip[1]))
+            cached = self._latest
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            row = conn.execute("SELECT MAX(at_us) FROM events").fetchone()
+        latest = None if row is None or row[0] is None else from_utc_micros(int(row[0]))
+        self._latest = (key, latest)
+        return latest
 
 
 def _event_params(row: EventRow) -> tuple[Any, ...]:
