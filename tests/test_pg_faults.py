@@ -149,7 +149,11 @@ def test_fire_cut_inside_its_transaction_stores_nothing(
         holder.close()
     [error] = outcome
     assert isinstance(error, StorageError), error
-    assert "connection to the PostgreSQL ledger was lost" in str(error), str(error)  # the cause
+    # the cause, in the ledger's language (Chinese by default; English with lang="en")
+    assert "与 PostgreSQL 台账的连接中断" in str(error), str(error)
+    assert "connection to the PostgreSQL ledger was lost" in error.in_lang("en"), error.in_lang(
+        "en"
+    )
     assert "server closed the connection" in str(error), str(error)  # as libpq saw it
     assert ledger.head() == head  # nothing of it stored
     assert ledger.get("F0").state == "assigned"
