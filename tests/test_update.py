@@ -552,7 +552,7 @@ def test_monthly_cycle_dated_by_each_sheet(target: str, tmp_path: pathlib.Path) 
             (FieldChange("extra", {"督办情况": "已督办"}, {"督办情况": "二次督办"}),),
         ]
         assert "「备注」" in dry.to_text("zh")
-        assert "「其他列」" in dry.to_text("zh")
+        assert "「督办情况」 '已督办' → '二次督办'" in dry.to_text("zh")
         done = ledger.import_file(february, actor="巡察办", inspection="R1", update=True)
         assert done.at_source == "sheet"
         feb_day = pendulum.datetime(2024, 2, 22, tz="Asia/Shanghai")

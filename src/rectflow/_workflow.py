@@ -659,7 +659,12 @@ class Workflow:
                     state_label=labels[0],
                     event=event.name,
                     event_label=EVENT_LABELS[event.name][0],
-                    allowed=", ".join(allowed) or "-",
+                    allowed=(
+                        ", ".join(allowed)
+                        if self.lang == "en"
+                        else "、".join(f"{EVENT_LABELS[e][0]}({e})" for e in allowed)
+                    )
+                    or "-",
                 ),
             )
         ctx = Context(finding, event, self.policy, self.calendar, now, self.lang)

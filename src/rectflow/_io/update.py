@@ -112,9 +112,7 @@ class Change:
                 _T[key][en].format(before=_state(self.before, lang), after=_state(self.after, lang))
             )
         if self.fields:
-            shown = "; ".join(
-                f"{_field(f.field, lang)} {_value(f.old)} → {_value(f.new)}" for f in self.fields
-            )
+            shown = "; ".join(_shown(f, lang) for f in self.fields)
             parts.append(f"{_T['amended'][en]}: {shown}")
         if self.events and self.action != "add":
             sep = ", " if en else "、"
@@ -177,6 +175,18 @@ def _field(field: str, lang: str) -> str:
     if lang == "en":
         return field
     return "「其他列」" if field == "extra" else f"「{COLUMNS[field][0]}」"
+
+
+def _shown(change: FieldChange, lang: str) -> str:
+    """``「责任人」 '黄主任' → '郭主任'``; the office's own columns one by one, by header."""
+    if change.field != "extra" or lang == "en":
+        return f"{_field(change.field, lang)} {_value(change.old)} → {_value(change.new)}"
+    old, new = dict(change.old), dict(change.new)
+    return "; ".join(
+        f"「{name}」 {_value(old.get(name, ''))} → {_value(new.get(name, ''))}"
+        for name in sorted(old.keys() | new.keys())
+        if old.get(name) != new.get(name)
+    )
 
 
 def _value(value: object) -> str:

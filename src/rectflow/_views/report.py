@@ -422,13 +422,17 @@ def _rates(d: dict[str, Any], lang: str) -> str:
     done, total, on_time = d["completed"], d["total"], d["on_time"]
     timed = timed_completions(d)
     if lang == "en":
-        return (
-            f"Completion rate {rate_text(done, total, 'en')} of the findings on the ledger; "
-            f"on-time rate {rate_text(on_time, timed, 'en')} of those completed"
-            + (" on a known day." if timed < done else ".")
+        rate = f"Completion rate {rate_text(done, total, 'en')} of the findings on the ledger"
+        if timed == 0 < done:  # every completion attested: no day to measure against
+            return rate + "."
+        return f"{rate}; on-time rate {rate_text(on_time, timed, 'en')} of those completed" + (
+            " on a known day." if timed < done else "."
         )
+    rate = f"台账所列问题整改完成率{rate_text(done, total)}"
+    if timed == 0 < done:
+        return rate + "。"
     return (
-        f"台账所列问题整改完成率{rate_text(done, total)},"
+        f"{rate},"
         + ("完成日期可考的" if timed < done else "")
         + f"已完成问题按期完成率{rate_text(on_time, timed)}。"
     )
