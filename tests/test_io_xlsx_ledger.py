@@ -213,8 +213,8 @@ def ledgers(draw: Any) -> list[dict[str, Any]]:
     return [
         {
             "id": fid,
-            "aspect": draw(_WORDS),
-            "category": draw(_WORDS),
+            "aspect": draw(_WORDS | st.just("")),  # a seed finding may have none
+            "category": draw(_WORDS | st.just("")),
             "title": draw(_WORDS) + draw(st.sampled_from(["", "\n第二行", " 说明"])),
             "state": draw(st.sampled_from(_STATES)),
             "deadline": dt.date(2024, 1, 1) + dt.timedelta(days=draw(st.integers(0, 90))),
@@ -282,3 +282,30 @@ def test_any_ledger_exported_as_a_ledger_sheet_imports_the_same(specs):
         for n in ("a.xlsx", "b.xlsx")
     ]
     assert cells[0] == cells[1]
+
+
+def test_empty_aspect_survives_the_xlsx_but_a_csv_blank_is_as_above(tmp_path: pathlib.Path):
+    """XLSX: only merged cells repeat 方面/类别, a blank one is empty; a CSV blank is "as above"."""
+    ledger = Ledger.open(":memory:", clock=lambda: NOW)
+    ledger.add_inspection("R1", title="巡察", feedback_at="2023-11-23", at=at("2023-11-23 09:00"))
+    for fid, aspect, category in (("1.1", "A", "c"), ("1.2", "A", ""), ("2.1", "", ""),
+                                  ("2.2", "", "d")):  # fmt: skip
+        ledger.add_finding(fid, inspection="R1", title=f"问题{fid}", kind="deadline",
+                           owner=Owner("", "德育处", "黄主任"), deadline="2024-01-31",
+                           actor="巡察办", aspect=aspect, category=category,
+                           at=at("2023-11-27 09:00"))  # fmt: skip
+    got = {}
+    for suffix in ("xlsx", "csv"):
+        ledger.export_file(tmp_path / f"a.{suffix}")
+        copy = Ledger.open(":memory:", clock=lambda: NOW)
+        copy.add_inspection("R1", title="巡察", feedback_at="2023-11-23", at=at("2023-11-23 09:00"))
+        copy.import_file(tmp_path / f"a.{suffix}", actor="整改办")
+        got[suffix] = [(f.id, f.aspect, f.category) for f in copy.findings()]
+    assert got["xlsx"] == [("1.1", "A", "c"), ("1.2", "A", ""), ("2.1", "", ""), ("2.2", "", "d")]
+    # a CSV cannot merge: a blank is the cell above (office CSVs saved from merged sheets)
+    assert got["csv"] == [
+        ("1.1", "A", "c"),
+        ("1.2", "A", "c"),
+        ("2.1", "A", "c"),
+        ("2.2", "A", "d"),
+    ]

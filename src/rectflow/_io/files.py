@@ -161,6 +161,7 @@ def read_tabular(
             words=words,
             strict_columns=strict_columns,
             state_from=state_from,
+            fill_blanks=fmt != "xlsx",  # a workbook merges what is "as above"
         )
     except FileProblem as exc:
         issues.problem(exc)
