@@ -14,20 +14,20 @@ openpyxl = pytest.importorskip("openpyxl")
 
 HEADER = [
     "编号", "问题方面", "问题类型", "具体问题", "整改举措", "牵头领导", "牵头部门",
-    "具体责任人", "完成时限", "落实情况", "佐证材料目录", "备注",
+    "具体责任人", "完成时限", "落实情况", "佐证材料目录", "督办意见", "备注",
 ]  # fmt: skip
 A1, A2 = "一、学习贯彻党的创新理论方面", "二、落实全面从严治党方面"
 ROWS = [
     [1, A1, "(一)理论学习", "中心组学习计划性不强", "制定年度学习计划", "王书记", "党政办",
-     "李四", dt.datetime(2024, 1, 31), "已整改到位", "学习计划.pdf", ""],
+     "李四", dt.datetime(2024, 1, 31), "已整改到位", "学习计划.pdf", "", ""],
     [2, None, None, "学习记录不完整", "规范学习记录", "王书记", "党政办", "李四", "立行立改",
-     "已完成", "", ""],
+     "已完成", "", "", ""],
     [1, A2, "(一)财务管理", "食堂账目公示不及时", "每月公示", "张校长", "总务处", "赵六",
-     "2024年6月底", "正在推进,已召开专题会", "", "需财政所配合"],
+     "2024年6月底", "正在推进,已召开专题会", "", "", "需财政所配合"],
     [2, None, None, "固定资产账实不符", "全面清查", "张校长", "总务处", "赵六", "3个月内", "",
-     None, ""],
+     None, "已督办", ""],
     [3, None, "(二)作风建设", "教师考勤制度执行不严", "完善考勤制度", "张校长", "教务处",
-     "钱七", "长期坚持", "持续推进,每月通报", "考勤通报", "长期"],
+     "钱七", "长期坚持", "持续推进,每月通报", "考勤通报", "", "长期"],
 ]  # fmt: skip
 TITLE = "XX镇中心小学落实县委第三巡察组反馈意见整改台账"
 
@@ -37,7 +37,7 @@ def march_sheet(path: pathlib.Path) -> pathlib.Path:
     book = openpyxl.Workbook()
     ws = book.active
     ws.append([TITLE])
-    ws.merge_cells("A1:L1")
+    ws.merge_cells("A1:M1")
     ws.append(["填报单位(盖章):XX镇中心小学", *[None] * 7, "填报日期:", dt.datetime(2024, 3, 5)])
     ws.merge_cells("A2:H2")
     ws.append(HEADER)
@@ -47,7 +47,7 @@ def march_sheet(path: pathlib.Path) -> pathlib.Path:
         ws.merge_cells(span)
     ws.append([])
     ws.append(["填表人:李四        联系电话:0000-1234567"])
-    ws.merge_cells(f"A{ws.max_row}:L{ws.max_row}")
+    ws.merge_cells(f"A{ws.max_row}:M{ws.max_row}")
     ws.append(["说明:完成时限为立行立改的,应在反馈后10个工作日内完成。"])
     book.save(path)
     return path
@@ -66,7 +66,7 @@ def april_sheet(exported: pathlib.Path, path: pathlib.Path) -> pathlib.Path:
     ws.cell(at["2.1.1"], col["状态"]).value = "已完成整改"
     ws.cell(at["2.1.1"], col["整改进展"]).value = "已完成,每月在校务公开栏公示"
     ws.cell(at["2.1.2"], col["状态"]).value = "整改中"
-    ws.cell(at["2.1.2"], col["佐证材料目录"]).value = "清查表.xlsx"
+    ws.cell(at["2.1.2"], col["督办意见"]).value = "二次督办"
     ws.cell(at["2.2.1"], col["备注"]).value = "长期坚持,每月通报"
     new = ws.max_row + 1
     for name, value in {
@@ -103,6 +103,8 @@ def test_a_clerks_month(
               "--feedback-at", "2023-12-20", "--actor", "校办")  # fmt: skip
     assert "2024-03-05T00:00:00+08:00(表格的填报时间)" in out
     assert "其中2项为导入台账时已完成" in out
+    assert "提醒: 1.1.2 未附佐证材料" in out  # 佐证材料目录 is the evidence column
+    assert "保留的其他列: 督办意见" in out
     report = run("report", "R1", "--as-of", "2024-03-06")
     assert "已完成整改2项" in report
     assert "整改完成率40.00%(2/5)。" in report  # no on-time rate: no completion day is known
@@ -113,7 +115,7 @@ def test_a_clerks_month(
 
     dry = run("import", str(april), "--update", "--dry-run", "--actor", "校办")
     assert "2.1.1  状态 整改中 → 已完成整改  [记录措施、导入台账时已完成]" in dry
-    assert "「佐证材料目录」 '' → '清查表.xlsx'" in dry
+    assert "「督办意见」 '已督办' → '二次督办'" in dry
     assert "「备注」 '长期' → '长期坚持,每月通报'" in dry
     assert "2.2.2  新增 (已交办)" in dry
     assert "2024-04-05T00:00:00+08:00(表格的填报时间)" in dry

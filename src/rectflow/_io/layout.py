@@ -314,9 +314,9 @@ def import_notes(summary: Any, lang: str = "zh") -> list[str]:
     if summary.no_evidence:
         ids = ", ".join(summary.no_evidence)
         lines.append(
-            f"warning: no evidence for {ids} (the sheet row is cited)"
+            f"warning: no evidence for {ids} (a sheet without an evidence column: its row is cited)"
             if en
-            else f"提醒: {ids} 无佐证材料(以台账本行为据)"
+            else f"提醒: {ids} 未附佐证材料(表中无佐证材料列的, 以台账本行为据)"
         )
     if summary.extra_columns:
         cols = "、".join(summary.extra_columns)
