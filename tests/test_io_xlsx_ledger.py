@@ -160,7 +160,7 @@ def test_own_export_imports_into_an_empty_ledger(tmp_path: pathlib.Path):
 
 
 def view(ledger: Ledger) -> list[tuple[Any, ...]]:
-    """What the table says of each finding: its fields and state (times to the millisecond)."""
+    """What the table says of each finding: fields, state, 备注, extras (times to the ms)."""
     out = []
     for f in sorted(ledger.findings(), key=lambda f: f.id):
         done = f.state in ("completed", "rechecked")
@@ -181,6 +181,8 @@ def view(ledger: Ledger) -> list[tuple[Any, ...]]:
                 f.signed_off_by if done else None,
                 _ms(f.completed_at) if done else None,
                 f.next_checkpoint if f.state == "staged_result" else None,
+                f.remarks,
+                dict(f.extra),
             )
         )
     return out
@@ -191,6 +193,9 @@ def _ms(when: dt.datetime | None) -> dt.datetime | None:
 
 
 _WORDS = st.sampled_from(["意识形态", "作风建设", "资产管理", "(一)学习", "第一方面:领导", "A&B"])
+_REMARKS = st.sampled_from(["", "已完成", "需长期坚持\n第二行", "A&B", "=1+1"])
+_EXTRA_HEADERS = st.sampled_from(["督办意见", "整改成效", "Note x"])
+_EXTRA_TEXT = st.sampled_from(["已督办", "二次督办\n限期", "0012", "A&B"])
 _STATES = ("assigned", "in_progress", "staged_result", "pending_signoff", "completed", "rechecked")
 
 
@@ -208,12 +213,14 @@ def ledgers(draw: Any) -> list[dict[str, Any]]:
     return [
         {
             "id": fid,
-            "aspect": draw(_WORDS),
-            "category": draw(_WORDS),
+            "aspect": draw(_WORDS | st.just("")),  # a seed finding may have none
+            "category": draw(_WORDS | st.just("")),
             "title": draw(_WORDS) + draw(st.sampled_from(["", "\n第二行", " 说明"])),
             "state": draw(st.sampled_from(_STATES)),
             "deadline": dt.date(2024, 1, 1) + dt.timedelta(days=draw(st.integers(0, 90))),
             "ms": draw(st.integers(0, 999_999)),  # a sign-off's sub-second part
+            "remarks": draw(_REMARKS),
+            "extra": draw(st.dictionaries(_EXTRA_HEADERS, _EXTRA_TEXT, max_size=3)),
         }
         for fid in ids
     ]
@@ -236,6 +243,13 @@ def build(specs: list[dict[str, Any]]) -> Ledger:
             category=s["category"],
             at=at("2023-11-27 09:00"),
         )
+        changes = {
+            key: {"old": old, "new": s[key]}
+            for key, old in (("remarks", ""), ("extra", {}))
+            if s[key] != old
+        }
+        if changes:  # 备注 and the office's own columns, as an office sheet brings them
+            ledger.fire(fid, "amend", actor="巡察办", at=at("2023-11-27 10:00"), changes=changes)
         if state == "assigned":
             continue
         ledger.fire(fid, "start", actor="黄主任", at=at("2023-12-01 09:00"))
@@ -254,7 +268,7 @@ def build(specs: list[dict[str, Any]]) -> Ledger:
 
 @given(ledgers())
 def test_any_ledger_exported_as_a_ledger_sheet_imports_the_same(specs):
-    """Any ledger → XLSX 台账 → an empty ledger: the same findings and states; again, same cells."""
+    """Any ledger → XLSX 台账 → an empty ledger: the same findings, states, remarks and extras."""
     ledger = build(specs)
     work = pathlib.Path(tempfile.mkdtemp(prefix="rectflow-sheet-"))
     ledger.export_file(work / "a.xlsx")
@@ -268,3 +282,30 @@ def test_any_ledger_exported_as_a_ledger_sheet_imports_the_same(specs):
         for n in ("a.xlsx", "b.xlsx")
     ]
     assert cells[0] == cells[1]
+
+
+def test_empty_aspect_survives_the_xlsx_but_a_csv_blank_is_as_above(tmp_path: pathlib.Path):
+    """XLSX: only merged cells repeat 方面/类别, a blank one is empty; a CSV blank is "as above"."""
+    ledger = Ledger.open(":memory:", clock=lambda: NOW)
+    ledger.add_inspection("R1", title="巡察", feedback_at="2023-11-23", at=at("2023-11-23 09:00"))
+    for fid, aspect, category in (("1.1", "A", "c"), ("1.2", "A", ""), ("2.1", "", ""),
+                                  ("2.2", "", "d")):  # fmt: skip
+        ledger.add_finding(fid, inspection="R1", title=f"问题{fid}", kind="deadline",
+                           owner=Owner("", "德育处", "黄主任"), deadline="2024-01-31",
+                           actor="巡察办", aspect=aspect, category=category,
+                           at=at("2023-11-27 09:00"))  # fmt: skip
+    got = {}
+    for suffix in ("xlsx", "csv"):
+        ledger.export_file(tmp_path / f"a.{suffix}")
+        copy = Ledger.open(":memory:", clock=lambda: NOW)
+        copy.add_inspection("R1", title="巡察", feedback_at="2023-11-23", at=at("2023-11-23 09:00"))
+        copy.import_file(tmp_path / f"a.{suffix}", actor="整改办")
+        got[suffix] = [(f.id, f.aspect, f.category) for f in copy.findings()]
+    assert got["xlsx"] == [("1.1", "A", "c"), ("1.2", "A", ""), ("2.1", "", ""), ("2.2", "", "d")]
+    # a CSV cannot merge: a blank is the cell above (office CSVs saved from merged sheets)
+    assert got["csv"] == [
+        ("1.1", "A", "c"),
+        ("1.2", "A", "c"),
+        ("2.1", "A", "c"),
+        ("2.2", "A", "d"),
+    ]

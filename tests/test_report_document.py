@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import pathlib
 import re
@@ -245,3 +246,65 @@ def test_cli_unit(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]):
     capsys.readouterr()
     assert main([*base, "report", "R1", "--format", "md"]) == 0
     assert "\n某单位\n" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- attested completions
+
+
+def _attested_ledger(tmp_path: pathlib.Path) -> Ledger:
+    """Row 1 completed on the sheet's word (立行立改, attested on 2024-01-22); 2 and 3 by hand."""
+    sheet = tmp_path / "台账.csv"
+    head = ["序号", "方面", "问题类别", "存在问题", "整改措施", "责任部门", "责任人"]
+    with sheet.open("w", encoding="gb18030", newline="") as out:
+        w = csv.writer(out)
+        w.writerow(["XX中学巡察整改台账"])
+        w.writerow(["填报单位:XX中学  填报时间:2024年1月22日"])
+        w.writerow([*head, "整改时限", "完成情况"])
+        rest = ["第一方面", "(一)学习", "学习不深入", "专题学习", "党办", "黄主任"]
+        w.writerow(["1", *rest[:2], "学习制度不全", *rest[3:], "立行立改", "已完成"])
+        w.writerow(["2", *rest, "2024年3月31日", "正在整改"])
+        w.writerow(["3", *rest[:2], "记录不全", *rest[3:], "2023年12月31日", "正在整改"])
+    ledger = Ledger.open(":memory:", clock=lambda: at("2024-03-01T12:00"))
+    ledger.import_file(sheet, actor="巡察办", inspection="R1", feedback_at="2023-11-23")
+    for fid in ("2", "3"):  # both completed on 2024-02-01: 2 on time, 3 late
+        when = "2024-02-01T10:00:00+08:00"
+        ledger.fire(fid, "record_measure", actor="党办", measure=f"{fid}-1", at=when)
+        ledger.fire(fid, "submit", actor="黄主任", evidence=["纪要.pdf"], at=when)
+        ledger.fire(fid, "sign_off", actor="陈书记", at=when)
+    return ledger
+
+
+def test_attested_completions_are_left_out_of_the_on_time_figures(tmp_path: pathlib.Path):
+    """A completion an import attested has no known day: neither on time nor late, and said so."""
+    with _attested_ledger(tmp_path) as ledger:
+        report = ledger.report("R1", as_of="2024-03-01")
+        d = report.to_dict()
+        assert (d["completed"], d["completed_by_import"], d["on_time_unknown"]) == (3, 1, 1)
+        assert (d["on_time"], d["late_completions"], d["on_time_rate"]) == (1, ["3"], 0.5)
+        assert [r["late"] for r in d["findings"]] == [False, False, True]
+        md = report.to_markdown()
+        assert "其中1项为导入台账时已完成" in md
+        assert "1项完成日期不详(导入台账时已完成),未计入按期完成率和逾期完成。" in md
+        assert "完成日期可考的已完成问题按期完成率50.00%(1/2)" in md
+        assert "| 按期完成率 | 50.00%(1/2) |" in md
+        assert "50.00%(1/2)" in report.to_html()
+        en = report.to_markdown("en")
+        assert "1 completed on a day the sheet does not give is left out" in en
+        assert "on-time rate 50.00% (1/2) of those completed on a known day" in en
+
+
+def test_a_ledger_without_attested_completions_reports_as_before(tmp_path: pathlib.Path):
+    """No attest: on_time_unknown is 0 and the rate sentence has no qualifier."""
+    with Ledger.open(":memory:", clock=lambda: at("2024-03-01T12:00")) as ledger:
+        ledger.add_inspection(
+            "R1", title="巡察", feedback_at="2023-11-23", at=at("2023-11-23T09:00")
+        )
+        ledger.add_finding(
+            "1", inspection="R1", title="学习不深入", kind="deadline", owner=Owner("", "党办", "黄主任"),
+            deadline="2024-01-31", actor="巡察办", at="2023-11-24T09:00:00+08:00",
+        )  # fmt: skip
+        d = ledger.report("R1", as_of="2024-03-01").to_dict()
+        assert (d["on_time_unknown"], d["on_time_rate"]) == (0, None)
+        md = ledger.report("R1", as_of="2024-03-01").to_markdown()
+        assert "完成日期可考" not in md
+        assert "完成日期不详" not in md

@@ -483,3 +483,100 @@ def test_own_export_updates_nothing(
     assert isinstance(summary, UpdateSummary)
     assert (summary.changes, summary.unchanged) == ((), 10)
     assert memory.head() == head
+
+
+OFFICE_HEADER = [
+    "序号", "方面", "问题类别", "存在问题", "整改措施", "责任部门", "责任人",
+    "整改时限", "完成情况", "备注", "督办情况",
+]  # fmt: skip
+
+
+def _office(fid: str, title: str, progress: str = "", remarks: str = "", urged: str = "") -> list:
+    """A row as an office keeps it: no 状态, no names, its state in 完成情况's wording."""
+    return [
+        fid, "第一方面", "(一)教学管理", title, "制定制度", "教务处", "黄主任",
+        "2024年3月31日", progress, remarks, urged,
+    ]  # fmt: skip
+
+
+OFFICE_JANUARY = [
+    _office("1", "作业布置过多", "已完成"),
+    _office("2", "听课记录不全", "正在整改"),
+    _office("3", "教研活动流于形式"),
+    _office("4", "课后服务不规范", "已取得阶段性成效,正在持续推进"),
+    _office("5", "教案检查不到位", urged="已督办"),
+]
+OFFICE_FEBRUARY = [
+    OFFICE_JANUARY[0],
+    _office("2", "听课记录不全", "已完成整改"),  # in progress → completed, no names: attested
+    _office("3", "教研活动流于形式", "整改中"),  # assigned → in progress
+    _office("4", "课后服务不规范", "已取得阶段性成效,正在持续推进", remarks="需长期坚持"),
+    _office("5", "教案检查不到位", urged="二次督办"),  # the office's own column changed
+    _office("6", "实验室台账缺失"),  # added
+]
+
+
+def write_office_sheet(path: pathlib.Path, rows: list[list[str]], day: str) -> pathlib.Path:
+    """A GB18030 CSV with a title row and a 填报单位/填报时间 row over the header."""
+    with path.open("w", encoding="gb18030", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["XX中学巡察整改台账", *[""] * 10])
+        writer.writerow([f"填报单位:XX中学    填报时间:{day}", *[""] * 10])
+        writer.writerow(OFFICE_HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def test_monthly_cycle_dated_by_each_sheet(target: str, tmp_path: pathlib.Path) -> None:
+    """No clock games: each sheet's 填报时间 dates its events; wording, 备注, extras followed."""
+    january = write_office_sheet(tmp_path / "1月.csv", OFFICE_JANUARY, "2024年1月22日")
+    february = write_office_sheet(tmp_path / "2月.csv", OFFICE_FEBRUARY, "2024年2月22日")
+    with Ledger.open(target) as ledger:  # the real clock: it is long after both sheets
+        first = ledger.import_file(
+            january, actor="巡察办", inspection="R1", feedback_at="2023-11-23"
+        )
+        assert (first.at_source, first.completed_by_import) == ("sheet", 1)
+        dry = ledger.import_file(
+            february, actor="巡察办", inspection="R1", update=True, dry_run=True
+        )
+        assert isinstance(dry, UpdateSummary)
+        assert _shape(dry) == [
+            ("2", "update", "in_progress", "completed", ("record_measure", "attest")),
+            ("3", "update", "assigned", "in_progress", ("start",)),
+            ("4", "update", "staged_result", "staged_result", ("amend",)),
+            ("5", "update", "assigned", "assigned", ("amend",)),
+            ("6", "add", None, "assigned", ("add",)),
+        ]
+        assert [c.fields for c in dry.changes if c.finding_id in ("4", "5")] == [
+            (FieldChange("remarks", "", "需长期坚持"),),
+            (FieldChange("extra", {"督办情况": "已督办"}, {"督办情况": "二次督办"}),),
+        ]
+        assert "「备注」" in dry.to_text("zh")
+        assert "「督办情况」 '已督办' → '二次督办'" in dry.to_text("zh")
+        done = ledger.import_file(february, actor="巡察办", inspection="R1", update=True)
+        assert done.at_source == "sheet"
+        feb_day = pendulum.datetime(2024, 2, 22, tz="Asia/Shanghai")
+        attest = ledger.history("2")[-1]
+        assert (attest.name, attest.actor, attest.at) == ("attest", "巡察办", feb_day)
+        assert attest.payload["provenance"] == "attested_by_import"
+        assert all(e.at == feb_day for e in ledger.history("3")[1:])
+        assert ledger.history("4")[-1].at == feb_day
+        assert ledger.get("4").remarks == "需长期坚持"
+        assert dict(ledger.get("5").extra) == {"督办情况": "二次督办"}
+        assert ledger.verify().ok
+        for f in ledger.findings():  # replaying each history gives what is stored
+            assert ledger.workflow.replay(ledger.history(f.id)) == f
+
+        jan = ledger.report("R1", as_of="2024-01-22").to_dict()
+        assert (jan["total"], jan["completed"], jan["staged"]) == (5, 1, 1)
+        assert (jan["by_state"]["in_progress"], jan["by_state"]["assigned"]) == (1, 2)
+        assert jan["completed_by_import"] == 1
+        feb = ledger.report("R1", as_of="2024-02-22").to_dict()
+        assert (feb["total"], feb["completed"], feb["staged"]) == (6, 2, 1)
+        assert (feb["by_state"]["in_progress"], feb["by_state"]["assigned"]) == (1, 2)
+        assert feb["completed_by_import"] == 2
+
+        head = ledger.head()
+        again = ledger.import_file(february, actor="巡察办", inspection="R1", update=True)
+        assert (again.changes, again.events_added) == ((), 0)
+        assert ledger.head() == head

@@ -492,6 +492,27 @@ CASES = [
         args(AMEND, changes={"title": {"old": "资产借用未登记", "new": " "}}),
         label="blank-title",
     ),
+    Case(
+        "amend_value",
+        IN_PROGRESS,
+        "amend",
+        args(AMEND, changes={"extra": {"old": {}, "new": {"督办意见": 3}}}),
+        label="extra-not-text",
+    ),
+    Case(
+        "amend_value",
+        IN_PROGRESS,
+        "amend",
+        args(AMEND, changes={"extra": {"old": {}, "new": "督办意见"}}),
+        label="extra-not-mapping",
+    ),
+    Case(
+        "amend_stale",
+        IN_PROGRESS,
+        "amend",
+        args(AMEND, changes={"remarks": {"old": "旧备注", "new": "新备注"}}),
+        label="remarks",
+    ),
 ]
 
 
@@ -1196,3 +1217,19 @@ def test_event_refuses_a_finding_id_that_is_not_text(finding_id):
         Event(finding_id, "start", NOW, PERSON)  # type: ignore[arg-type]
     assert info.value.field == "finding_id"
     assert info.value.in_lang("en") == f"finding_id: invalid value {finding_id!r}"
+
+
+def test_amend_corrects_remarks_and_extra():
+    """备注 and the office's own columns are amended like any text, and replay gives them."""
+    ledger = make_ledger()
+    changes = {
+        "remarks": {"old": "", "new": "需长期坚持"},
+        "extra": {"old": {}, "new": {"督办意见": "已督办"}},
+    }
+    f = ledger.fire("F1", "amend", actor=ADDER, at=at("2024-06-03"), changes=changes)
+    assert (f.remarks, dict(f.extra)) == ("需长期坚持", {"督办意见": "已督办"})
+    changes = {"extra": {"old": {"督办意见": "已督办"}, "new": {"督办意见": "二次督办"}}}
+    f = ledger.fire("F1", "amend", actor=ADDER, at=at("2024-06-04"), changes=changes)
+    assert dict(f.extra) == {"督办意见": "二次督办"}
+    assert ledger.workflow.replay(ledger.history("F1")) == f
+    assert ledger.verify().ok

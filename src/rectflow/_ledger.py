@@ -2124,7 +2124,10 @@ class Ledger:
     def _sheet_head(self, cutoff: dt.datetime | None, inspection: str | None) -> SheetHead:
         """The title and 填报单位 / 填报时间 rows of an XLSX 台账."""
         chosen = self._inspections_as_of(cutoff or self.now(), inspection)
-        title = f"{chosen[0].title}反馈问题整改台账" if len(chosen) == 1 else "整改台账"
+        title = "整改台账"
+        if len(chosen) == 1:  # an imported sheet's own title already names its 台账
+            own = chosen[0].title
+            title = own if own.endswith("台账") else f"{own}反馈问题整改台账"
         units = {i.unit for i in chosen}
         return SheetHead(
             title=title,

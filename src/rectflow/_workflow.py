@@ -107,8 +107,13 @@ AMEND_FIELDS: Final = (
     "person",
     "deadline",
     "measures",
+    "remarks",
+    "extra",
 )
 """The fields an ``amend`` event may change (the text a ledger table holds for a finding).
+
+``remarks`` is the sheet's 备注; ``extra`` the office's own columns, header → text
+(its old and new values are whole mappings).
 
 A changed ``deadline`` is the current one; ``original_deadline`` is kept, as after an
 extension, so on-time figures cannot be changed by editing the sheet.
@@ -437,6 +442,8 @@ def amend_value(finding: Finding, field: str) -> Any:
         return finding.deadline.isoformat()
     if field == "measures":
         return [m.text for m in finding.measures]
+    if field == "extra":
+        return dict(finding.extra)
     return getattr(finding, field)
 
 
@@ -444,6 +451,11 @@ def _valid_new(field: str, value: object) -> bool:
     """Whether *value* can be the new value of *field*."""
     if field == "measures":
         return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+    if field == "extra":
+        return isinstance(value, Mapping) and all(
+            isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
+            for k, v in value.items()
+        )
     if not isinstance(value, str):
         return False
     if field in ("title", "department"):
@@ -511,6 +523,8 @@ def _amended(finding: Finding, changes: Mapping[str, Any]) -> dict[str, Any]:
             out["deadline"] = dt.date.fromisoformat(new)
         elif field == "measures":
             out["measures"] = _amended_measures(finding, list(new))
+        elif field == "extra":
+            out["extra"] = {str(k): str(v) for k, v in new.items()}
         else:
             out[field] = new
     return out
@@ -775,7 +789,12 @@ class Workflow:
                     state_label=labels[0],
                     event=event.name,
                     event_label=EVENT_LABELS[event.name][0],
-                    allowed=", ".join(allowed) or "-",
+                    allowed=(
+                        ", ".join(allowed)
+                        if self.lang == "en"
+                        else "、".join(f"{EVENT_LABELS[e][0]}({e})" for e in allowed)
+                    )
+                    or "-",
                 ),
             )
         ctx = Context(finding, event, self.policy, self.calendar, now, lang)

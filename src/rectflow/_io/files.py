@@ -100,8 +100,9 @@ class ImportSummary:
             or ``"now"``.
         completed_by_import: Findings completed on the sheet's word, with no submitter
             or signer named (``attest`` events by the importing actor).
-        no_evidence: Ids of staged or completed rows of a sheet without a 佐证材料
-            column: the sheet row is cited as their evidence.
+        no_evidence: Ids of rows completed on the sheet's word without evidence, and
+            of staged or completed rows of a sheet without a 佐证材料 column (the
+            sheet row is cited as their evidence): warnings, not errors.
         extra_columns: Headers rectflow does not know, kept with each finding (``extra``).
         unit: The 填报单位 the rows above the header name, or "".
     """
@@ -181,6 +182,7 @@ def read_tabular(
             strict_columns=strict_columns,
             state_from=state_from,
             deadline=deadline,
+            fill_blanks=fmt != "xlsx",  # a workbook merges what is "as above"
         )
     except FileProblem as exc:
         issues.problem(exc)

@@ -32,7 +32,7 @@ MIN_HEADERS: Final = 3
 Row = tuple[int, list[Any]]
 
 _UNIT = re.compile(
-    r"(?:填报|报送|填表|责任)单位\s*[:：]\s*(?P<v>.+?)(?=\s{2,}|\s*(?:填报|报送|填表)(?:时间|日期)|$)"
+    r"(?:填报|报送|填表|责任)单位\s*(?:[(（][^)）]{1,6}[)）])?\s*[:：]\s*(?P<v>.+?)(?=\s{2,}|\s*(?:填报|报送|填表)(?:时间|日期)|$)"
 )
 _DATE_OF = re.compile(
     r"(?:填报|报送|填表|统计|截至)(?:时间|日期)\s*[:：]?\s*(?P<v>[0-9０-９年月日./\-\s]+日?)"
@@ -92,8 +92,33 @@ def _known(cells: list[Any], names: Mapping[str, str]) -> int:
     return sum(1 for c in cells if isinstance(c, str) and header_key(c) in names)
 
 
+_ZH_DIGITS: Final = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
+_ZH_DATE = re.compile(
+    r"(?P<y>[〇零一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月"
+    r"\s*(?P<d>[一二三四五六七八九十]{1,3})\s*日"
+)
+
+
+def _zh_number(text: str) -> int:
+    """一 → 1, 十 → 10, 十二 → 12, 二十 → 20, 三十一 → 31."""
+    if "十" not in text:
+        return _ZH_DIGITS[text] if len(text) == 1 else -1
+    tens, _, units = text.partition("十")
+    return (_ZH_DIGITS[tens] if tens else 1) * 10 + (_ZH_DIGITS[units] if units else 0)
+
+
+def _arabic(line: str) -> str:
+    """A date written in Chinese numerals (二〇二四年一月二十二日, as 落款 date) in digits."""
+
+    def digits(m: re.Match[str]) -> str:
+        year = "".join(str(_ZH_DIGITS[c]) for c in m["y"])
+        return f"{year}年{_zh_number(m['m'])}月{_zh_number(m['d'])}日"
+
+    return _ZH_DATE.sub(digits, line)
+
+
 def _sheet_day(value: str) -> dt.date | None:
-    m = _DAY_TEXT.search(unicodedata.normalize("NFKC", value))
+    m = _DAY_TEXT.search(_arabic(unicodedata.normalize("NFKC", value)))
     if m is None:
         return None
     try:
@@ -125,7 +150,7 @@ def _above(rows: list[list[Any]]) -> tuple[str, str, dt.date | None, str]:
                 if found is not None:
                     day, when = found, found.isoformat()
                     break
-            if day is None and (m := _DATE_OF.search(unicodedata.normalize("NFKC", line))):
+            if day is None and (m := _DATE_OF.search(_arabic(unicodedata.normalize("NFKC", line)))):
                 day, when = _sheet_day(m["v"]), m["v"].strip()
     return title, unit, day, when
 
@@ -292,9 +317,9 @@ def import_notes(summary: Any, lang: str = "zh") -> list[str]:
     if summary.no_evidence:
         ids = ", ".join(summary.no_evidence)
         lines.append(
-            f"warning: no evidence for {ids} (the sheet row is cited)"
+            f"warning: no evidence for {ids} (a sheet without an evidence column: its row is cited)"
             if en
-            else f"提醒: {ids} 无佐证材料(以台账本行为据)"
+            else f"提醒: {ids} 未附佐证材料(表中无佐证材料列的, 以台账本行为据)"
         )
     if summary.extra_columns:
         cols = "、".join(summary.extra_columns)

@@ -20,6 +20,7 @@ import attrs
 from cattrs.errors import BaseValidationError
 
 from rectflow import _codec
+from rectflow._io.cells import COLUMNS
 from rectflow._io.table import Issues, RowSpec, Table
 from rectflow._model import Event, Finding, Inspection, Measure, Owner
 from rectflow._roles import LEDGER
@@ -265,18 +266,36 @@ class _RowPlan:
         self.items.append((stored, after, before.version))
         self.finding = after
 
-    def build(self) -> list[Item]:
+    def attested(self, before: str = "assigned") -> bool:
+        """Whether the row completes on the sheet's word: the import attests it.
+
+        The sheet says completed and names neither 提交人 nor 销号人, and the
+        finding (``assigned`` for a new one) has not been submitted yet.
+        """
+        spec = self.spec
+        return (
+            spec.state == "completed"
+            and not spec.submitted_by
+            and not spec.signed_off_by
+            and before in ("assigned", "in_progress", "staged_result")
+        )
+
+    def steps(self, before: str = "assigned") -> list[str]:
+        """The events after ``add`` that take a finding in *before* to the row's state."""
+        target = (
+            ("start", "measures", "attest") if self.attested(before) else _STEPS[self.spec.state]
+        )
+        done = _STEPS[before]
+        return [s for s in target if s not in done]
+
+    def carried(self, *, attested: bool) -> dict[str, Any]:
+        """The note and evidence of the event that defines the row's state.
+
+        A completion attested without evidence, and a staged result without it,
+        are warnings (the summary says them); a sheet with no 佐证材料 column cites
+        its own row as the record.
+        """
         spec, hooks = self.spec, self.hooks
-        inspection = hooks.inspection(spec.inspection)
-        if inspection is None:
-            raise _Refused("inspection", "unknown_inspection", value=spec.inspection)
-        due = self.deadline(inspection)
-        first, last = self.times()
-        steps = _STEPS[spec.state]
-        attested = spec.state == "completed" and not spec.submitted_by and not spec.signed_off_by
-        if attested:  # the sheet says completed and names nobody: the import attests it
-            steps = ("start", "measures", "attest")
-        defining = STATE_EVENTS[spec.state]
         evidence = spec.evidence
         if not evidence and (attested or spec.state == "staged_result"):
             if attested:
@@ -285,7 +304,17 @@ class _RowPlan:
                 evidence = (self.source,)
                 if not attested:
                     hooks.warnings.append(spec.id)
-        carried = {"note": spec.progress or None, "evidence": evidence}
+        return {"note": spec.progress or None, "evidence": evidence}
+
+    def build(self) -> list[Item]:
+        spec, hooks = self.spec, self.hooks
+        inspection = hooks.inspection(spec.inspection)
+        if inspection is None:
+            raise _Refused("inspection", "unknown_inspection", value=spec.inspection)
+        due = self.deadline(inspection)
+        first, last = self.times()
+        attested = self.attested()
+        carried = self.carried(attested=attested)
         own_fields: dict[str, Any] = {}
         if spec.remarks:
             own_fields["remarks"] = spec.remarks
@@ -311,20 +340,36 @@ class _RowPlan:
                 provenance={"provenance": "imported", "source": self.source, **own_fields},
                 known=inspection,
                 known_new=self.known_new,
-                **(carried if "add" in defining else {}),
+                **(carried if "add" in STATE_EVENTS[spec.state] else {}),
             )
             hooks.admit(event, None)
         except RectflowError as exc:
             raise _refusal(exc, "add") from exc
         self.items.append((event, finding, 0))
         self.finding = finding
+        self.run(self.steps(), first, last, carried)
+        return self.items
+
+    def run(
+        self, steps: list[str], first: dt.datetime, last: dt.datetime, carried: dict[str, Any]
+    ) -> None:
+        """Fire *steps* on the plan's finding (a new row's, or one an update moves on).
+
+        Every step but ``recheck`` happens at *first*; the event that defines the
+        row's state carries *carried* (its note and evidence).
+        """
+        spec, hooks = self.spec, self.hooks
         actor = hooks.actor
+        defining = STATE_EVENTS[spec.state]
         for step in steps:
             here = last if step == "recheck" else first
             own = carried if step in defining and step != "cancel" else {}
+            finding = self.finding
+            assert finding is not None  # noqa: S101 - add comes first
             if step == "measures":
                 for m in finding.measures:
-                    self.fire("record_measure", here, actor, payload={"measure": m.id})
+                    if not m.is_done:
+                        self.fire("record_measure", here, actor, payload={"measure": m.id})
             elif step == "stage":
                 day = local_date(here, hooks.workflow.policy.timezone)
                 checkpoint = (
@@ -336,7 +381,7 @@ class _RowPlan:
                 )
             elif step == "submit":
                 if not spec.submitted_by:
-                    raise _Refused("submitted_by", "required", name="提交人")
+                    raise _Refused("submitted_by", "required", name=COLUMNS["submitted_by"][0])
                 self.fire(
                     "submit",
                     here,
@@ -349,13 +394,13 @@ class _RowPlan:
                     "attest",
                     here,
                     actor,
-                    note=spec.progress or None,
-                    evidence=evidence,
+                    note=carried["note"],
+                    evidence=carried["evidence"],
                     payload={"provenance": "attested_by_import", "source": self.source},
                 )
             elif step == "sign_off":
                 if not spec.signed_off_by:
-                    raise _Refused("signed_off_by", "required", name="销号人")
+                    raise _Refused("signed_off_by", "required", name=COLUMNS["signed_off_by"][0])
                 self.fire("sign_off", here, spec.signed_off_by)
             elif step == "cancel":
                 self.fire(
@@ -367,7 +412,6 @@ class _RowPlan:
                 )
             else:
                 self.fire(step, here, actor, **own)
-        return self.items
 
 
 def plan_rows(table: Table, issues: Issues, hooks: Hooks, source: str) -> list[Item]:

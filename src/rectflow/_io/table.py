@@ -330,7 +330,10 @@ class _RowReader:
         inspection: str | None,
         words: ImportWords = DEFAULT_IMPORT_WORDS,
         extra: Mapping[str, int] | None = None,
+        *,
+        fill_blanks: bool = True,
     ) -> None:
+        self.fill_blanks = fill_blanks
         self.words = words
         self.extra = tuple((extra or {}).items())
         self.index = index
@@ -478,8 +481,12 @@ class _RowReader:
             )
         self.required(number, "inspection", inspection)
         filled = {}
-        for key in FILLED_DOWN:
-            filled[key] = t(key) or above.get(key, "")
+        for key in FILLED_DOWN:  # a blank cell says "as above" unless merges say that
+            own = t(key)
+            if own or self.fill_blanks or key not in self.index:
+                filled[key] = own or above.get(key, "")
+            else:
+                filled[key] = ""
             above[key] = filled[key]
         kind_text = t("kind")
         kind = parse_kind(kind_text) if kind_text else None
@@ -610,6 +617,7 @@ def read_table(
     strict_columns: bool = False,
     state_from: str | None = None,
     deadline: Deadline = NO_DEADLINE,
+    fill_blanks: bool = True,
 ) -> Table:
     """Find the header and map the columns; the rows are checked as ``Table.rows`` is read.
 
@@ -630,6 +638,9 @@ def read_table(
         state_from: The header of the column the state is read from (default 状态,
             else 完成情况/整改进展).
         deadline: When reading must be done (checked every row).
+        fill_blanks: A blank 方面/类别 is the one above (a CSV cannot merge cells);
+            False for a workbook, whose merged cells say that themselves, so a blank
+            cell is an empty 方面/类别.
     """
     names = headers(words)
     try:
@@ -667,7 +678,9 @@ def read_table(
         issues.add_text(header_row, "", "missing_column", text)
     if missing:
         return Table({})
-    reader = _RowReader(index, issues, limits, tz, inspection, words, extra)
+    reader = _RowReader(
+        index, issues, limits, tz, inspection, words, extra, fill_blanks=fill_blanks
+    )
     width = max([*index.values(), *extra.values()]) + 1
     header_width = len(header)  # trailing blank header cells trimmed (each looked at once)
     while header_width > width and _is_blank(header[header_width - 1 : header_width]):

@@ -6,7 +6,8 @@ since the ledger's state is written:
 
 * a state further along the lifecycle fires the events the move needs, each
   through ``Workflow.apply`` and the gate, as a first import of the row would;
-* changed text (title, measures, owners, deadline, 方面/类别, kind) becomes one
+* changed text (title, measures, owners, deadline, 方面/类别, kind, 备注 and the
+  office's own columns) becomes one
   ``amend`` event recording the old and the new values;
 * a row whose id is not on the ledger is added like any imported row.
 
@@ -28,10 +29,9 @@ import attrs
 
 from rectflow._io.cells import COLUMNS, word
 from rectflow._io.files import ImportSummary
-from rectflow._io.plan import _STEPS, STATE_EVENTS, Hooks, Item, _Refused, _RowPlan
+from rectflow._io.plan import Hooks, Item, _Refused, _RowPlan
 from rectflow._io.table import Issues, RowSpec, Table
 from rectflow._model import DONE_STATES, OPEN_STATES, STATE_LABELS, STATES, Finding
-from rectflow._time import local_date
 from rectflow._workflow import AMEND_FIELDS, EVENT_LABELS, amend_value, normalize_name
 
 ACTIONS: Final = ("add", "update", "backward", "missing")
@@ -48,7 +48,8 @@ class FieldChange:
 
     Attributes:
         field: ``title``, ``measures``, ``leader``, ``department``, ``person``,
-            ``deadline``, ``aspect``, ``category`` or ``kind``.
+            ``deadline``, ``aspect``, ``category``, ``kind``, ``remarks`` (备注) or
+            ``extra`` (the office's own columns, header → text).
         old: The ledger's value (a deadline as ISO text, measures as their texts).
         new: The sheet's value.
     """
@@ -111,9 +112,7 @@ class Change:
                 _T[key][en].format(before=_state(self.before, lang), after=_state(self.after, lang))
             )
         if self.fields:
-            shown = "; ".join(
-                f"{_field(f.field, lang)} {_value(f.old)} → {_value(f.new)}" for f in self.fields
-            )
+            shown = "; ".join(_shown(f, lang) for f in self.fields)
             parts.append(f"{_T['amended'][en]}: {shown}")
         if self.events and self.action != "add":
             sep = ", " if en else "、"
@@ -173,10 +172,26 @@ def _state(state: str | None, lang: str) -> str:
 
 def _field(field: str, lang: str) -> str:
     """A field the way the sheet heads it (「责任人」), or its English key."""
-    return field if lang == "en" else f"「{COLUMNS[field][0]}」"
+    if lang == "en":
+        return field
+    return "「其他列」" if field == "extra" else f"「{COLUMNS[field][0]}」"
+
+
+def _shown(change: FieldChange, lang: str) -> str:
+    """``「责任人」 '黄主任' → '郭主任'``; the office's own columns one by one, by header."""
+    if change.field != "extra" or lang == "en":
+        return f"{_field(change.field, lang)} {_value(change.old)} → {_value(change.new)}"
+    old, new = dict(change.old), dict(change.new)
+    return "; ".join(
+        f"「{name}」 {_value(old.get(name, ''))} → {_value(new.get(name, ''))}"
+        for name in sorted(old.keys() | new.keys())
+        if old.get(name) != new.get(name)
+    )
 
 
 def _value(value: object) -> str:
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + " / ".join(map(str, value)) + "]"
     text = str(value)
@@ -262,6 +277,7 @@ def plan_update(
     seen: dict[str, set[str]] = {}
     due: dict[tuple[str, str], dt.date] = {}
     present = frozenset(table.letters)
+    extra_headers = frozenset(table.extra)
     for spec in table.rows:
         seen.setdefault(spec.inspection, set()).add(spec.id)
         current = on_ledger(spec.inspection).get(spec.id)
@@ -273,7 +289,9 @@ def plan_update(
                     spec.id, "add", spec.row, None, spec.state, (), _names(planned)
                 )
             else:
-                planned, change = _update(plan, current, present, allow_rebound=allow_rebound)
+                planned, change = _update(
+                    plan, current, present, extra_headers, allow_rebound=allow_rebound
+                )
         except _Refused as exc:
             issues.add(spec.row, table.column(exc.column), exc.code, **exc.fields)
             if issues.full:
@@ -303,7 +321,12 @@ def _rank(state: str) -> int:
 
 
 def _update(
-    plan: _RowPlan, current: Finding, present: Collection[str], *, allow_rebound: bool
+    plan: _RowPlan,
+    current: Finding,
+    present: Collection[str],
+    extra_headers: Collection[str],
+    *,
+    allow_rebound: bool,
 ) -> tuple[list[Item], Change | None]:
     """The events of a row whose finding is on the ledger, and its change (None: none)."""
     spec, hooks = plan.spec, plan.hooks
@@ -320,13 +343,15 @@ def _update(
         and target in OPEN_STATES
         and (rebound_row or allow_rebound)
     )
-    fields = _diff(spec, current, deadline, present, skip=("deadline",) if rebound else ())
+    fields = _diff(
+        spec, current, deadline, present, extra_headers, skip=("deadline",) if rebound else ()
+    )
     if not moved and not fields:
         return [], None
     if backward and not rebound:
         return [], Change(spec.id, "backward", spec.row, before, target, fields, applied=False)
     plan.finding = current
-    first, last = plan.times() if moved else (hooks.now, hooks.now)
+    first, last = plan.times() if moved else (hooks.at or hooks.now,) * 2
     if fields:
         payload = {"changes": {f.field: {"old": f.old, "new": f.new} for f in fields}}
         plan.fire("amend", first, hooks.actor, payload=payload)
@@ -342,9 +367,13 @@ def _update(
         before_steps = "in_progress"
     else:
         before_steps = before
-    if moved:
-        steps = [s for s in _STEPS[target] if s not in _STEPS[before_steps]]
-        _run(plan, steps, target, first, last)
+    if moved:  # the same steps, attestation included, as a first import of the row
+        plan.run(
+            plan.steps(before_steps),
+            first,
+            last,
+            plan.carried(attested=plan.attested(before_steps)),
+        )
     return plan.items, Change(
         spec.id, "update", spec.row, before, target, fields, _names(plan.items)
     )
@@ -355,9 +384,14 @@ def _diff(
     finding: Finding,
     deadline: dt.date,
     present: Collection[str],
+    extra_headers: Collection[str] = (),
     skip: tuple[str, ...] = (),
 ) -> tuple[FieldChange, ...]:
-    """The text fields the row holds differently from the finding (columns it has only)."""
+    """The text fields the row holds differently from the finding (columns it has only).
+
+    ``extra`` compares the office's own columns the sheet has (*extra_headers*);
+    the finding's other extra columns are kept as they are.
+    """
     sheet: dict[str, Any] = {
         "aspect": spec.aspect,
         "category": spec.category,
@@ -368,62 +402,22 @@ def _diff(
         "person": normalize_name(spec.person),
         "deadline": deadline.isoformat(),
         "measures": list(spec.measures),
+        "remarks": spec.remarks,
+        "extra": {
+            **{k: v for k, v in finding.extra.items() if k not in extra_headers},
+            **dict(spec.extra),
+        },
     }
     out: list[FieldChange] = []
     for field in AMEND_FIELDS:
         if field in skip:
             continue
-        if field not in present and not (field == "kind" and spec.kind == "long_term"):
+        if field == "extra":
+            if not extra_headers:
+                continue
+        elif field not in present and not (field == "kind" and spec.kind == "long_term"):
             continue  # a sheet without the column says nothing about it
         old, new = amend_value(finding, field), sheet[field]
         if old != new:
             out.append(FieldChange(field, old, new))
     return tuple(out)
-
-
-def _run(
-    plan: _RowPlan, steps: list[str], target: str, first: dt.datetime, last: dt.datetime
-) -> None:
-    """Fire *steps* on the plan's finding, as a first import of a row in *target* would."""
-    spec, hooks = plan.spec, plan.hooks
-    actor = hooks.actor
-    defining = STATE_EVENTS[target]
-    carried: dict[str, Any] = {"note": spec.progress or None, "evidence": spec.evidence}
-    for step in steps:
-        here = last if step == "recheck" else first
-        own = carried if step in defining and step != "cancel" else {}
-        finding = plan.finding
-        assert finding is not None  # noqa: S101 - set by the caller
-        if step == "measures":
-            for m in finding.measures:
-                if not m.is_done:
-                    plan.fire("record_measure", here, actor, payload={"measure": m.id})
-        elif step == "stage":
-            policy = hooks.workflow.policy
-            day = local_date(here, policy.timezone)
-            checkpoint = spec.next_checkpoint or policy.checkpoint_interval.after(
-                day, hooks.workflow.calendar
-            )
-            plan.fire(
-                "stage", here, actor, payload={"next_checkpoint": checkpoint.isoformat()}, **own
-            )
-        elif step == "submit":
-            if not spec.submitted_by:
-                raise _Refused("submitted_by", "required", name=COLUMNS["submitted_by"][0])
-            plan.fire(
-                "submit",
-                here,
-                spec.submitted_by,
-                note=spec.progress or None,
-                evidence=spec.evidence,
-            )
-        elif step == "sign_off":
-            if not spec.signed_off_by:
-                raise _Refused("signed_off_by", "required", name=COLUMNS["signed_off_by"][0])
-            plan.fire("sign_off", here, spec.signed_off_by)
-        elif step == "cancel":
-            plan.fire(
-                "cancel", here, actor, payload={"reason": spec.progress}, evidence=spec.evidence
-            )
-        else:
-            plan.fire(step, here, actor, **own)

@@ -98,3 +98,11 @@ def titled(data: Mapping[str, Any], ids: list[str]) -> list[tuple[str, str]]:
     """``(id, title)`` of each of *ids*, the titles taken from report *data*'s rows."""
     titles = {row["id"]: row["title"] for row in data["findings"]}
     return [(i, titles.get(i, "")) for i in ids]
+
+
+def timed_completions(d: Mapping[str, Any]) -> int:
+    """The completed whose completion day is known: the on-time rate's denominator.
+
+    A completion an import attested (``on_time_unknown``) has no known day.
+    """
+    return int(d["completed"]) - int(d.get("on_time_unknown", 0))

@@ -19,6 +19,7 @@ from rectflow._render.fmt import (
     category_head,
     rate_text,
     signed_day,
+    timed_completions,
     titled,
     word,
 )
@@ -152,7 +153,7 @@ def render_report(
         (_word("staged", lang), str(data["staged"])),
         (_word("overdue", lang), str(data["overdue"])),
         (_word("completion_rate", lang), rate_text(data["completed"], data["total"], lang)),
-        (_word("on_time_rate", lang), rate_text(data["on_time"], data["completed"], lang)),
+        (_word("on_time_rate", lang), rate_text(data["on_time"], timed_completions(data), lang)),
         (_word("late", lang), str(len(data["late_completions"]))),
         (_word("rebounds", lang), str(data["rebounds"])),
         (_word("recurring", lang), f"{rec['kept']} / {rec['missed']}"),

@@ -22,7 +22,14 @@ from rectflow._model import (
 )
 from rectflow._policy import Policy
 from rectflow._render import html as _html
-from rectflow._render.fmt import aspect_head, category_head, rate_text, signed_day, titled
+from rectflow._render.fmt import (
+    aspect_head,
+    category_head,
+    rate_text,
+    signed_day,
+    timed_completions,
+    titled,
+)
 from rectflow._render.schema import SCHEMA_VERSION, report_schema
 from rectflow._time import local_date
 from rectflow._workflow import state_label
@@ -265,9 +272,13 @@ def build_report(
         f.id for f in live if f.state in OPEN_STATES and day > calendar.next_workday(f.deadline)
     ]
     overdue_set = set(overdue)
+    # A completion first attested by an import has no known day (the sheet's date
+    # stands in for it): it is neither on time nor late, and the report says so.
+    undated = _first_attested(events, cutoff)
+    timed = [f for f in completed if f.id not in undated]
     late = [
         f
-        for f in completed
+        for f in timed
         if f.first_completed_at is not None
         and local_date(f.first_completed_at, tz) > calendar.next_workday(f.original_deadline)
     ]
@@ -338,9 +349,10 @@ def build_report(
         "overdue_findings": overdue,
         "cancelled": by_state["cancelled"],
         "completion_rate": _rate(len(completed), len(live)),
-        "on_time": len(completed) - len(late),
+        "on_time": len(timed) - len(late),
+        "on_time_unknown": len(completed) - len(timed),
         "late_completions": [f.id for f in late],
-        "on_time_rate": _rate(len(completed) - len(late), len(completed)),
+        "on_time_rate": _rate(len(timed) - len(late), len(timed)),
         "rebounds": sum(f.rework > 0 for f in live),
         "rework_total": sum(f.rework for f in live),
         "rechecked": by_state["rechecked"],
@@ -372,6 +384,15 @@ def _attested(completed: list[Finding], events: list[Event], cutoff: dt.datetime
     return sum(1 for f in completed if last.get(f.id) == "attest")
 
 
+def _first_attested(events: list[Event], cutoff: dt.datetime) -> set[str]:
+    """The findings whose first completion by the cutoff was an import's ``attest``."""
+    first: dict[str, str] = {}
+    for e in events:
+        if e.at <= cutoff and e.name in ("attest", "sign_off"):
+            first.setdefault(e.finding_id, e.name)
+    return {fid for fid, name in first.items() if name == "attest"}
+
+
 def _zh_summary(d: dict[str, Any]) -> str:
     """The seed's sentence: 对巡察反馈的28个问题,已完成整改18项,其余10项已取得阶段性成效….
 
@@ -399,14 +420,21 @@ def _zh_summary(d: dict[str, Any]) -> str:
 def _rates(d: dict[str, Any], lang: str) -> str:
     """The rates sentence, two decimals with the counts behind them."""
     done, total, on_time = d["completed"], d["total"], d["on_time"]
+    timed = timed_completions(d)
     if lang == "en":
-        return (
-            f"Completion rate {rate_text(done, total, 'en')} of the findings on the ledger; "
-            f"on-time rate {rate_text(on_time, done, 'en')} of those completed."
+        rate = f"Completion rate {rate_text(done, total, 'en')} of the findings on the ledger"
+        if timed == 0 < done:  # every completion attested: no day to measure against
+            return rate + "."
+        return f"{rate}; on-time rate {rate_text(on_time, timed, 'en')} of those completed" + (
+            " on a known day." if timed < done else "."
         )
+    rate = f"台账所列问题整改完成率{rate_text(done, total)}"
+    if timed == 0 < done:
+        return rate + "。"
     return (
-        f"台账所列问题整改完成率{rate_text(done, total)},"
-        f"已完成问题按期完成率{rate_text(on_time, done)}。"
+        f"{rate},"
+        + ("完成日期可考的" if timed < done else "")
+        + f"已完成问题按期完成率{rate_text(on_time, timed)}。"
     )
 
 
@@ -427,6 +455,14 @@ def _notes(d: dict[str, Any], lang: str) -> list[str]:
             "(no submitter or signer recorded)."
             if en
             else f"其中{n}项为导入台账时已完成(台账未记录提交人、销号人)。"
+        )
+    if d.get("on_time_unknown"):
+        n = d["on_time_unknown"]
+        lines.append(
+            f"{n} completed on a day the sheet does not give "
+            f"{'is' if n == 1 else 'are'} left out of the on-time figures."
+            if en
+            else f"{n}项完成日期不详(导入台账时已完成),未计入按期完成率和逾期完成。"
         )
     if d["not_itemized"]:
         n = d["not_itemized"]
@@ -488,7 +524,7 @@ def _markdown(d: dict[str, Any], lang: str) -> str:
         f"| 取得阶段性成效 | {d['staged']} |",
         f"| 逾期未完成 | {d['overdue']} |",
         f"| 整改完成率 | {rate_text(d['completed'], d['total'])} |",
-        f"| 按期完成率 | {rate_text(d['on_time'], d['completed'])} |",
+        f"| 按期完成率 | {rate_text(d['on_time'], timed_completions(d))} |",
         f"| 逾期完成 | {len(d['late_completions'])} |",
         f"| 反弹(回潮)问题 | {d['rebounds']} |",
         f"| 常态化措施按期开展 / 漏开展 | {rec['kept']} / {rec['missed']} |",
@@ -579,7 +615,7 @@ def _markdown_en(d: dict[str, Any]) -> str:
         f"| staged results | {d['staged']} |",
         f"| overdue | {d['overdue']} |",
         f"| completion rate | {rate_text(d['completed'], d['total'], 'en')} |",
-        f"| on-time rate | {rate_text(d['on_time'], d['completed'], 'en')} |",
+        f"| on-time rate | {rate_text(d['on_time'], timed_completions(d), 'en')} |",
         f"| late completions | {len(d['late_completions'])} |",
         f"| rebounds | {d['rebounds']} |",
         f"| recurring measures kept / missed | {rec['kept']} / {rec['missed']} |",
