@@ -1,0 +1,558 @@
+"""Tests that kill the security mutations of issue 17 (each would be a real bug).
+
+An independent run mutated the security-relevant code by hand and found fourteen
+one-line changes that the suite did not notice. Each test below names, in its
+docstring, the bug it pins; docs/testing.md keeps the table of mutation → test,
+each proved by applying the mutation and watching the test fail.
+
+They test behaviour (the public ledger, the file readers' refusals, the pure
+checks of :mod:`rectflow._roles` and :mod:`rectflow._views`), never line numbers.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import yaml
+
+from rectflow import (
+    Event,
+    FileLimits,
+    InvalidInput,
+    Ledger,
+    LedgerFileError,
+    Owner,
+    PermissionDenied,
+    RuleViolation,
+)
+from rectflow._roles import LEDGER, LedgerState
+from rectflow._store.base import GENESIS, ChainEntry, Head, entry_hash
+from rectflow._views.integrity import (
+    SignedHead,
+    anchor_problems,
+    ledger_problems,
+    parse_anchor,
+    sign_head,
+)
+from rectflow._views.verify import verify_chain
+from roles_support import BASE, CLOCK, add_finding, t
+
+KEY = "the key kept outside the ledger"
+
+
+def new_ledger() -> Ledger:
+    """A memory ledger with the fixed clock of the roles tests."""
+    return Ledger.open(":memory:", clock=lambda: CLOCK)
+
+
+def roles_ledger() -> Ledger:
+    """A roles-mode ledger: 办 inspects and leads, 乙 owns R1; F1 added by 办."""
+    ledger = new_ledger()
+    ledger.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(0))
+    ledger.add_actor("办", roles=["inspector", "leader"], at=t(0))
+    ledger.add_actor("乙", roles=["owner"], inspection="R1", actor="办", at=t(0))
+    add_finding(ledger)
+    return ledger
+
+
+def codes(exc: LedgerFileError) -> set[tuple[str, str]]:
+    """The ``(column, code)`` of every problem of a refused file."""
+    return {(e.column, e.code) for e in exc.errors}
+
+
+# ---------------------------------------------------------------- _views/verify.py
+
+
+def rechain(events: list[Event], start: str) -> list[ChainEntry]:
+    """*events* chained afresh from *start*, every hash and link consistent."""
+    entries, prev = [], start
+    for seq, event in enumerate(events, 1):
+        digest = entry_hash(prev, seq, event)
+        entries.append(ChainEntry(seq, event, prev, digest))
+        prev = digest
+    return entries
+
+
+def test_a_chain_rehashed_from_a_non_genesis_start_is_caught_without_an_anchor() -> None:
+    """verify.py: the first entry must link to GENESIS (bug: the ``prev_hash`` check disabled,
+    so a whole chain rewritten and re-hashed from another start verifies without an anchor)."""
+    ledger = roles_ledger()
+    ledger.fire("F1", "start", actor="乙", at=t(2))
+    events = [e.event for e in ledger.store.chain()]
+    rows = list(ledger.store.findings())
+    assert verify_chain(rechain(events, GENESIS), rows, ledger.workflow).ok  # the control
+
+    forged = verify_chain(rechain(events, "ab" * 32), rows, ledger.workflow)
+
+    assert not forged.ok
+    assert [(p.position, p.kind) for p in forged.problems] == [(1, "edited")]
+
+
+# ---------------------------------------------------------------- _views/integrity.py
+
+
+def test_a_signed_head_binds_its_count() -> None:
+    """integrity.py: the MAC covers the count (bug: the signed message without the count, so
+    an anchor whose count alone was changed — hiding a truncation — still verifies)."""
+    head = Head(5, "c" * 64)
+    signed = sign_head(head, KEY)
+    assert anchor_problems(signed, KEY) == []  # the control
+    forged = SignedHead(4, signed.hash, signed.mac)
+
+    problems = anchor_problems(forged, KEY)
+
+    assert [(p.position, p.kind) for p in problems] == [(4, "anchor_forged")]
+    assert sign_head(Head(4, head.hash), KEY).mac != signed.mac
+
+
+def test_a_ledger_anchor_with_a_forged_count_is_named() -> None:
+    """integrity.py: ``Ledger.verify`` names an anchor whose count was changed under the same
+    MAC (bug: the signed message without the count)."""
+    ledger = roles_ledger()
+    signed = ledger.signed_head(KEY)
+    ledger.fire("F1", "start", actor="乙", at=t(2))
+    forged = f"{signed.count - 1}:{signed.hash}:{signed.mac}"
+
+    result = ledger.verify(anchor=forged, key=KEY)
+
+    assert ("anchor_forged", signed.count - 1) in {(p.kind, p.position) for p in result.problems}
+
+
+def ledger_chain() -> tuple[Ledger, list[ChainEntry]]:
+    """A ledger whose chain holds three ledger-level events (versions 1, 2, 3) and a finding's."""
+    ledger = new_ledger()
+    ledger.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(0))
+    ledger.add_inspection("R2", title="市委巡察", feedback_at="2024-01-05", at=t(0))
+    add_finding(ledger)
+    ledger.add_inspection("R3", title="省委巡察", feedback_at="2024-01-05", at=t(2))
+    return ledger, list(ledger.store.chain())
+
+
+def integrity_problems(ledger: Ledger, entries: list[ChainEntry]) -> set[tuple[int, str]]:
+    """``(seq, kind)`` of what :func:`ledger_problems` finds in *entries* on *ledger*'s rows."""
+    records = {kind: ledger.store.records(kind) for kind in ("actor", "grant")}
+    found = ledger_problems(entries, ledger.store.inspections(), records, ledger.policy)
+    return {(p.position, p.kind) for p in found}
+
+
+@pytest.mark.parametrize(("seq", "version"), [(2, 3), (2, 1), (4, 2), (4, 5)])
+def test_a_ledger_level_version_gap_or_repeat_is_named(seq: int, version: int) -> None:
+    """integrity.py: ledger-level versions run 1, 2, 3 … (bug: the gap check weakened to
+    ``version < previous``, so a skipped or repeated version of the ledger's own events passes)."""
+    ledger, entries = ledger_chain()
+    assert [e.event.version for e in entries if e.event.finding_id == LEDGER] == [1, 2, 3]
+    assert integrity_problems(ledger, entries) == set()  # the control
+    i = seq - 1
+    assert entries[i].event.finding_id == LEDGER
+    entries[i] = attrs.evolve(entries[i], event=attrs.evolve(entries[i].event, version=version))
+
+    assert (seq, "history_gap") in integrity_problems(ledger, entries)
+
+
+@pytest.mark.parametrize(
+    "mac",
+    ["garbage", "", "0" * 63, "0" * 65, "G" * 64, "0" * 63 + " 0"],
+)
+def test_a_malformed_mac_is_refused_not_taken_for_no_mac(mac: str) -> None:
+    """integrity.py: ``COUNT:HASH:garbage`` is an error (bug: a malformed MAC read as "no MAC",
+    so a forged anchor verifies as an unsigned one, without the key)."""
+    head = f"3:{'a' * 64}"
+    assert parse_anchor(head).mac is None  # the control: unsigned is fine
+    with pytest.raises(InvalidInput):
+        parse_anchor(f"{head}:{mac}")
+
+
+def test_ledger_verify_refuses_an_anchor_with_a_malformed_mac() -> None:
+    """integrity.py: ``Ledger.verify`` refuses ``COUNT:HASH:garbage`` rather than checking it as
+    an unsigned head (bug: a malformed MAC accepted as "no MAC")."""
+    ledger = roles_ledger()
+    head = ledger.head()
+    assert ledger.verify(anchor=f"{head.count}:{head.hash}").ok  # the control
+
+    with pytest.raises(InvalidInput):
+        ledger.verify(anchor=f"{head.count}:{head.hash}:garbage")
+
+
+@pytest.mark.parametrize("key", [" ", "\t\n ", b"  ", b"\r\n", "\u3000"])
+def test_a_whitespace_only_hmac_key_is_refused(key: str | bytes) -> None:
+    """integrity.py: a key of only whitespace is no key (bug: ``raw.strip()`` → ``raw``, so a
+    head signed under ``" "`` — a key anyone guesses — is accepted)."""
+    head = Head(1, "a" * 64)
+    signed = sign_head(head, KEY)
+    with pytest.raises(InvalidInput):
+        sign_head(head, key)
+    with pytest.raises(InvalidInput):
+        anchor_problems(signed, key)
+
+
+# ---------------------------------------------------------------- _roles.py
+
+
+@pytest.mark.parametrize(
+    ("event", "relation", "named", "actor"),
+    [
+        ("sign_off", "submitter", "李四", " 李四"),
+        ("sign_off", "submitter", "李四", "李四\u3000"),
+        ("reject", "submitter", "Li Si", "LI  SI"),
+        ("recheck", "submitter", "Li Si", "ｌｉ ｓｉ"),
+        ("sign_off", "responsible", "张三", "张三 "),
+        ("cancel", "responsible", "张三", "\t张三"),
+        ("extend", "requester", "wang", "ＷＡＮＧ"),
+    ],
+)
+def test_separation_of_duties_compares_persons_not_raw_strings(
+    event: str, relation: str, named: str, actor: str
+) -> None:
+    """_roles.py: a name that differs only in spacing, case or width is the same person (bug:
+    separation of duties comparing raw strings, so "李四 " signs off what 李四 submitted)."""
+    ledger = new_ledger()
+    ledger.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(0))
+    before = attrs.evolve(
+        add_finding(ledger, person=named if relation == "responsible" else "张三"),
+        submitter=named if relation == "submitter" else "某甲",
+    )
+    payload = {"requested_by": named} if relation == "requester" else {}
+    policy = attrs.evolve(ledger.policy, separation=((event, (relation,)),))
+    state = LedgerState()
+    allowed = Event("F1", event, CLOCK, "某人", payload=payload)
+    state.check_separation(allowed, before, policy, "en")  # the control: someone else
+    assert actor != named
+
+    with pytest.raises(PermissionDenied):
+        state.check_separation(attrs.evolve(allowed, actor=actor), before, policy, "en")
+
+
+def test_a_yaml_sign_off_by_the_submitter_under_another_spelling_is_refused(
+    tmp_path: Path,
+) -> None:
+    """_roles.py through an import: a YAML file's ``sign_off`` by "乙 " after 乙 submitted is
+    refused (bug: separation of duties comparing raw strings)."""
+    source = new_ledger()
+    source.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(0))
+    add_finding(source, actor="办")
+    source.fire("F1", "start", actor="乙", at=t(2))
+    source.fire("F1", "submit", actor="乙", at=t(3), note="已整改", evidence=["a.pdf"])
+    path = tmp_path / "l.yaml"
+    source.export_file(path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["events"].append(
+        {"finding_id": "F1", "name": "sign_off", "at": t(4), "actor": "乙\u3000", "version": 4}
+    )
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    target = new_ledger()
+
+    with pytest.raises(LedgerFileError) as refused:
+        target.import_file(path, actor="办")
+
+    assert {code for _, code in codes(refused.value)} & {
+        "permission_denied",
+        "rule.signer_not_submitter",
+    }
+    assert target.head().count == 0
+
+
+def test_a_report_dated_before_its_inspection_was_recorded_is_refused() -> None:
+    """_roles.py: ``submit_report`` before the inspection was put on the ledger is refused, even
+    after its feedback day (bug: that check dropped, so a report can be back-dated)."""
+    ledger = new_ledger()
+    state = LedgerState()
+    recorded = ledger.now().subtract(days=30)
+    state.apply(
+        Event(
+            LEDGER,
+            "add_inspection",
+            recorded,
+            "",
+            payload={
+                "inspection": "R1",
+                "title": "县委巡察",
+                "feedback_at": "2024-01-05",
+                "declared_findings": None,
+            },
+            version=1,
+        )
+    )
+    report = Event(
+        LEDGER,
+        "submit_report",
+        recorded.add(days=1),
+        "办",
+        evidence=("report.pdf",),
+        payload={"inspection": "R1"},
+        version=2,
+    )
+    state.validate(report, ledger.policy, "en")  # the control: after it was recorded
+
+    with pytest.raises(RuleViolation) as refused:
+        state.validate(
+            attrs.evolve(report, at=recorded.subtract(days=1)), ledger.policy, "en"
+        )
+    assert refused.value.rule == "report_after_feedback"
+
+
+def test_verify_names_a_report_chained_before_its_inspection_was_recorded() -> None:
+    """_roles.py via ``ledger_problems``: a chained report whose time precedes its inspection's
+    recording is named (bug: the report-before-recorded check dropped)."""
+    ledger = new_ledger()
+    ledger.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(5))
+    ledger.submit_report("R1", actor="办", evidence=["report.pdf"], at=t(6))
+    entries = list(ledger.store.chain())
+    assert integrity_problems(ledger, entries) == set()  # the control
+    report = entries[1]
+    entries[1] = attrs.evolve(report, event=attrs.evolve(report.event, at=BASE.add(days=4)))
+
+    assert (2, "replay_failed") in integrity_problems(ledger, entries)
+
+
+# ---------------------------------------------------------------- _io/plan.py
+
+
+def yaml_events(n: int, tmp_path: Path) -> Path:
+    """A YAML ledger file of *n* events: R1 then ``add`` of G1 … G(n-1) (one per finding)."""
+    source = new_ledger()
+    source.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(0))
+    for i in range(1, n):
+        add_finding(source, f"G{i}")
+    path = tmp_path / f"events{n}.yaml"
+    source.export_file(path)
+    assert len(yaml.safe_load(path.read_text(encoding="utf-8"))["events"]) == n
+    return path
+
+
+def test_the_yaml_event_limit_is_exact(tmp_path: Path) -> None:
+    """plan.py: a YAML file of exactly ``max_rows`` events imports, one more is refused with
+    ``too_many_rows`` (bug: the row limit off by one either way)."""
+    limits = FileLimits(max_rows=4)
+    at_limit = new_ledger()
+    at_limit.import_file(yaml_events(4, tmp_path), actor="办", limits=limits)
+    assert at_limit.head().count == 4
+
+    over = new_ledger()
+    with pytest.raises(LedgerFileError) as refused:
+        over.import_file(yaml_events(5, tmp_path), actor="办", limits=limits)
+    assert codes(refused.value) == {("events", "too_many_rows")}
+    assert over.head().count == 0
+
+
+def test_a_yaml_add_whose_payload_is_not_what_the_rules_derive_is_refused(
+    tmp_path: Path,
+) -> None:
+    """plan.py: an ``add`` event's payload must equal what ``add_finding`` derives from it (bug:
+    not compared, so the file's event and the one chained differ and extra data is dropped)."""
+    path = yaml_events(2, tmp_path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["events"][1]["payload"]["owner"]["phone"] = "138"
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    target = new_ledger()
+    target.import_file(path, actor="办", dry_run=True)  # the control: as exported
+
+    with pytest.raises(LedgerFileError) as refused:
+        target.import_file(edited, actor="办")
+
+    assert codes(refused.value) == {("events.payload", "yaml_schema")}
+    assert target.head().count == 0
+
+
+def roles_yaml(tmp_path: Path, *extra: dict[str, Any]) -> Path:
+    """The roles ledger as a YAML file, *extra* events appended after its last one."""
+    path = tmp_path / "roles.yaml"
+    roles_ledger().export_file(path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["events"].extend(extra)
+    data.pop("head")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+FORBIDDEN_START = {"finding_id": "F1", "name": "start", "at": t(2), "actor": "办", "version": 2}
+"""办 starting F1: 办 holds no owner role."""
+FORBIDDEN_ADD = {
+    "finding_id": "F2",
+    "name": "add",
+    "at": t(2),
+    "actor": "乙",
+    "version": 1,
+    "payload": {
+        "inspection": "R1",
+        "aspect": "",
+        "category": "",
+        "title": "问题",
+        "kind": "deadline",
+        "owner": {"leader": "领导", "department": "办公室", "person": "责任人"},
+        "deadline": "2024-03-29",
+        "measures": [],
+        "itemized": True,
+    },
+}
+"""乙 adding F2: 乙 is an owner, not an inspector."""
+
+
+@pytest.mark.parametrize("event", [FORBIDDEN_START, FORBIDDEN_ADD], ids=["start", "add"])
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry_run", "import"])
+def test_a_yaml_event_after_the_last_ledger_event_passes_the_role_gate(
+    tmp_path: Path, event: dict[str, Any], dry_run: bool
+) -> None:
+    """plan.py: every planned event of a YAML file passes the role gate, also in a dry run when it
+    comes after the file's last ledger-level event (bug: the gate skipped for planned events, so
+    the dry run reports success for a file the real import refuses)."""
+    fine = new_ledger()
+    fine.import_file(roles_yaml(tmp_path), actor="办", dry_run=dry_run)  # the control
+
+    target = new_ledger()
+    with pytest.raises((LedgerFileError, PermissionDenied)) as refused:
+        target.import_file(roles_yaml(tmp_path, event), actor="办", dry_run=dry_run)
+
+    if dry_run:  # nothing was written: the refusal is the file's, in its place
+        assert isinstance(refused.value, LedgerFileError)
+        assert {code for _, code in codes(refused.value)} == {"permission_denied"}
+    assert target.head().count == 0
+
+
+# ---------------------------------------------------------------- _ledger.py
+
+
+def test_an_import_is_admitted_again_when_a_role_is_revoked_before_its_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_ledger.py: a YAML import's events (admitted with no known tip) are admitted again under
+    the write lock (bug: re-admission skipped when the tip is unknown, so a revoke another writer
+    committed between planning and writing lets the import through)."""
+    path = tmp_path / "g.yaml"
+    source = new_ledger()
+    source.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(0))
+    add_finding(source, "G1", actor="录")
+    source.export_file(path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["events"] = data["events"][1:]  # the finding's events only: R1 is on the ledger
+    data.pop("head")
+    data.pop("inspections")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    ledger = roles_ledger()
+    ledger.add_actor("录", roles=["inspector"], actor="办", at=t(0))
+    other = Ledger(ledger.store, clock=lambda: CLOCK)
+    head = ledger.head()
+    ledger.import_file(path, actor="录", dry_run=True)  # the control: 录 may add G1
+    write = ledger.store.append_many
+
+    def revoke_first(*args: Any, **kwargs: Any) -> Any:
+        other.revoke_role("录", "inspector", actor="办", at=t(1))
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(ledger.store, "append_many", revoke_first)
+
+    with pytest.raises(PermissionDenied):
+        ledger.import_file(path, actor="录")
+    assert [f.id for f in ledger.findings()] == ["F1"]
+    assert ledger.head() == head  # one process: the revoke went with the import's transaction
+
+
+@pytest.mark.parametrize("actor", ["", "   ", "\u3000"])
+def test_a_yaml_import_needs_an_actor(tmp_path: Path, actor: str) -> None:
+    """_ledger.py: ``import_file`` refuses an empty or blank actor for every format, YAML too
+    (bug: the actor check dropped, so a YAML import with ``actor=""`` succeeds)."""
+    path = yaml_events(2, tmp_path)
+    ledger = new_ledger()
+
+    with pytest.raises(InvalidInput) as refused:
+        ledger.import_file(path, actor=actor)
+
+    assert not isinstance(refused.value, LedgerFileError)
+    assert refused.value.field == "actor"
+    assert ledger.head().count == 0
+
+
+# ---------------------------------------------------------------- _io/xlsxfile.py
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A small sound XLSX ledger file (one finding of R1), as bytes."""
+    ledger = new_ledger()
+    ledger.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(0))
+    add_finding(ledger)
+    path = tmp_path_factory.mktemp("xlsx") / "sound.xlsx"
+    ledger.export_file(path)
+    return path.read_bytes()
+
+
+def with_part(workbook: bytes, path: Path, name: str, write: Any) -> Path:
+    """*workbook* with one more zip member *name*, written by ``write(stream)``."""
+    buffer = io.BytesIO(workbook)
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open(name, "w", force_zip64=True) as part:
+            write(part)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def import_into_r1(path: Path) -> Ledger:
+    """A ledger with R1 that imports *path* (raises as ``import_file`` does)."""
+    ledger = new_ledger()
+    ledger.add_inspection("R1", title="县委巡察", feedback_at="2024-01-05", at=t(0))
+    ledger.import_file(path, actor="办")
+    return ledger
+
+
+def test_a_zip_bomb_is_refused_by_its_unpacked_size(workbook: bytes, tmp_path: Path) -> None:
+    """xlsxfile.py: a workbook that unpacks past the limit (520 MiB of zeros, about 2 MB packed)
+    is refused before it is read (bug: the limit measured on compressed sizes)."""
+    assert import_into_r1(with_part(workbook, tmp_path / "ok.xlsx", "xl/media/a.bin", lambda p: p.write(b"0")))
+
+    def zeros(part: Any) -> None:
+        block = bytes(1 << 20)
+        for _ in range(520):
+            part.write(block)
+
+    bomb = with_part(workbook, tmp_path / "bomb.xlsx", "xl/media/a.bin", zeros)
+    assert bomb.stat().st_size < 8 << 20
+
+    with pytest.raises(LedgerFileError) as refused:
+        import_into_r1(bomb)
+    assert {code for _, code in codes(refused.value)} == {"bad_xlsx"}
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        b'<!DOCTYPE x [<!ENTITY e "boom">]>',
+        b'<!doctype x [<!entity e "boom">]>',
+        b'<!DocType x [<!Entity e "boom">]>',
+        b'<! DOCTYPE x [<! ENTITY e "boom">]>',
+        b'<!\n\tENTITY e "boom">',
+    ],
+    ids=["upper", "lower", "mixed", "spaced", "entity-after-newline"],
+)
+@pytest.mark.parametrize("member", ["customXml/item1.xml", "xl/_rels/extra.rels"])
+def test_a_dtd_or_entity_in_any_part_is_refused_whatever_its_case_or_spacing(
+    workbook: bytes, tmp_path: Path, declaration: bytes, member: str
+) -> None:
+    """xlsxfile.py: every XML part is scanned for DTDs and entities, case-insensitively and with
+    spaces after ``<!`` (bug: the pattern made case- and space-sensitive, so ``<!doctype`` in a
+    part openpyxl never parses slips through)."""
+    plain = b'<?xml version="1.0"?><root>fine</root>'
+    assert import_into_r1(with_part(workbook, tmp_path / "ok.xlsx", member, lambda p: p.write(plain)))
+    text = b'<?xml version="1.0"?>' + declaration + b"<root>&e;</root>"
+    path = with_part(workbook, tmp_path / "dtd.xlsx", member, lambda p: p.write(text))
+
+    with pytest.raises(LedgerFileError) as refused:
+        import_into_r1(path)
+    assert {code for _, code in codes(refused.value)} == {"xml_entities"}
+
+
+def test_a_dtd_across_a_read_boundary_is_refused(workbook: bytes, tmp_path: Path) -> None:
+    """xlsxfile.py: a declaration split across the scanner's 64 KiB reads is still found."""
+    prefix = b'<?xml version="1.0"?><root><!-- '
+    filler = b"x" * ((1 << 16) - 3 - len(prefix) - len(b" -->"))
+    text = prefix + filler + b' --><!doctype x [<!entity e "b">]></root>'
+    assert text.index(b"<!doctype") == (1 << 16) - 3  # "<!d" in one read, "octype" in the next
+    path = with_part(workbook, tmp_path / "split.xlsx", "customXml/item1.xml", lambda p: p.write(text))
+
+    with pytest.raises(LedgerFileError) as refused:
+        import_into_r1(path)
+    assert {code for _, code in codes(refused.value)} == {"xml_entities"}
