@@ -11,6 +11,7 @@ checks of :mod:`rectflow._roles` and :mod:`rectflow._views`), never line numbers
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -26,7 +27,6 @@ from rectflow import (
     InvalidInput,
     Ledger,
     LedgerFileError,
-    Owner,
     PermissionDenied,
     RuleViolation,
 )
@@ -35,6 +35,8 @@ from rectflow._store.base import GENESIS, ChainEntry, Head, entry_hash
 from rectflow._views.integrity import (
     SignedHead,
     anchor_problems,
+    evidence_problems,
+    hash_evidence,
     ledger_problems,
     parse_anchor,
     sign_head,
@@ -289,9 +291,7 @@ def test_a_report_dated_before_its_inspection_was_recorded_is_refused() -> None:
     state.validate(report, ledger.policy, "en")  # the control: after it was recorded
 
     with pytest.raises(RuleViolation) as refused:
-        state.validate(
-            attrs.evolve(report, at=recorded.subtract(days=1)), ledger.policy, "en"
-        )
+        state.validate(attrs.evolve(report, at=recorded.subtract(days=1)), ledger.policy, "en")
     assert refused.value.rule == "report_after_feedback"
 
 
@@ -484,9 +484,11 @@ def workbook(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 def with_part(workbook: bytes, path: Path, name: str, write: Any) -> Path:
     """*workbook* with one more zip member *name*, written by ``write(stream)``."""
     buffer = io.BytesIO(workbook)
-    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        with archive.open(name, "w", force_zip64=True) as part:
-            write(part)
+    with (
+        zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+        archive.open(name, "w", force_zip64=True) as part,
+    ):
+        write(part)
     path.write_bytes(buffer.getvalue())
     return path
 
@@ -502,7 +504,9 @@ def import_into_r1(path: Path) -> Ledger:
 def test_a_zip_bomb_is_refused_by_its_unpacked_size(workbook: bytes, tmp_path: Path) -> None:
     """xlsxfile.py: a workbook that unpacks past the limit (520 MiB of zeros, about 2 MB packed)
     is refused before it is read (bug: the limit measured on compressed sizes)."""
-    assert import_into_r1(with_part(workbook, tmp_path / "ok.xlsx", "xl/media/a.bin", lambda p: p.write(b"0")))
+    assert import_into_r1(
+        with_part(workbook, tmp_path / "ok.xlsx", "xl/media/a.bin", lambda p: p.write(b"0"))
+    )
 
     def zeros(part: Any) -> None:
         block = bytes(1 << 20)
@@ -536,7 +540,9 @@ def test_a_dtd_or_entity_in_any_part_is_refused_whatever_its_case_or_spacing(
     spaces after ``<!`` (bug: the pattern made case- and space-sensitive, so ``<!doctype`` in a
     part openpyxl never parses slips through)."""
     plain = b'<?xml version="1.0"?><root>fine</root>'
-    assert import_into_r1(with_part(workbook, tmp_path / "ok.xlsx", member, lambda p: p.write(plain)))
+    assert import_into_r1(
+        with_part(workbook, tmp_path / "ok.xlsx", member, lambda p: p.write(plain))
+    )
     text = b'<?xml version="1.0"?>' + declaration + b"<root>&e;</root>"
     path = with_part(workbook, tmp_path / "dtd.xlsx", member, lambda p: p.write(text))
 
@@ -551,8 +557,167 @@ def test_a_dtd_across_a_read_boundary_is_refused(workbook: bytes, tmp_path: Path
     filler = b"x" * ((1 << 16) - 3 - len(prefix) - len(b" -->"))
     text = prefix + filler + b' --><!doctype x [<!entity e "b">]></root>'
     assert text.index(b"<!doctype") == (1 << 16) - 3  # "<!d" in one read, "octype" in the next
-    path = with_part(workbook, tmp_path / "split.xlsx", "customXml/item1.xml", lambda p: p.write(text))
+    path = with_part(
+        workbook, tmp_path / "split.xlsx", "customXml/item1.xml", lambda p: p.write(text)
+    )
 
     with pytest.raises(LedgerFileError) as refused:
         import_into_r1(path)
     assert {code for _, code in codes(refused.value)} == {"xml_entities"}
+
+
+# ---------------------------------------------------------------- details the mutation tool asks for
+# (docs/testing.md: mutmut's survivors in integrity.py, each killed here or listed as equivalent)
+
+
+def test_key_errors_name_the_key_in_the_callers_language() -> None:
+    """integrity.py: a bad or missing key is an ``InvalidInput`` on ``key`` whose message is in
+    the language asked for (Chinese by default)."""
+    head = Head(1, "a" * 64)
+    signed = sign_head(head, KEY)
+    for call in (
+        lambda: sign_head(head, " ", "en"),
+        lambda: anchor_problems(signed, b" ", "en"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            call()
+        assert refused.value.field == "key"
+        assert str(refused.value) == "invalid key: empty"
+    with pytest.raises(InvalidInput) as refused:
+        sign_head(head, "")
+    assert str(refused.value) == "密钥无效: empty"
+    with pytest.raises(InvalidInput) as refused:
+        anchor_problems(signed, None, "en")
+    assert refused.value.field == "key"
+    assert str(refused.value).startswith("the anchor carries a MAC")
+    assert anchor_problems(SignedHead(1, "a" * 64), None) == []  # unsigned: no key needed
+
+
+HASH = "a" * 64
+
+
+@pytest.mark.parametrize(
+    "anchor",
+    [
+        [3, HASH],
+        (True, HASH),
+        (3, 7),
+        ("3", HASH),
+        (3, HASH, None),
+        "3",
+        f"-3:{HASH}",
+        f"x:{HASH}",
+        f"3:{HASH.upper()}",
+        f"3:{HASH[:-1]}",
+        f"3:{HASH}:{'b' * 64}:x",
+        3,
+        None,
+    ],
+)
+def test_a_malformed_anchor_is_refused_with_its_value(anchor: object) -> None:
+    """integrity.py: an anchor is a head, a signed head or ``COUNT:HASH[:MAC]`` text; anything
+    else (a list, a bool count, a short or upper-case hash, extra parts) is refused on ``anchor``."""
+    with pytest.raises(InvalidInput) as refused:
+        parse_anchor(anchor, "en")
+    assert refused.value.field == "anchor"
+    assert refused.value.value == anchor
+    assert str(refused.value) == f"an anchor is COUNT:HASH or COUNT:HASH:MAC, not {anchor!r}"
+
+
+def test_well_formed_anchors_are_read_exactly() -> None:
+    """integrity.py: the accepted anchor forms give the count, hash and MAC they hold."""
+    mac = "b" * 64
+    signed = SignedHead(3, HASH, mac)
+    assert parse_anchor(signed) is signed
+    assert parse_anchor((3, HASH)) == SignedHead(3, HASH, None)
+    assert parse_anchor(Head(3, HASH)) == SignedHead(3, HASH, None)
+    assert parse_anchor(f" 3:{HASH}:{mac}\n") == signed
+    assert parse_anchor(f"0:{HASH}") == SignedHead(0, HASH, None)
+    assert str(signed) == f"3:{HASH}:{mac}"
+    assert str(SignedHead(3, HASH)) == f"3:{HASH}"
+
+
+def test_a_forged_anchor_problem_says_which_head() -> None:
+    """integrity.py: the ``anchor_forged`` problem is at the anchor's count, of no finding, and
+    names the count and the hash's first 12 digits."""
+    forged = SignedHead(7, HASH, sign_head(Head(7, HASH), "another key").mac)
+
+    [problem] = anchor_problems(forged, KEY, "en")
+
+    assert problem.position == 7
+    assert problem.kind == "anchor_forged"
+    assert problem.finding_id is None
+    assert problem.detail.startswith(f"the anchor 7:{HASH[:12]}… is not signed by this key")
+
+
+def test_hash_evidence_names_and_hashes_a_file_of_many_blocks(tmp_path: Path) -> None:
+    """integrity.py: ``hash_evidence`` hashes the whole file (several 64 KiB reads) under the
+    name given, else the file's; an unreadable file is ``InvalidInput`` on ``evidence``."""
+    data = bytes(range(256)) * 1000  # 256 KB
+    file = tmp_path / "scan.pdf"
+    file.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+
+    assert hash_evidence(file) == f"scan.pdf#sha256={digest}"
+    assert hash_evidence(str(file), "整改/scan.pdf") == f"整改/scan.pdf#sha256={digest}"
+    with pytest.raises(InvalidInput) as refused:
+        hash_evidence(tmp_path / "gone.pdf")
+    assert refused.value.field == "evidence"
+    assert refused.value.value == tmp_path / "gone.pdf"
+    assert "gone.pdf" in str(refused.value)
+
+
+def evidence_entry(seq: int, refs: tuple[str, ...], finding_id: str = "F1") -> ChainEntry:
+    """A chain entry whose event carries *refs* as evidence (hashes are not checked here)."""
+    event = Event(finding_id, "submit", CLOCK, "乙", evidence=refs, version=seq)
+    return ChainEntry(seq, event, GENESIS, GENESIS)
+
+
+def test_evidence_outside_the_folder_is_never_read(tmp_path: Path) -> None:
+    """integrity.py: a hashed reference leading out of the evidence folder (``..``, an absolute
+    path, the folder itself, a symbolic link out) is ``evidence_outside``; names are reported
+    as written, in the language asked for; unhashed references are not evidence files."""
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"secret")
+    (folder / "link.txt").symlink_to(secret)
+    (folder / "ok.txt").write_bytes(b"ok")
+    digest = hashlib.sha256(b"secret").hexdigest()
+    ok = hash_evidence(folder / "ok.txt")
+    names = ["../secret.txt", str(secret), ".", "sub/..", "link.txt"]
+    entries = [
+        evidence_entry(1, (ok, "说明", "plain.txt")),
+        evidence_entry(2, tuple(f"{n}#sha256={digest}" for n in names), finding_id=LEDGER),
+    ]
+
+    found = evidence_problems(entries, folder, "en")
+
+    assert [(p.position, p.kind, p.finding_id) for p in found] == [
+        (2, "evidence_outside", None)
+    ] * len(names)
+    assert [p.detail for p in found] == [
+        f"evidence {n} points outside the evidence folder and was not read" for n in names
+    ]
+
+
+def test_changed_and_missing_evidence_details(tmp_path: Path) -> None:
+    """integrity.py: ``evidence_changed`` and ``evidence_missing`` name the finding, the entry and
+    the file (a folder under a hashed name is missing, not read)."""
+    (tmp_path / "a.pdf").write_bytes(b"now")
+    (tmp_path / "dir.pdf").mkdir()
+    digest = hashlib.sha256(b"then").hexdigest()
+    refs = tuple(f"{n}#sha256={digest}" for n in ("a.pdf", "b.pdf", "dir.pdf"))
+
+    found = evidence_problems([evidence_entry(3, refs)], str(tmp_path), "en")
+
+    assert [(p.position, p.kind, p.finding_id, p.detail) for p in found] == [
+        (
+            3,
+            "evidence_changed",
+            "F1",
+            "evidence a.pdf changed since it was recorded (SHA-256 differs)",
+        ),
+        (3, "evidence_missing", "F1", "evidence b.pdf is missing"),
+        (3, "evidence_missing", "F1", "evidence dir.pdf is missing"),
+    ]
