@@ -11,6 +11,7 @@ checks of :mod:`rectflow._roles` and :mod:`rectflow._views`), never line numbers
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import zipfile
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import openpyxl
 import pytest
 import yaml
 
@@ -30,6 +32,8 @@ from rectflow import (
     PermissionDenied,
     RuleViolation,
 )
+from rectflow._io.table import FileProblem
+from rectflow._io.xlsxfile import DATE_FORMAT, _first_sheet_part, write_rows
 from rectflow._roles import LEDGER, LedgerState
 from rectflow._store.base import GENESIS, ChainEntry, Head, entry_hash
 from rectflow._views.integrity import (
@@ -721,3 +725,237 @@ def test_changed_and_missing_evidence_details(tmp_path: Path) -> None:
         (3, "evidence_missing", "F1", "evidence b.pdf is missing"),
         (3, "evidence_missing", "F1", "evidence dir.pdf is missing"),
     ]
+
+
+# ---------------------------------------------------------------- _roles.py details
+
+
+def inspected() -> tuple[LedgerState, Any, Any]:
+    """A state holding R1 (feedback 2024-01-05, recorded 2024-01-10 10:00), the policy, that time."""
+    ledger = new_ledger()
+    state = LedgerState()
+    recorded = BASE
+    state.apply(
+        Event(
+            LEDGER,
+            "add_inspection",
+            recorded,
+            "",
+            payload={
+                "inspection": "R1",
+                "title": "县委巡察",
+                "feedback_at": "2024-01-05",
+                "declared_findings": None,
+            },
+            version=1,
+        )
+    )
+    return state, ledger.policy, recorded
+
+
+def change(at: Any, **payload: Any) -> Event:
+    """A ``change_inspection`` of R1 at *at*."""
+    return Event(LEDGER, "change_inspection", at, "办", payload={"inspection": "R1", **payload})
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "value"),
+    [
+        ({"reason": 5, "declared_findings": 3}, "reason", 5),
+        ({"reason": " \t", "declared_findings": 3}, "reason", " \t"),
+        ({"reason": "改"}, "declared_findings", None),
+        ({"reason": "改", "declared_findings": -1}, "declared_findings", -1),
+        ({"reason": "改", "declared_findings": True}, "declared_findings", True),
+        ({"reason": "改", "feedback_at": "soon"}, "feedback_at", "soon"),
+    ],
+)
+def test_a_malformed_change_of_an_inspection_names_its_field(
+    payload: dict[str, Any], field: str, value: object
+) -> None:
+    """_roles.py: ``change_inspection`` needs a reason (text, not blank), something to change,
+    a count ≥ 0 and a date; a refusal names the field and the value, in the language asked for."""
+    state, policy, recorded = inspected()
+    state.validate(change(recorded, reason="改", declared_findings=3), policy, "en")  # control
+
+    with pytest.raises(InvalidInput) as refused:
+        state.validate(change(recorded, **payload), policy, "en")
+
+    assert (refused.value.field, refused.value.value) == (field, value)
+    assert str(refused.value) == f"ledger event change_inspection: invalid {field}: {value!r}"
+
+
+def test_a_changed_feedback_day_may_be_the_day_of_the_change_not_later() -> None:
+    """_roles.py: a new feedback day on the day of the change (local time) is accepted, the day
+    after is ``feedback_not_in_future`` with both days named."""
+    state, policy, recorded = inspected()
+    state.validate(change(recorded, reason="改", feedback_at="2024-01-10"), policy, "en")
+
+    with pytest.raises(RuleViolation) as refused:
+        state.validate(change(recorded, reason="改", feedback_at="2024-01-11"), policy, "en")
+
+    assert (refused.value.rule, refused.value.event) == (
+        "feedback_not_in_future",
+        "change_inspection",
+    )
+    assert str(refused.value) == (
+        "the feedback day 2024-01-11 is after the day of the change 2024-01-10"
+    )
+
+
+def report(at: Any, *evidence: Any) -> Event:
+    """A ``submit_report`` of R1 at *at* with *evidence*."""
+    return Event(LEDGER, "submit_report", at, "办", evidence=evidence, payload={"inspection": "R1"})
+
+
+@pytest.mark.parametrize("evidence", [(), (" ",), ("report.pdf", ""), (5,), ("report.pdf", None)])
+def test_a_report_needs_evidence_that_is_text(evidence: tuple[Any, ...]) -> None:
+    """_roles.py: a report without evidence, or with a blank or non-text reference, is refused
+    with ``evidence_required`` (never an ``AttributeError``)."""
+    state, policy, recorded = inspected()
+    state.validate(report(recorded, "report.pdf"), policy, "en")  # the control
+
+    with pytest.raises(RuleViolation) as refused:
+        state.validate(report(recorded, *evidence), policy, "en")
+
+    assert (refused.value.rule, refused.value.event) == ("evidence_required", "submit_report")
+    assert str(refused.value) == "evidence must not be empty"
+
+
+def test_a_report_may_come_on_the_feedback_day_and_at_the_recording_time() -> None:
+    """_roles.py: the report's bounds are inclusive (the feedback day, the very time the
+    inspection was recorded); a second earlier is refused, naming the inspection."""
+    state, policy, recorded = inspected()
+    state.validate(report(recorded, "report.pdf"), policy, "en")
+    early = state.inspections["R1"]
+    state.inspections["R1"] = attrs.evolve(early, created_at=None)
+    on_feedback_day = BASE.set(day=5, hour=0)
+    state.validate(report(on_feedback_day, "report.pdf"), policy, "en")
+    with pytest.raises(RuleViolation):
+        state.validate(report(on_feedback_day.subtract(seconds=1), "r.pdf"), policy, "en")
+    state.inspections["R1"] = early
+
+    with pytest.raises(RuleViolation) as refused:
+        state.validate(report(recorded.subtract(seconds=1), "report.pdf"), policy, "en")
+
+    assert (refused.value.rule, refused.value.event) == ("report_after_feedback", "submit_report")
+    assert str(refused.value).startswith("the report of R1 at 2024-01-10T09:59:59+08:00")
+
+
+# ---------------------------------------------------------------- _io/xlsxfile.py details
+
+
+def rebuilt(workbook: bytes, path: Path, **parts: bytes | None) -> Path:
+    """*workbook* with parts replaced, added or (None) dropped, written to *path*."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    names = [n for n in source.namelist() if n not in parts] + list(parts)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in dict.fromkeys(names):
+            data = parts[name] if name in parts else source.read(name)
+            if data is not None:
+                archive.writestr(name, data)
+    return path
+
+
+def part(workbook: bytes, name: str) -> bytes:
+    """One part of *workbook*."""
+    return zipfile.ZipFile(io.BytesIO(workbook)).read(name)
+
+
+def test_a_dtd_in_a_part_the_scan_skips_is_refused_by_the_xml_parser(
+    workbook: bytes, tmp_path: Path
+) -> None:
+    """xlsxfile.py: the second line of defence: a sheet stored under another suffix (not
+    scanned) that declares entities is refused by defusedxml as ``xml_entities``, not read."""
+    sheet = part(workbook, "xl/worksheets/sheet1.xml")
+    rels = part(workbook, "xl/_rels/workbook.xml.rels").replace(b"sheet1.xml", b"sheet1.dat")
+    types = part(workbook, "[Content_Types].xml").replace(b"sheet1.xml", b"sheet1.dat")
+    moved = {
+        "xl/worksheets/sheet1.xml": None,
+        "xl/_rels/workbook.xml.rels": rels,
+        "[Content_Types].xml": types,
+    }
+    sound = rebuilt(
+        workbook, tmp_path / "moved.xlsx", **moved, **{"xl/worksheets/sheet1.dat": sheet}
+    )
+    assert import_into_r1(sound).get("F1")  # the control: the moved sheet reads
+    declared = sheet.replace(b"<worksheet", b'<!DOCTYPE x [<!ENTITY e "boom">]><worksheet', 1)
+    path = rebuilt(
+        workbook, tmp_path / "dtd.xlsx", **moved, **{"xl/worksheets/sheet1.dat": declared}
+    )
+
+    with pytest.raises(LedgerFileError) as refused:
+        import_into_r1(path)
+    assert {code for _, code in codes(refused.value)} == {"xml_entities"}
+
+
+def test_the_first_worksheet_is_found_as_openpyxl_finds_it(workbook: bytes, tmp_path: Path) -> None:
+    """xlsxfile.py: the fallback that finds the first sheet's part (openpyxl's own rules): the
+    workbook named by its content type or at ``xl/workbook.xml``; sheets whose target is
+    missing or a chartsheet skipped; none at all is ``bad_xlsx`` (no worksheet)."""
+
+    def first(**parts: bytes | None) -> str:
+        path = rebuilt(workbook, tmp_path / "w.xlsx", **parts)
+        with zipfile.ZipFile(path) as archive:
+            return _first_sheet_part(archive)
+
+    types = part(workbook, "[Content_Types].xml")
+    book = part(workbook, "xl/workbook.xml")
+    rels = part(workbook, "xl/_rels/workbook.xml.rels")
+    assert first() == "xl/worksheets/sheet1.xml"
+    # the workbook moved, named only by its content type
+    assert (
+        first(
+            **{
+                "xl/workbook.xml": None,
+                "xl/_rels/workbook.xml.rels": None,
+                "xl/book.xml": book,
+                "xl/_rels/book.xml.rels": rels,
+                "[Content_Types].xml": types.replace(b"/xl/workbook.xml", b"/xl/book.xml"),
+            }
+        )
+        == "xl/worksheets/sheet1.xml"
+    )
+    # no content type for it: the default place
+    no_type = types.replace(b'<Override PartName="/xl/workbook.xml"', b'<Default Extension="x"')
+    assert first(**{"[Content_Types].xml": no_type}) == "xl/worksheets/sheet1.xml"
+    # a chartsheet and a sheet whose part is missing come first: skipped
+    chart = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/chartsheet"
+    extra = (
+        b'<Relationship Type="' + chart + b'" Target="/xl/styles.xml" Id="rId8" />'
+        b'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/worksheet" Target="/xl/worksheets/gone.xml" Id="rId9" />'
+    )
+    sheets = (
+        b'<sheets><sheet name="c" sheetId="8" r:id="rId8" />'
+        b'<sheet name="g" sheetId="9" r:id="rId9" /><sheet name="n" sheetId="7" />'
+    )
+    with_extra = rels.replace(b"</Relationships>", extra + b"</Relationships>")
+    skipped = book.replace(b"<sheets>", sheets, 1)
+    assert (
+        first(**{"xl/_rels/workbook.xml.rels": with_extra, "xl/workbook.xml": skipped})
+        == "xl/worksheets/sheet1.xml"
+    )
+    only_chart = book.replace(b'r:id="rId1"', b'r:id="rId8"')
+    with pytest.raises(FileProblem) as refused:
+        first(**{"xl/_rels/workbook.xml.rels": with_extra, "xl/workbook.xml": only_chart})
+    assert (refused.value.code, refused.value.fields) == ("bad_xlsx", {"value": "no worksheet"})
+
+
+def test_written_workbooks_keep_text_as_text_and_their_layout(tmp_path: Path) -> None:
+    """xlsxfile.py: ``write_rows`` stores text that looks like a formula as text (never a formula
+    a spreadsheet would run), dates with a date format, in one sheet 整改台账 with its header
+    frozen and its long-text columns wide."""
+    path = tmp_path / "w.xlsx"
+    header = ["编号", "问题", "整改措施", "整改进展", "佐证材料", "整改时限"]
+    write_rows(path, header, [["=1+1", "@SUM(A1)", "+x", "-y", "a", dt.date(2024, 3, 1)]])
+
+    book = openpyxl.load_workbook(path)
+    [sheet] = book.worksheets
+    assert sheet.title == "整改台账"
+    assert sheet.freeze_panes == "A2"
+    assert [sheet.column_dimensions[c].width for c in "ABCDEF"] == [14, 40, 40, 40, 40, 14]
+    row = sheet[2]
+    assert [c.value for c in row[:5]] == ["=1+1", "@SUM(A1)", "+x", "-y", "a"]
+    assert {c.data_type for c in row[:5]} == {"s"}
+    assert row[5].number_format == DATE_FORMAT
+    assert row[5].value.date() == dt.date(2024, 3, 1)
