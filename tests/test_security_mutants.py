@@ -32,6 +32,7 @@ from rectflow import (
     PermissionDenied,
     RuleViolation,
 )
+from rectflow._i18n import msg
 from rectflow._io.table import FileProblem
 from rectflow._io.xlsxfile import DATE_FORMAT, _first_sheet_part, write_rows
 from rectflow._roles import LEDGER, LedgerState
@@ -44,8 +45,9 @@ from rectflow._views.integrity import (
     ledger_problems,
     parse_anchor,
     sign_head,
+    with_problems,
 )
-from rectflow._views.verify import verify_chain
+from rectflow._views.verify import Problem, Verification, verify_chain
 from roles_support import BASE, CLOCK, add_finding, t
 
 KEY = "the key kept outside the ledger"
@@ -711,7 +713,7 @@ def test_changed_and_missing_evidence_details(tmp_path: Path) -> None:
     (tmp_path / "a.pdf").write_bytes(b"now")
     (tmp_path / "dir.pdf").mkdir()
     digest = hashlib.sha256(b"then").hexdigest()
-    refs = tuple(f"{n}#sha256={digest}" for n in ("a.pdf", "b.pdf", "dir.pdf"))
+    refs = ("说明", *(f"{n}#sha256={digest}" for n in ("a.pdf", "b.pdf", "dir.pdf")))
 
     found = evidence_problems([evidence_entry(3, refs)], str(tmp_path), "en")
 
@@ -959,3 +961,101 @@ def test_written_workbooks_keep_text_as_text_and_their_layout(tmp_path: Path) ->
     assert {c.data_type for c in row[:5]} == {"s"}
     assert row[5].number_format == DATE_FORMAT
     assert row[5].value.date() == dt.date(2024, 3, 1)
+
+
+# ---------------------------------------------------------------- integrity.py: what each problem says
+
+
+def appended(entries: list[ChainEntry], event: Event) -> list[ChainEntry]:
+    """*entries* and *event* after them (hashes are not what ``ledger_problems`` checks)."""
+    return [*entries, ChainEntry(len(entries) + 1, event, GENESIS, GENESIS)]
+
+
+def described(ledger: Ledger, entries: list[ChainEntry]) -> list[tuple[int, str, Any, str]]:
+    """Every problem ``ledger_problems`` finds, in English, as ``(seq, kind, finding, detail)``."""
+    records = {kind: ledger.store.records(kind) for kind in ("actor", "grant")}
+    found = ledger_problems(entries, ledger.store.inspections(), records, ledger.policy, "en")
+    return [(p.position, p.kind, p.finding_id, p.detail) for p in found]
+
+
+def test_ledger_problems_name_each_kind_with_its_details() -> None:
+    """integrity.py: a version gap, an actor without the role (ledger-level and finding events),
+    an event under another policy and an event that cannot be replayed are each named with
+    their kind, entry and an English detail; a row whose event is gone is at position 0."""
+    ledger = roles_ledger()
+    entries = list(ledger.store.chain())
+    assert described(ledger, entries) == []  # the control
+    n = len(entries)
+
+    gap = appended(entries, change(BASE.add(days=3), reason="改", declared_findings=2))
+    gap[-1] = attrs.evolve(gap[-1], event=attrs.evolve(gap[-1].event, actor="办", version=5))
+    assert (n + 1, "history_gap", None, "ledger event change_inspection has version 5, not 4") in (
+        described(ledger, gap)
+    )
+
+    outsider = Event(
+        LEDGER,
+        "add_actor",
+        BASE.add(days=3),
+        "外人",
+        payload={"name": "丁", "roles": ["owner"], "inspection": None},
+        version=4,
+    )
+    [(seq, kind, subject, detail)] = described(ledger, appended(entries, outsider))[:1]
+    assert (seq, kind, subject) == (n + 1, "permission_denied", None)
+    assert "外人" in detail
+
+    start = Event("F1", "start", BASE.add(days=3), "外人", version=2)
+    [(seq, kind, subject, detail)] = described(ledger, appended(entries, start))
+    assert (seq, kind, subject) == (n + 1, "permission_denied", "F1")
+    assert "外人" in detail
+
+    forged = change(BASE.add(days=3), reason="改", declared_findings=2, policy="0" * 64)
+    forged = attrs.evolve(forged, actor="办", version=4)
+    policy_problems = [p for p in described(ledger, appended(entries, forged)) if p[0]]
+    assert policy_problems == [
+        (n + 1, "policy_mismatch", None, msg("problem.policy_mismatch", "en", seq=n + 1))
+    ]
+    assert policy_problems[0][3].startswith(f"entry {n + 1}: the event was recorded under another")
+
+    unknown = report(BASE.add(days=3), "r.pdf")
+    unknown = attrs.evolve(unknown, actor="办", payload={"inspection": "R9"}, version=4)
+    found = described(ledger, appended(entries, unknown))
+    assert [(s, k, f) for s, k, f, _ in found] == [(n + 1, "replay_failed", None)] * 2
+    assert found[0][3] == "ledger event submit_report: invalid inspection: 'R9'"
+    assert found[1][3] == f"ledger event submit_report cannot be replayed: {KeyError('R9')!r}"
+
+    assert described(ledger, entries[1:])[-1:] == [
+        (
+            0,
+            "inspection_mismatch",
+            None,
+            "inspection R1: inserted: a row without its event on the chain",
+        )
+    ]
+
+
+def test_added_problems_are_sorted_as_verify_sorts_them() -> None:
+    """integrity.py: ``with_problems`` keeps positional problems first by position, then kind,
+    then finding (none first), and position 0 last; nothing added leaves the result as it was."""
+    base = Verification(True, 3, Head(3, HASH), ())
+    assert with_problems(base, []) is base
+    extra = [
+        Problem(0, "grant_mismatch", None, ""),
+        Problem(2, "edited", "F2", ""),
+        Problem(2, "edited", None, ""),
+        Problem(1, "permission_denied", "F1", ""),
+        Problem(2, "anchor_forged", None, ""),
+    ]
+
+    result = with_problems(base, extra)
+
+    assert not result.ok
+    assert (result.count, result.head) == (3, Head(3, HASH))
+    assert [(p.position, p.kind, p.finding_id) for p in result.problems] == [
+        (1, "permission_denied", "F1"),
+        (2, "anchor_forged", None),
+        (2, "edited", None),
+        (2, "edited", "F2"),
+        (0, "grant_mismatch", None),
+    ]
