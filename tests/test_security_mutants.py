@@ -1059,3 +1059,89 @@ def test_added_problems_are_sorted_as_verify_sorts_them() -> None:
         (2, "edited", "F2"),
         (0, "grant_mismatch", None),
     ]
+
+
+# ---------------------------------------------------------------- verify.py: what each problem says
+
+
+def plain_chain(n: int) -> list[ChainEntry]:
+    """A sound chain of *n* ``add`` events (F1 … Fn), from GENESIS."""
+    return rechain(
+        [Event(f"F{i}", "add", CLOCK, "办", version=1) for i in range(1, n + 1)], GENESIS
+    )
+
+
+def positional(entries: list[ChainEntry], anchor: Any = None) -> list[tuple[int, str, Any, str]]:
+    """The chain problems ``verify_chain`` finds, in English: ``(position, kind, finding, detail)``."""
+    result = verify_chain(entries, [], new_ledger().workflow, anchor, "en")
+    return [(p.position, p.kind, p.finding_id, p.detail) for p in result.problems if p.position]
+
+
+def swapped(entries: list[ChainEntry], a: int, b: int) -> list[ChainEntry]:
+    """*entries* with the rows at seq *a* and *b* exchanged (each keeps its own hash)."""
+    out = list(entries)
+    out[a - 1], out[b - 1] = (
+        attrs.evolve(entries[b - 1], seq=a),
+        attrs.evolve(entries[a - 1], seq=b),
+    )
+    return out
+
+
+def test_verify_names_each_tampering_with_its_finding_and_positions() -> None:
+    """verify.py: an edited, swapped, copied, renumbered or deleted entry is named at its
+    position, with the finding it holds and the positions involved, in the language asked for."""
+    chain = plain_chain(7)
+    assert positional(chain) == []
+
+    edited = list(chain)
+    edited[2] = attrs.evolve(chain[2], event=attrs.evolve(chain[2].event, actor="改"))
+    assert positional(edited) == [(3, "edited", "F3", "entry 3 does not match its hash")]
+
+    assert positional(swapped(chain, 2, 3)) == [
+        (2, "reordered", "F3", "entry 2 holds the event written at position 3"),
+        (3, "reordered", "F2", "entry 3 holds the event written at position 2"),
+    ]
+
+    copied = [*chain, attrs.evolve(chain[3], seq=8)]
+    assert positional(copied) == [(8, "inserted", "F4", "entry 8 is a copy of entry 4")]
+
+    shifted = [attrs.evolve(e, seq=e.seq + 1) for e in chain]
+    assert positional(shifted) == [
+        (e.seq + 1, "edited", f"F{e.seq}", f"entry {e.seq + 1} was renumbered from {e.seq}")
+        for e in chain
+    ]
+
+    gap = [e for e in chain if e.seq != 4]
+    assert positional(gap) == [(4, "deleted", None, "entry 4 is missing from the chain")]
+
+    contents = list(chain)  # two rows' contents exchanged, each keeping its seq
+    contents[1] = attrs.evolve(chain[2], seq=2)
+    contents[2] = attrs.evolve(chain[1], seq=3)
+    assert [p[:3] for p in positional(contents)] == [(2, "reordered", "F3"), (3, "reordered", "F2")]
+
+    assert positional(chain[:5], Head(7, chain[6].hash)) == [
+        (
+            s,
+            "truncated",
+            None,
+            f"entry {s} is missing: the anchor has 7 entries, the chain ends at 5",
+        )
+        for s in (6, 7)
+    ]
+    assert positional(chain, Head(4, chain[2].hash)) == [
+        (4, "anchor_mismatch", None, "entry 4 differs from the anchor")
+    ]
+
+
+@pytest.mark.parametrize(("pairs", "kind"), [(128, "reordered"), (129, "edited")])
+def test_moves_are_explained_up_to_256_broken_entries(pairs: int, kind: str) -> None:
+    """verify.py: up to 256 broken entries, swapped rows are explained as reordered; above it
+    every broken entry is reported as edited without looking for moves (a bound on the work)."""
+    chain = plain_chain(2 * pairs + 1)
+    for k in range(pairs):
+        chain = swapped(chain, 2 * k + 1, 2 * k + 2)
+
+    found = positional(chain)
+
+    assert len(found) == 2 * pairs
+    assert {p[1] for p in found} == {kind}
