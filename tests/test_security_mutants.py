@@ -937,6 +937,21 @@ def test_the_first_worksheet_is_found_as_openpyxl_finds_it(workbook: bytes, tmp_
         first(**{"xl/_rels/workbook.xml.rels": with_extra, "xl/workbook.xml": skipped})
         == "xl/worksheets/sheet1.xml"
     )
+    # the workbook at a name starting with X; an element with an r:id before the sheets
+    assert (
+        first(
+            **{
+                "xl/workbook.xml": None,
+                "xl/_rels/workbook.xml.rels": None,
+                "Xbook.xml": book.replace(b"<workbookPr />", b'<workbookPr r:id="rId2" />'),
+                "_rels/Xbook.xml.rels": rels.replace(
+                    b'Target="styles.xml"', b'Target="xl/styles.xml"'
+                ),
+                "[Content_Types].xml": types.replace(b"/xl/workbook.xml", b"/Xbook.xml"),
+            }
+        )
+        == "xl/worksheets/sheet1.xml"
+    )
     only_chart = book.replace(b'r:id="rId1"', b'r:id="rId8"')
     with pytest.raises(FileProblem) as refused:
         first(**{"xl/_rels/workbook.xml.rels": with_extra, "xl/workbook.xml": only_chart})
@@ -1145,3 +1160,66 @@ def test_moves_are_explained_up_to_256_broken_entries(pairs: int, kind: str) -> 
 
     assert len(found) == 2 * pairs
     assert {p[1] for p in found} == {kind}
+
+
+def test_verify_edge_cases_of_the_chain() -> None:
+    """verify.py: an empty chain verifies; the first and the next-to-last entry deleted, the first
+    entry renumbered far away, an entry renumbered next to an edited one, later problems after
+    an earlier one and a rewrite re-hashed after an edited entry are all named."""
+    assert verify_chain([], [], new_ledger().workflow).ok
+    assert positional([]) == []
+    chain = plain_chain(7)
+    events = [e.event for e in chain]
+    assert positional(chain[1:]) == [(1, "deleted", None, "entry 1 is missing from the chain")]
+    assert positional([e for e in chain if e.seq != 6]) == [
+        (6, "deleted", None, "entry 6 is missing from the chain")
+    ]
+    far = [e for e in chain if e.seq != 5]
+    far[0] = attrs.evolve(far[0], seq=5)
+    assert (5, "edited", "F1", "entry 5 was renumbered from 1") in positional(far)
+
+    edited = [e for e in chain if e.seq != 5]
+    edited[2] = attrs.evolve(edited[2], event=attrs.evolve(edited[2].event, actor="改"))
+    edited[3] = attrs.evolve(edited[3], seq=5)
+    assert (5, "edited", "F4", "entry 5 was renumbered from 4") in positional(edited)
+
+    both = [*chain, attrs.evolve(chain[3], seq=8)]
+    both[1] = attrs.evolve(both[1], event=attrs.evolve(both[1].event, actor="改"))
+    assert positional(both) == [
+        (2, "edited", "F2", "entry 2 does not match its hash"),
+        (8, "inserted", "F4", "entry 8 is a copy of entry 4"),
+    ]
+
+    relinked = list(both[:7])
+    fifth = attrs.evolve(events[4], actor="改")
+    relinked[4] = ChainEntry(5, fifth, chain[4].prev_hash, entry_hash(chain[4].prev_hash, 5, fifth))
+    assert positional(relinked) == [
+        (2, "edited", "F2", "entry 2 does not match its hash"),
+        (5, "edited", "F5", "entry 5 was rewritten and re-hashed: entry 6 no longer links to it"),
+    ]
+
+    assert positional(rechain(events, "ab" * 32)) == [
+        (1, "edited", "F1", "entry 1 does not start the chain")
+    ]
+
+
+def test_an_unreadable_evidence_file_is_named_with_its_error(tmp_path: Path) -> None:
+    """integrity.py: ``hash_evidence`` of a missing file says which file and the system's error."""
+    gone = tmp_path / "gone.pdf"
+    with pytest.raises(InvalidInput) as refused:
+        hash_evidence(gone)
+    assert str(refused.value) == (
+        f"无法读取证据文件 {gone}: [Errno 2] No such file or directory: '{gone}'"
+    )
+
+
+def test_a_report_before_its_feedback_day_says_which_day() -> None:
+    """_roles.py: the ``report_after_feedback`` message names the inspection, the time and the
+    feedback day."""
+    state, policy, _ = inspected()
+    state.inspections["R1"] = attrs.evolve(state.inspections["R1"], created_at=None)
+    with pytest.raises(RuleViolation) as refused:
+        state.validate(report(BASE.set(day=4), "r.pdf"), policy, "en")
+    assert str(refused.value).startswith(
+        "the report of R1 at 2024-01-04T10:00:00+08:00 is before its feedback day 2024-01-05"
+    )
