@@ -1223,3 +1223,119 @@ def test_a_report_before_its_feedback_day_says_which_day() -> None:
     assert str(refused.value).startswith(
         "the report of R1 at 2024-01-04T10:00:00+08:00 is before its feedback day 2024-01-05"
     )
+
+
+# ---------------------------------------------------------------- refusals and problems, in full
+
+
+def test_a_permission_refusal_says_who_what_and_why() -> None:
+    """_roles.py: ``PermissionDenied`` carries the actor, event, roles needed, inspection and
+    subject, and says them (separation of duties, a missing role, an unregistered actor)."""
+    ledger = roles_ledger()
+    state = LedgerState.replay(ledger.ledger_history())
+    before = attrs.evolve(ledger.get("F1"), submitter="乙")
+    with pytest.raises(PermissionDenied) as refused:
+        state.check_separation(Event("F1", "sign_off", CLOCK, "乙"), before, ledger.policy, "en")
+    e = refused.value
+    assert (e.actor, e.event, e.needed, e.inspection, e.subject) == (
+        "乙",
+        "sign_off",
+        (),
+        "R1",
+        "F1",
+    )
+    assert str(e) == "'乙' is the submitter of finding F1 and may not sign_off it"
+
+    with pytest.raises(PermissionDenied) as refused:
+        state.check_role(Event("F1", "sign_off", BASE.add(days=3), "乙"), "R1", ledger.policy, "en")
+    e = refused.value
+    assert (e.actor, e.event, e.needed, e.inspection, e.subject) == (
+        "乙",
+        "sign_off",
+        ("leader",),
+        "R1",
+        "F1",
+    )
+    assert str(e).startswith(
+        "'乙' does not hold a role leader needed to sign_off (F1) at 2024-01-13T10:00:00+08:00"
+    )
+    assert "R1" in str(e)
+
+    revoke = Event(
+        LEDGER,
+        "revoke_role",
+        BASE.add(days=3),
+        "外人",
+        payload={"name": "乙", "role": "owner", "inspection": "R1"},
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        state.check_role(revoke, None, ledger.policy, "en")
+    e = refused.value
+    assert (e.actor, e.event, e.inspection, e.subject) == ("外人", "revoke_role", None, "乙")
+    assert str(e) == (
+        f"'外人' is not a registered actor and may not revoke_role (乙); needs: "
+        f"{', '.join(dict(ledger.policy.roles)['revoke_role']) or '-'}"
+    )
+    report_event = Event(
+        LEDGER, "submit_report", BASE.add(days=3), "外人", payload={"inspection": "R1"}
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        state.check_role(report_event, "R1", ledger.policy, "en")
+    assert refused.value.subject == "R1"
+
+
+def test_verify_names_each_findings_problem_in_full() -> None:
+    """verify.py: a version gap, a history that breaks the rules, a row that differs from its
+    replay and a row without history are named with the finding, in the language asked for,
+    after every positional problem; an anchor of count 0 must be the genesis head."""
+    ledger = roles_ledger()
+    ledger.fire("F1", "start", actor="乙", at=t(2))
+    add_finding(ledger, "F2")
+    entries = list(ledger.store.chain())
+    rows = {f.id: f for f in ledger.store.findings()}
+    wf = ledger.workflow
+
+    def finding_problems(entries: list[ChainEntry], rows: dict[str, Any]) -> list[Any]:
+        found = verify_chain(entries, rows.values(), wf, None, "en").problems
+        return [(p.position, p.kind, p.finding_id, p.detail) for p in found if not p.position]
+
+    assert finding_problems(entries, rows) == []
+    start = next(i for i, e in enumerate(entries) if e.event.name == "start")
+    gap = list(entries)
+    gap[start] = attrs.evolve(entries[start], event=attrs.evolve(entries[start].event, version=3))
+    assert (0, "history_gap", "F1", "finding F1: versions are [1, 3], not 1..2") in (
+        finding_problems(gap, rows)
+    )
+    broken = list(entries)
+    broken[start] = attrs.evolve(
+        entries[start], event=attrs.evolve(entries[start].event, name="sign_off")
+    )
+    [(_, kind, fid, detail)] = [
+        p for p in finding_problems(broken, rows) if p[1] != "state_mismatch"
+    ]
+    assert (kind, fid) == ("replay_failed", "F1")
+    assert detail.startswith("finding F1: replay failed: ")
+    assert len(detail) > len("finding F1: replay failed: ")
+    other = {**rows, "F1": attrs.evolve(rows["F1"], title="改")}
+    assert finding_problems(entries, other) == [
+        (0, "state_mismatch", "F1", "finding F1: current row differs from its replayed history")
+    ]
+    extra = {**rows, "F9": attrs.evolve(rows["F2"], id="F9")}
+    assert finding_problems(entries, extra) == [
+        (0, "state_mismatch", "F9", "finding F9: a current row without history")
+    ]
+    mixed = verify_chain(gap[1:], other.values(), wf, None, "en").problems
+    assert mixed[0].position != 0
+    assert sorted(
+        mixed, key=lambda p: (p.position == 0, p.position, p.kind, p.finding_id or "")
+    ) == list(mixed)
+    assert verify_chain(entries, rows.values(), wf).head == Head(len(entries), entries[-1].hash)
+    assert verify_chain([], [], wf).head == Head(0, GENESIS)
+    assert verify_chain([], [], wf, Head(0, GENESIS)).ok
+    [problem] = verify_chain([], [], wf, Head(0, HASH), "en").problems
+    assert (problem.position, problem.kind, problem.detail) == (
+        0,
+        "anchor_mismatch",
+        "the anchor is not a head",
+    )
+    assert verify_chain(entries, rows.values(), wf, Head(1, entries[0].hash)).ok
