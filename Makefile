@@ -7,13 +7,13 @@ DEMO_LEDGER ?= demo.db
 # The documentation's Python (its Markdown examples run as tests instead of being linted).
 DOCS_PY := docs/conf.py docs/conftest.py docs/_ext
 
-.PHONY: demo test lint typecheck pytest docs bench bench-quick bench-smoke clean screenshot fuzz
+.PHONY: demo test lint typecheck pytest docs bench bench-quick bench-smoke clean screenshot fuzz mutation-security
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rectflow needs Python >= 3.10"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[postgres,xlsx,cli,charts,graphviz,test,dev,docs,bench,web]"
+	$(BIN)/python -m pip install --quiet -e ".[postgres,xlsx,cli,charts,graphviz,test,dev,docs,bench,web,mutation]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/rectflow --ledger $(DEMO_LEDGER) verify
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks typing_tests scripts/screenshot-report examples $(DOCS_PY)
-	$(BIN)/ruff format --check src tests benchmarks typing_tests scripts/screenshot-report examples $(DOCS_PY)
+	$(BIN)/ruff check src tests benchmarks typing_tests scripts/screenshot-report scripts/hand-mutants examples $(DOCS_PY)
+	$(BIN)/ruff format --check src tests benchmarks typing_tests scripts/screenshot-report scripts/hand-mutants examples $(DOCS_PY)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -60,5 +60,14 @@ bench-smoke: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz_support.py --keep $(or $(TMPDIR),/tmp)/rectflow-fuzz-failures $(FUZZ_ARGS)
 
+# Mutation testing of the security checks (issue 17, docs/testing.md); minutes, not in `make test`.
+# First the hand-made mutations of issue 17, each against the tests that must kill it; then
+# mutmut over the modules in pyproject.toml's [tool.mutmut] (results cached in mutants/; delete
+# it for a fresh run). mypy (its type filter) is looked up on PATH.
+mutation-security: $(STAMP)
+	$(BIN)/python scripts/hand-mutants --pytest $(BIN)/pytest
+	PATH="$(abspath $(BIN)):$$PATH" RECTFLOW_HYPOTHESIS_PROFILE=dev $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf report.png $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_LEDGER) $(DEMO_LEDGER)-wal $(DEMO_LEDGER)-shm
+	rm -rf mutants report.png $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_LEDGER) $(DEMO_LEDGER)-wal $(DEMO_LEDGER)-shm

@@ -61,7 +61,8 @@ class SignedHead(NamedTuple):
 
 def _key_bytes(key: bytes | str, lang: str) -> bytes:
     raw = key.encode("utf-8") if isinstance(key, str) else key
-    if not isinstance(raw, bytes) or not raw.strip():
+    # str.strip() knows every Unicode space (U+3000 too); bytes.strip() only ASCII ones
+    if not isinstance(raw, bytes) or not raw.strip() or (isinstance(key, str) and not key.strip()):
         raise InvalidInput(msg("bad_key", lang, value="empty"), field="key")
     return raw
 
