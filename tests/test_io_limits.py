@@ -15,6 +15,8 @@ import zipfile
 
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rectflow import FileLimits, InvalidInput, Ledger, LedgerFileError, Owner
 from rectflow._io import table as table_module
@@ -341,3 +343,16 @@ def test_the_parser_leaves_argparse_as_it_found_it():
     other = argparse.ArgumentParser(prog="x")
     assert other.format_usage().startswith("usage: ")
     assert build_parser().format_usage().startswith("usage: rectflow")
+
+
+@given(st.lists(st.integers(min_value=-5, max_value=(1 << 20) + 50)))
+def test_the_survey_row_set_is_a_set(rows: list[int]) -> None:
+    """The survey's compact row set answers as a set of the rows added, in row order."""
+    from rectflow._io.xlsxfile import _Rows  # noqa: PLC0415
+
+    kept = _Rows()
+    for row in rows:
+        kept.add(row)
+    assert sorted(set(rows), key=lambda r: (not 0 <= r < 1 << 20, r)) == list(kept)
+    for probe in {*rows, 0, 7, 8, (1 << 20) - 1, 1 << 20, -1, 3 * 10**6}:
+        assert (probe in kept) == (probe in set(rows))

@@ -981,3 +981,43 @@ def test_text_beyond_the_header_is_no_section_row(tmp_path: pathlib.Path) -> Non
     with pytest.raises(LedgerFileError) as info:
         _ledger().import_file(path, actor="整改办", inspection="R1", feedback_at=FEEDBACK)
     assert [(e.row, e.code) for e in info.value.errors] == [(3, "ragged_row")]
+
+
+def test_a_sheet_without_a_department_column_names_its_owners_otherwise(
+    tmp_path: pathlib.Path,
+) -> None:
+    """责任领导 and 责任人 without 责任部门 are enough; a row naming nobody is refused, and a
+    sheet with none of the three columns says which it needs."""
+    path = tmp_path / "owners.csv"
+    path.write_text(
+        "序号,问题,责任领导,责任人,完成时限\n1,问题一,李书记,张老师,2个月\n2,问题二,,,2个月\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(LedgerFileError) as info:
+        _ledger().import_file(path, actor="整改办", inspection="R1", feedback_at=FEEDBACK)
+    assert [(e.row, e.column, e.code) for e in info.value.errors] == [(3, "D", "required")]
+    path.write_text(
+        "序号,问题,责任领导,责任人,完成时限\n1,问题一,李书记,张老师,2个月\n", encoding="utf-8"
+    )
+    ledger = _ledger()
+    ledger.import_file(path, actor="整改办", inspection="R1", feedback_at=FEEDBACK)
+    assert (ledger.get("1").owner.leader, ledger.get("1").owner.person) == ("李书记", "张老师")
+    path.write_text("序号,问题,完成时限\n1,问题一,2个月\n", encoding="utf-8")
+    with pytest.raises(LedgerFileError) as info:
+        _ledger().import_file(path, actor="整改办", inspection="R1", feedback_at=FEEDBACK)
+    [error] = info.value.errors
+    assert error.code == "missing_column"
+    assert "责任部门" in error.message
+    assert "责任人" in error.message
+
+
+def test_the_seal_mark_is_no_part_of_the_unit(tmp_path: pathlib.Path) -> None:
+    """填报单位：XX小学（盖章） gives the unit XX小学."""
+    path = tmp_path / "seal.csv"
+    path.write_text(
+        "XX县实验小学整改台账\n填报单位：XX县实验小学（盖章）,,,填报时间：2024年3月5日\n"
+        "序号,问题,责任部门,整改时限\n1,问题一,德育处,2个月\n",
+        encoding="utf-8",
+    )
+    summary = _ledger().import_file(path, actor="整改办", inspection="R1", feedback_at=FEEDBACK)
+    assert summary.unit == "XX县实验小学"

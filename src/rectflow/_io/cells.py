@@ -52,8 +52,12 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
 )
 """Each column's key and the headers that name it (the first is the one exported)."""
 
-REQUIRED: Final = ("id", "inspection", "title", "deadline", "department")
+REQUIRED: Final = ("id", "inspection", "title", "deadline")
 """Columns a file must have (``inspection`` may instead be given for the whole file)."""
+
+OWNER_COLUMNS: Final = ("department", "person", "leader")
+"""Who answers for a finding: a file needs at least one of these columns, and each row a
+name in one of them (office sheets often have 责任领导 and 责任人 but no 责任部门)."""
 
 FILLED_DOWN: Final = ("aspect", "category")
 """Columns whose blank cells take the value above (cells merged down in the sheet)."""

@@ -34,6 +34,7 @@ Row = tuple[int, list[Any]]
 _UNIT = re.compile(
     r"(?:填报|报送|填表|责任)单位\s*(?:[(（][^)）]{1,6}[)）])?\s*[:：]\s*(?P<v>.+?)(?=\s{2,}|\s*(?:填报|报送|填表)(?:时间|日期)|$)"
 )
+_SEAL = re.compile(r"\s*[(（]\s*(?:盖章|公章|章)\s*[)）]\s*$")
 _DATE_OF = re.compile(
     r"(?:填报|报送|填表|统计|截至)(?:时间|日期)\s*[:：]?\s*(?P<v>[0-9０-９年月日./\-\s]+日?)"
 )
@@ -143,7 +144,7 @@ def _above(rows: list[list[Any]]) -> tuple[str, str, dt.date | None, str]:
         if not title and not _UNIT.search(line) and not _DATE_OF.search(line):
             title = seen[0]
         if not unit and (m := _UNIT.search(line)):
-            unit = m["v"].strip()
+            unit = _SEAL.sub("", m["v"]).strip()  # "XX中学（盖章）": the seal's place is no name
         if day is None and ("时间" in line or "日期" in line):
             for cell in cells:  # an Excel date beside the words
                 found = parse_day(cell) if isinstance(cell, (dt.date, dt.datetime)) else None

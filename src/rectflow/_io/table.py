@@ -22,6 +22,7 @@ from rectflow._i18n import has, msg
 from rectflow._io.cells import (
     COLUMNS,
     FILLED_DOWN,
+    OWNER_COLUMNS,
     PLAIN_START_EXCEPT,
     REQUIRED,
     BadDate,
@@ -393,6 +394,13 @@ class _RowReader:
             return value.strip()
         return value
 
+    def owner(self, number: int, t: Callable[[str], str]) -> str:
+        """The row's 责任部门, after checking that the row names someone who answers for it."""
+        if not any(t(key) for key in OWNER_COLUMNS if key in self.index):
+            key = next(k for k in OWNER_COLUMNS if k in self.index)
+            self.required(number, key, "")
+        return t("department")
+
     def required(self, number: int, key: str, value: str) -> str:
         if not value and not self.issues.at(number, self.letter(key)):
             self.issues.add(number, self.letter(key), "required", name=self.names[key])
@@ -526,7 +534,7 @@ class _RowReader:
             title=self.required(number, "title", t("title")),
             kind=kind or "deadline",
             leader=t("leader"),
-            department=self.required(number, "department", t("department")),
+            department=self.owner(number, t),
             person=t("person"),
             deadline=deadline,
             measures=split_measures(t("measures")),
@@ -669,12 +677,16 @@ def read_table(
         for key in REQUIRED
         if key not in index and not (key == "inspection" and inspection is not None)
     ]
+    if not any(key in index for key in OWNER_COLUMNS):
+        missing.append("owner")
     for key in missing:
-        text = (
-            msg("file.missing_inspection", issues.lang)
-            if key == "inspection"
-            else msg("file.missing_column", issues.lang, name=COLUMNS[key][0])
-        )
+        if key == "inspection":
+            text = msg("file.missing_inspection", issues.lang)
+        elif key == "owner":  # any one of them will do
+            owners = "」/「".join(COLUMNS[k][0] for k in OWNER_COLUMNS)
+            text = msg("file.missing_column", issues.lang, name=owners)
+        else:
+            text = msg("file.missing_column", issues.lang, name=COLUMNS[key][0])
         issues.add_text(header_row, "", "missing_column", text)
     if missing:
         return Table({})

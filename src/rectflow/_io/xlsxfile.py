@@ -279,6 +279,46 @@ def _parse(source: IO[bytes], target: object, deadline: Deadline) -> None:
     parser.close()
 
 
+_EXCEL_ROWS = 1 << 20
+"""Excel's last row (1,048,576): rows up to it are kept as bits, any beyond in a set."""
+
+
+class _Rows:
+    """A set of row numbers in about a bit per row (a dense sheet's rows, not an int each).
+
+    Rows past Excel's last (only a damaged file names them) go to a plain set.
+    """
+
+    __slots__ = ("_bits", "_far")
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+        self._far: set[int] = set()
+
+    def add(self, row: int) -> None:
+        if not 0 <= row < _EXCEL_ROWS:
+            self._far.add(row)
+            return
+        byte = row >> 3
+        if byte >= len(self._bits):  # grown by doubling: amortised O(1) per row
+            self._bits.extend(bytes(max(byte + 1, 2 * len(self._bits)) - len(self._bits)))
+        self._bits[byte] |= 1 << (row & 7)
+
+    def __contains__(self, row: object) -> bool:
+        if not isinstance(row, int):
+            return False
+        if 0 <= row < _EXCEL_ROWS:
+            byte = row >> 3
+            return byte < len(self._bits) and bool(self._bits[byte] >> (row & 7) & 1)
+        return row in self._far
+
+    def __iter__(self) -> Iterator[int]:
+        for byte, bits in enumerate(self._bits):
+            if bits:
+                yield from (byte * 8 + i for i in range(8) if bits >> i & 1)
+        yield from sorted(self._far)
+
+
 class _SheetXML:
     """Parser target taking a sheet's extent, merged ranges and hyperlinks as its XML goes by.
 
@@ -299,7 +339,7 @@ class _SheetXML:
         self.coordinate = coordinate_to_tuple
         self.rows = self.columns = 0
         self.cells = 0
-        self.filled: set[int] = set()
+        self.filled = _Rows()
         self._cell_row = 0
         self.in_order = True
         self.merges: list[str | None] = []
