@@ -1021,3 +1021,29 @@ def test_the_seal_mark_is_no_part_of_the_unit(tmp_path: pathlib.Path) -> None:
     )
     summary = _ledger().import_file(path, actor="整改办", inspection="R1", feedback_at=FEEDBACK)
     assert summary.unit == "XX县实验小学"
+
+
+@pytest.mark.parametrize("deadline", ["0000年1月", "0001年1月1日", "3000年1月底", "0723-09-03"])
+def test_a_deadline_in_a_year_a_ledger_cannot_hold_is_a_bad_date(
+    deadline: str, tmp_path: pathlib.Path
+) -> None:
+    """A deadline written in year 0, 1 or 3000 is a bad_date of its cell, never an escape."""
+    path = tmp_path / "year.csv"
+    path.write_text(f"序号,问题,责任部门,整改时限\n1,问题一,德育处,{deadline}\n", encoding="utf-8")
+    with pytest.raises(LedgerFileError) as info:
+        _ledger().import_file(path, actor="整改办", inspection="R1", feedback_at=FEEDBACK)
+    assert [(e.row, e.column, e.code) for e in info.value.errors] == [(2, "D", "bad_date")]
+
+
+def test_excel_dates_in_year_one_are_refused_or_ignored(tmp_path: pathlib.Path) -> None:
+    """An Excel date cell in year 1 as a deadline is a bad_date; as the 填报时间 it is no date."""
+    path = tmp_path / "year.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["填报时间", dt.datetime(1, 1, 1)])
+    ws.append(["序号", "问题", "责任部门", "整改时限"])
+    ws.append([1, "问题一", "德育处", dt.datetime(1, 1, 1)])
+    book.save(path)
+    with pytest.raises(LedgerFileError) as info:
+        _ledger().import_file(path, actor="整改办", inspection="R1", feedback_at=FEEDBACK)
+    assert [(e.row, e.column, e.code) for e in info.value.errors] == [(3, "D", "bad_date")]

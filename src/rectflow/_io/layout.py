@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import attrs
 
-from rectflow._io.cells import COLUMNS, header_key, parse_day
+from rectflow._io.cells import COLUMNS, BadDate, header_key, in_range, parse_day
 from rectflow._policy import ImportWords
 
 SCAN: Final = 50
@@ -123,8 +123,19 @@ def _sheet_day(value: str) -> dt.date | None:
     if m is None:
         return None
     try:
-        return dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
+        day = dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
     except ValueError:
+        return None
+    return day if in_range(day) else None
+
+
+def _excel_day(cell: object) -> dt.date | None:
+    """An Excel date cell's day (None for any other cell, or a year a ledger cannot hold)."""
+    if not isinstance(cell, (dt.date, dt.datetime)):
+        return None
+    try:
+        return parse_day(cell)
+    except BadDate:
         return None
 
 
@@ -147,7 +158,7 @@ def _above(rows: list[list[Any]]) -> tuple[str, str, dt.date | None, str]:
             unit = _SEAL.sub("", m["v"]).strip()  # "XX中学（盖章）": the seal's place is no name
         if day is None and ("时间" in line or "日期" in line):
             for cell in cells:  # an Excel date beside the words
-                found = parse_day(cell) if isinstance(cell, (dt.date, dt.datetime)) else None
+                found = _excel_day(cell)
                 if found is not None:
                     day, when = found, found.isoformat()
                     break

@@ -16,7 +16,7 @@ from typing import Final
 
 import attrs
 
-from rectflow._io.cells import BadDate, parse_day, parse_state
+from rectflow._io.cells import EARLIEST, LATEST, BadDate, parse_day, parse_state
 from rectflow._policy import ImportWords
 
 _NUMERALS: Final[Mapping[str, int]] = {
@@ -76,6 +76,9 @@ def impossible(year: int, month: int, day: int) -> str:
     """Why ``year-month-day`` is not a day (``""`` if it is one): Chinese, ``|``, English."""
     if not 1 <= month <= 12:
         return f"没有{month}月|there is no month {month}"
+    if not EARLIEST.year <= year <= LATEST.year:  # also keeps calendar off year 0
+        first, final = EARLIEST.year, LATEST.year
+        return f"年份{year}不在{first}–{final}年之间|year {year} is not within {first}–{final}"
     last = calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
         return f"{year}年{month}月只有{last}天|{year}-{month:02d} has {last} days"
@@ -118,8 +121,8 @@ def read_deadline(text: str, words: ImportWords) -> Deadline:
         return Deadline(None, day)
     if month := _MONTH.match(plain):
         year, m = int(month["y"]), int(month["m"])
-        if not 1 <= m <= 12:
-            return Deadline(None, "", impossible(year, m, 1))
+        if why := impossible(year, m, 1):
+            return Deadline(None, "", why)
         return Deadline(None, dt.date(year, m, calendar.monthrange(year, m)[1]))
     span = _SPANS.get(_TRAILING.sub("", plain.removesuffix("内").removesuffix("以")))
     if span is not None:

@@ -422,8 +422,12 @@ class _RowReader:
         if not text:
             self.required(number, "deadline", "")
             return ""
-        if isinstance(value, (dt.date, dt.datetime)):
-            return parse_day(value) or ""
+        if isinstance(value, (dt.date, dt.datetime)):  # an Excel date
+            try:
+                return parse_day(value) or ""
+            except BadDate:  # a year Excel can hold and a ledger cannot (0001, 0723 …)
+                self.issues.add(number, self.letter("deadline"), "bad_date", value=text)
+                return ""
         said = read_deadline(text, self.words)  # 立行立改, 长期坚持, 3个月内, 2024年1月底 …
         if said.why:
             message = msg("file.bad_date", self.issues.lang, value=text)

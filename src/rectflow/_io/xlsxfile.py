@@ -45,9 +45,12 @@ _REL_ID: Final = "{" + _RELATIONSHIPS + "}id"
 _ROW: Final = _MAIN + "row"
 _MERGES: Final = _MAIN + "mergeCells"
 _LINKS: Final = _MAIN + "hyperlinks"
-_WHOLE_CELLS: Final = 5_000_000
+_WHOLE_CELLS: Final = 250_000
 """Most cells openpyxl may make reading a sheet whole (rows out of order): one per cell
-element, and one per cell of each merged range and linked range (about 1 GiB)."""
+element, and one per cell of each merged range and linked range. openpyxl spends several
+microseconds on each (a merge of a million cells took 14 s on a busy 2-core machine), so
+this keeps such a read within seconds; a sheet whose rows are in order is streamed instead
+and has no such bound."""
 _DAMAGED: Final = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
