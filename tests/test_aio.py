@@ -295,3 +295,20 @@ def test_open_as_awaitable_and_close_twice(tmp_path):
         await ledger.close()
 
     asyncio.run(main())
+
+
+def test_every_ledger_method_has_its_coroutine_with_the_same_parameters():
+    """AsyncLedger keeps up with Ledger: each public method, the same parameters and defaults
+    (a parameter added to Ledger and not to AsyncLedger fails here)."""
+    import inspect  # noqa: PLC0415
+
+    for name, method in inspect.getmembers(Ledger, callable):
+        if name.startswith("_"):
+            continue
+        mirror = getattr(AsyncLedger, name, None)
+        assert mirror is not None, name
+
+        def shape(fn):
+            return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+        assert shape(mirror) == shape(method), name

@@ -183,6 +183,7 @@ class AsyncLedger:
         declared_findings: int | None = None,
         at: dt.datetime | str | None = None,
         actor: str | None = None,
+        unit: str | None = None,
     ) -> Inspection:
         """:meth:`rectflow.Ledger.add_inspection`."""
         return await self.run(
@@ -193,6 +194,7 @@ class AsyncLedger:
             declared_findings=declared_findings,
             at=at,
             actor=actor,
+            unit=unit,
         )
 
     async def change_inspection(
@@ -204,6 +206,7 @@ class AsyncLedger:
         feedback_at: dt.date | str | None = None,
         actor: str | None = None,
         at: dt.datetime | str | None = None,
+        unit: str | None = None,
     ) -> Inspection:
         """:meth:`rectflow.Ledger.change_inspection`."""
         return await self.run(
@@ -214,6 +217,7 @@ class AsyncLedger:
             feedback_at=feedback_at,
             actor=actor,
             at=at,
+            unit=unit,
         )
 
     async def submit_report(
@@ -341,6 +345,15 @@ class AsyncLedger:
         allow_extra_columns: bool = False,
         limits: FileLimits | None = None,
         progress: Callable[[int], None] | None = None,
+        update: bool = False,
+        allow_rebound: bool = False,
+        at: dt.datetime | str | None = None,
+        strict_columns: bool = False,
+        state_from: str | None = None,
+        feedback_at: dt.date | str | None = None,
+        title: str | None = None,
+        declared_findings: int | None = None,
+        unit: str | None = None,
     ) -> ImportSummary:
         """:meth:`rectflow.Ledger.import_file` (*progress* is called in the worker thread)."""
         return await self.run(
@@ -353,6 +366,15 @@ class AsyncLedger:
             allow_extra_columns=allow_extra_columns,
             limits=limits,
             progress=progress,
+            update=update,
+            allow_rebound=allow_rebound,
+            at=at,
+            strict_columns=strict_columns,
+            state_from=state_from,
+            feedback_at=feedback_at,
+            title=title,
+            declared_findings=declared_findings,
+            unit=unit,
         )
 
     async def export_file(
