@@ -791,7 +791,7 @@ class Workflow:
                     event_label=EVENT_LABELS[event.name][0],
                     allowed=(
                         ", ".join(allowed)
-                        if self.lang == "en"
+                        if lang == "en"
                         else "、".join(f"{EVENT_LABELS[e][0]}({e})" for e in allowed)
                     )
                     or "-",
