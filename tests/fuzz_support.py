@@ -543,8 +543,10 @@ def _alarm(_signum: int, _frame: object) -> None:
     raise _Hang
 
 
-def _fresh_ledger() -> Ledger:
-    ledger = Ledger.open(":memory:", clock=lambda: NOW)
+def sample_ledger(path: str = ":memory:", *, lang: str = "zh", now: Any = NOW) -> Ledger:
+    """A ledger holding inspection R1 and finding X1, its clock stopped at *now*: what each
+    bad file is imported into (the fuzz here, the corpus and limits tests)."""
+    ledger = Ledger.open(path, clock=lambda: now, lang=lang)
     ledger.add_inspection(
         "R1", title="巡察", feedback_at="2023-11-23", at="2023-11-23T09:00:00+08:00"
     )
@@ -583,7 +585,7 @@ def run(
     keep = keep or folder
     keep.mkdir(parents=True, exist_ok=True)
     file = folder / f"input{SUFFIX[fmt]}"
-    state = {"ledger": _fresh_ledger()}
+    state = {"ledger": sample_ledger()}
     use_alarm = hasattr(signal, "setitimer")
     previous = signal.signal(signal.SIGALRM, _alarm) if use_alarm else None
 
@@ -615,7 +617,7 @@ def run(
             detail += "\n" + "".join(traceback.format_tb(exc.__traceback__)[-3:])
         else:
             stats.imported += 1
-            state["ledger"] = _fresh_ledger()
+            state["ledger"] = sample_ledger()
         elapsed = time.perf_counter() - start
         stats.slowest = max(stats.slowest, elapsed)
         if not kind and elapsed > SLOW:
@@ -627,7 +629,7 @@ def run(
             kept.write_bytes(data)
             stats.failures.append((kind, detail, str(kept)))
             if kind != "changed" and state["ledger"].head() != head:
-                state["ledger"] = _fresh_ledger()
+                state["ledger"] = sample_ledger()
 
     test = settings(
         max_examples=n,

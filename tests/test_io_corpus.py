@@ -17,7 +17,8 @@ from collections.abc import Callable
 import pendulum
 import pytest
 
-from rectflow import FileLimits, Ledger, LedgerFileError, Owner
+from fuzz_support import sample_ledger
+from rectflow import FileLimits, Ledger, LedgerFileError
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -292,20 +293,7 @@ def _fingerprint(path: pathlib.Path) -> str:
 @pytest.fixture
 def ledger_path(tmp_path: pathlib.Path) -> pathlib.Path:
     path = tmp_path / "ledger.db"
-    with Ledger.open(str(path), clock=lambda: NOW) as ledger:
-        ledger.add_inspection(
-            "R1", title="县委巡察", feedback_at="2023-11-23", at="2023-11-23T09:00:00+08:00"
-        )
-        ledger.add_finding(
-            "X1",
-            inspection="R1",
-            title="已有的问题",
-            kind="deadline",
-            owner=Owner("刘", "德育处", "黄"),
-            deadline="2024-01-31",
-            actor="巡察办",
-            at="2023-12-01T09:00:00+08:00",
-        )
+    sample_ledger(str(path), now=NOW).close()
     return path
 
 

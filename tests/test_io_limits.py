@@ -18,7 +18,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rectflow import FileLimits, InvalidInput, Ledger, LedgerFileError, Owner
+from fuzz_support import sample_ledger
+from rectflow import FileLimits, InvalidInput, Ledger, LedgerFileError
 from rectflow._io import table as table_module
 from rectflow._io import xlsxfile
 from rectflow._io.table import FileProblem
@@ -32,21 +33,7 @@ ROW = "1,R1,问题,2024-01-31,德育处"
 
 
 def _ledger(path: str = ":memory:", lang: str = "zh") -> Ledger:
-    ledger = Ledger.open(path, clock=lambda: NOW, lang=lang)
-    ledger.add_inspection(
-        "R1", title="巡察", feedback_at="2023-11-23", at="2023-11-23T09:00:00+08:00"
-    )
-    ledger.add_finding(
-        "X1",
-        inspection="R1",
-        title="已有的问题",
-        kind="deadline",
-        owner=Owner("刘", "德育处", "黄"),
-        deadline="2024-01-31",
-        actor="巡察办",
-        at="2023-12-01T09:00:00+08:00",
-    )
-    return ledger
+    return sample_ledger(path, lang=lang, now=NOW)
 
 
 def _refused(path: pathlib.Path, **options: object) -> list[tuple[int, str, str]]:

@@ -249,7 +249,7 @@ def table_row(finding: Finding, history: tuple[Event, ...]) -> dict[str, Any]:
     }
 
 
-LEDGER_ORDER: Final = (
+PRINTED_COLUMNS: Final = (
     "id",
     "aspect",
     "category",
@@ -264,17 +264,11 @@ LEDGER_ORDER: Final = (
     "progress",
     "evidence",
     "remarks",
-    # the ledger's own bookkeeping, after the columns an office prints
-    "inspection",
-    "submitted_by",
-    "signed_off_by",
-    "signed_off_at",
-    "state_at",
-    "next_checkpoint",
-    "itemized",
 )
+"""The columns the 台账 prints, in the order offices print them."""
+LEDGER_ORDER: Final = (*PRINTED_COLUMNS, *(k for k in EXPORTED if k not in PRINTED_COLUMNS))
 """The columns of the XLSX 台账, in order: :data:`EXPORTED` with the printed ones first."""
-PRINTED: Final = LEDGER_ORDER.index("remarks") + 1
+PRINTED: Final = len(PRINTED_COLUMNS)
 """How many leading :data:`LEDGER_ORDER` columns the 台账 prints."""
 
 

@@ -890,13 +890,11 @@ def _checked_rows(
 ) -> Iterator[RowSpec]:
     """The data rows below the header that pass their checks (the others go to issues).
 
-    A reader never changes a row it has yielded, so a row that is the very list
-    found blank just before (an XLSX sheet's gap rows share one) is skipped at once.
+    *stream* is :func:`_office_rows`'s: blank rows were skipped there.
     """
     issues = reader.issues
     first_row: dict[str, int] = {}
     above: dict[str, str] = {}
-    blank: list[Any] | None = None
     check = deadline.check
     try:
         for number, cells in stream:
@@ -906,11 +904,6 @@ def _checked_rows(
                     above["aspect"] = cells[0].text
                 else:  # a footer: nothing above it is filled down past it
                     above.clear()
-                continue
-            if cells is blank:
-                continue
-            if _is_blank(cells):
-                blank = cells
                 continue
             table.rows_read += 1
             count = table.rows_read
