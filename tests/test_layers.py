@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "_codec": 2,
     "_policy": 2,
     "_workflow": 3,
+    "_spec": 3,
     "_roles": 3,
     "_store": 4,
     "_views": 5,

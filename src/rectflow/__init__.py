@@ -32,6 +32,7 @@ from rectflow._model import (
 )
 from rectflow._policy import ROLES, ImportWords, Period, Policy, load_policy, policy_pack
 from rectflow._roles import Actor, Grant
+from rectflow._spec import EventSpec, FieldSpec, StateSpec, WorkflowSpec, effect, rule
 from rectflow._store.base import ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._version import __version__
@@ -56,6 +57,7 @@ from rectflow.exceptions import (
     StorageError,
     TimeOrderConflict,
     TransitionNotAllowed,
+    WorkflowError,
 )
 
 __all__ = [
@@ -74,7 +76,9 @@ __all__ = [
     "DuplicateId",
     "Event",
     "EventPage",
+    "EventSpec",
     "FieldChange",
+    "FieldSpec",
     "FileIssue",
     "FileLimits",
     "Finding",
@@ -105,6 +109,7 @@ __all__ = [
     "SchemaVersionError",
     "SignedHead",
     "SpotCheckDraw",
+    "StateSpec",
     "StorageError",
     "Store",
     "TimeOrderConflict",
@@ -112,8 +117,12 @@ __all__ = [
     "UpdateSummary",
     "Verification",
     "Workflow",
+    "WorkflowError",
+    "WorkflowSpec",
     "__version__",
+    "effect",
     "hash_evidence",
     "load_policy",
     "policy_pack",
+    "rule",
 ]

@@ -678,6 +678,60 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "证据 {name} 指向证据目录之外, 未读取",
         "evidence {name} points outside the evidence folder and was not read",
     ),
+    # issue 15: workflow definitions
+    "workflow.bad_name": (
+        "{field} 的名称 {value!r} 无效(小写字母、数字和下划线)",
+        "{field} name {value!r} is not valid (lower-case letters, digits, underscores)",
+    ),
+    "workflow.bad_version": (
+        "{field} {name!r} 的版本 {value!r} 无效(正整数)",
+        "{field} {name!r}: version {value!r} is not a positive whole number",
+    ),
+    "workflow.bad_kind": (
+        "状态 {field!r} 的类型 {value!r} 未知(可用:{known})",
+        "state {field!r}: unknown kind {value!r} (known: {known})",
+    ),
+    "workflow.bad_type": (
+        "字段 {field!r} 的类型 {value!r} 未知(可用:{known})",
+        "field {field!r}: unknown type {value!r} (known: {known})",
+    ),
+    "workflow.unknown_state": (
+        "流程定义中事件 {event!r} 引用了未定义的状态 {value!r}",
+        "the workflow definition names an unknown state {value!r} (event {event!r})",
+    ),
+    "workflow.unknown_rule": (
+        "流程定义中事件 {event!r} 引用了未注册的规则 {value!r}",
+        "the workflow definition names an unregistered rule {value!r} (event {event!r})",
+    ),
+    "workflow.unknown_effect": (
+        "流程定义中事件 {event!r} 引用了未注册的效果 {value!r}",
+        "the workflow definition names an unregistered effect {value!r} (event {event!r})",
+    ),
+    "workflow.duplicate": (
+        "流程定义中 {field} {value!r} 重复",
+        "the workflow definition has {field} {value!r} twice",
+    ),
+    "workflow.not_found": ("找不到流程定义 {value!r}", "no workflow definition {value!r}"),
+    "workflow.not_toml": (
+        "流程定义 {value!r} 不是有效的 TOML:{reason}",
+        "workflow definition {value!r} is not valid TOML: {reason}",
+    ),
+    "workflow.extends_loop": (
+        "流程定义 {value!r} 循环继承",
+        "workflow definition {value!r} extends itself",
+    ),
+    "workflow.bad": (
+        "流程定义 {field!r} 无效:{value}",
+        "workflow definition {field!r} is not valid: {value}",
+    ),
+    "workflow.missing_arg": (
+        "事件 {event!r} 缺少参数 {field!r}",
+        "event {event!r} needs the argument {field!r}",
+    ),
+    "workflow.bad_arg": (
+        "事件 {event!r} 的参数 {field!r} 应为 {type},而不是 {value!r}",
+        "event {event!r}: argument {field!r} should be {type}, not {value!r}",
+    ),
 }
 
 

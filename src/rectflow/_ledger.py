@@ -47,7 +47,6 @@ from rectflow._io.xlsxledger import SheetHead
 from rectflow._io.yamlfile import dump as dump_yaml
 from rectflow._model import (
     DONE_STATES,
-    STATES,
     Event,
     Finding,
     Inspection,
@@ -64,6 +63,7 @@ from rectflow._roles import (
     LedgerState,
     inspection_payload,
 )
+from rectflow._spec import WorkflowSpec
 from rectflow._store.base import AgendaQuery, ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._time import as_of_cutoff, default_clock, local_date, parse_date, parse_time
@@ -82,9 +82,9 @@ from rectflow._views.verify import Verification, verify_chain
 from rectflow._workflow import (
     Workflow,
     deadline_of,
-    event_arguments,
     normalize_name,
     owner_of,
+    spec_of,
     validate_definition,
 )
 from rectflow.exceptions import (
@@ -320,12 +320,20 @@ class Ledger:
         *,
         policy: Policy | None = None,
         clock: Callable[[], dt.datetime] | None = None,
-        workflow: Workflow | None = None,
+        workflow: Workflow | WorkflowSpec | str | os.PathLike[str] | None = None,
         lang: str = "zh",
     ) -> None:
         """Wrap an open *store*; prefer :meth:`open`."""
         if lang not in LANGS:
             raise InvalidInput(msg("unknown_lang", "zh", value=lang), field="lang", value=lang)
+        spec = None
+        if workflow is not None and not isinstance(workflow, Workflow):
+            try:
+                spec = spec_of(workflow)  # a definition, its name or its file (issue 15)
+            except RectflowError as exc:
+                exc._localize(lang)  # noqa: SLF001 - the ledger's boundary
+                raise
+            workflow = None
         if workflow is not None and policy is not None and workflow.policy != policy:
             raise InvalidInput(
                 msg("bad_value", lang, field="policy", value="≠ workflow.policy"), field="policy"
@@ -334,7 +342,7 @@ class Ledger:
         if workflow is not None and workflow.policy != policy:
             raise PolicyError(msg("policy_mismatch", lang, name=policy.name), field="policy")
         self.policy = policy
-        self.workflow = workflow or Workflow(self.policy, lang=lang)
+        self.workflow = workflow or Workflow(self.policy, lang=lang, spec=spec)
         self.store = store
         self.lang = lang
         tz = self.policy.timezone
@@ -358,7 +366,7 @@ class Ledger:
         *,
         policy: Policy | None = None,
         clock: Callable[[], dt.datetime] | None = None,
-        workflow: Workflow | None = None,
+        workflow: Workflow | WorkflowSpec | str | os.PathLike[str] | None = None,
         lang: str = "zh",
     ) -> Ledger:
         """Open (or create) a ledger.
@@ -368,7 +376,9 @@ class Ledger:
             policy: The policy (default :class:`Policy`).
             clock: Returns the current aware time; default: the wall clock in the
                 policy's time zone. Events default to it and may not be later.
-            workflow: A custom workflow (default: the built-in one for *policy*).
+            workflow: A custom workflow, or the definition to build one from for
+                *policy* (a :class:`~rectflow.WorkflowSpec`, a shipped definition's
+                name or a TOML file's path); default: the built-in ``xuncha``.
             lang: ``"zh"`` (default) or ``"en"`` for errors and reports.
         """
         try:
@@ -681,9 +691,10 @@ class Ledger:
         self, inspection: str | None = None, *, state: str | None = None
     ) -> Iterator[Finding]:
         """Current findings, optionally of one inspection and/or in one state."""
-        if state is not None and state not in STATES:
+        if state is not None and state not in self.workflow.states:
             raise InvalidInput(
-                msg("unknown_state", self.lang, value=state, known=", ".join(STATES)), field="state"
+                msg("unknown_state", self.lang, value=state, known=", ".join(self.workflow.states)),
+                field="state",
             )
         self._flush()
         if state is None:
@@ -702,6 +713,15 @@ class Ledger:
         if not events:
             raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
         return events
+
+    def _history_of(self, finding_id: str) -> Callable[[], tuple[Event, ...]]:
+        """A finding's stored events, read only when a rule asks for them (``ctx.history``)."""
+
+        def read() -> tuple[Event, ...]:
+            self._flush()  # inside a batch: the buffered events first
+            return tuple(self.store.history(finding_id))
+
+        return read
 
     @_in_lang
     def fire(
@@ -770,7 +790,7 @@ class Ledger:
             )
         if note is not None and not isinstance(note, str):
             raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
-        payload = event_arguments(arguments, self.lang) if arguments else {}
+        payload = self.workflow.arguments(str(event), arguments, self.lang) if arguments else {}
         now = self._now()
         when = now if at is None else parse_time(at, "at", self.lang)
         # Built with its final version (the finding's next), so it is not copied again.
@@ -804,7 +824,9 @@ class Ledger:
                 ),
             )
         try:
-            after = self.workflow.apply(current, new_event, now=now, lang=self.lang)
+            after = self.workflow.apply(
+                current, new_event, now=now, lang=self.lang, history=self._history_of(finding_id)
+            )
         except RuleViolation as exc:
             if exc.rule != "time_order" or expected_version is not None:
                 raise  # with the current version in hand, no race was lost: a bad time
@@ -2024,7 +2046,7 @@ class Ledger:
             "findings_added": sum(1 for event, _, _ in items if event.name == "add"),
             "events_added": len(items),
             "inspections_added": len(created),
-            "by_state": {s: by_state[s] for s in STATES if s in by_state},
+            "by_state": {s: by_state[s] for s in self.workflow.states if s in by_state},
             "dry_run": dry_run,
             "completed_by_import": sum(1 for event, _, _ in items if event.name == "attest"),
         }

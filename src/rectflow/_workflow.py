@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -19,13 +20,12 @@ import cattrs
 from transitions import Machine
 
 from rectflow import _codec
-from rectflow._i18n import has, msg
+from rectflow._i18n import msg
 from rectflow._model import (
     CADENCES,
     FINDING_KINDS,
     MEASURE_KINDS,
     STATE_LABELS,
-    STATES,
     Event,
     Finding,
     Measure,
@@ -34,68 +34,31 @@ from rectflow._model import (
     missed_periods,
 )
 from rectflow._policy import Period, Policy
-from rectflow._time import local_date, parse_date, parse_time
-from rectflow.exceptions import InvalidInput, RuleViolation, TransitionNotAllowed
-
-EVENT_LABELS: Final[Mapping[str, tuple[str, str]]] = {
-    "add": ("列入台账", "add"),
-    "start": ("开始整改", "start"),
-    "stage": ("报告阶段性成效", "report a staged result"),
-    "submit": ("提交销号", "submit for sign-off"),
-    "sign_off": ("销号", "sign off"),
-    "reject": ("退回", "reject"),
-    "recheck": ("回头看", "recheck"),
-    "rebound": ("反弹重启", "rebound"),
-    "extend": ("延期", "extend"),
-    "spot_check": ("抽查", "spot check"),
-    "cancel": ("撤销", "cancel"),
-    "record_measure": ("记录措施", "record a measure"),
-    "amend": ("修订台账信息", "amend"),
-    "attest": ("导入台账时已完成", "completed as imported (attested)"),
-}
-
-_OPEN: Final = ["assigned", "in_progress", "staged_result", "pending_signoff"]
-
-TRANSITIONS: Final[tuple[dict[str, Any], ...]] = (
-    {"trigger": "start", "source": "assigned", "dest": "in_progress"},
-    {"trigger": "stage", "source": ["in_progress", "staged_result"], "dest": "staged_result"},
-    {"trigger": "submit", "source": ["in_progress", "staged_result"], "dest": "pending_signoff"},
-    {"trigger": "sign_off", "source": "pending_signoff", "dest": "completed"},
-    {"trigger": "reject", "source": "pending_signoff", "dest": "in_progress"},
-    {"trigger": "recheck", "source": "completed", "dest": "rechecked"},
-    {"trigger": "rebound", "source": ["completed", "rechecked"], "dest": "in_progress"},
-    {"trigger": "extend", "source": ["assigned", "in_progress", "staged_result"], "dest": "="},
-    {"trigger": "spot_check", "source": ["completed", "rechecked"], "dest": "="},
-    {"trigger": "cancel", "source": _OPEN, "dest": "cancelled"},
-    {"trigger": "attest", "source": ["in_progress", "staged_result"], "dest": "completed"},
-    {
-        "trigger": "record_measure",
-        "source": ["in_progress", "staged_result", "pending_signoff", "completed", "rechecked"],
-        "dest": "=",
-    },
-    {"trigger": "amend", "source": [*_OPEN, "completed", "rechecked"], "dest": "="},
+from rectflow._spec import (
+    Context,
+    EventSpec,
+    Rule,
+    WorkflowSpec,
+    effect,
+    registered_effect,
+    registered_rule,
+    rule,
 )
-"""The default workflow's edges (DOMAIN.md), plus ``record_measure`` for measure progress
-and ``amend`` for corrections of a finding's recorded text (every state but ``cancelled``)."""
+from rectflow._time import local_date, parse_date, parse_time
+from rectflow.exceptions import InvalidInput, TransitionNotAllowed
 
-PAYLOAD_KEYS: Final[Mapping[str, frozenset[str]]] = {
-    "start": frozenset(),
-    "stage": frozenset({"next_checkpoint"}),
-    "submit": frozenset(),
-    "sign_off": frozenset(),
-    "reject": frozenset(),
-    "recheck": frozenset(),
-    "rebound": frozenset({"deadline"}),
-    "extend": frozenset({"requested_by", "until", "reason"}),
-    "spot_check": frozenset({"seed", "k", "drawn_on"}),
-    "cancel": frozenset({"reason"}),
-    "record_measure": frozenset({"measure"}),
-    "amend": frozenset({"changes"}),
-    "attest": frozenset({"provenance", "source"}),
-}
-"""Keyword arguments each event takes besides ``actor``, ``at``, ``note`` and ``evidence``."""
 
-EVENTS: Final = tuple(PAYLOAD_KEYS)
+def _registered_rule(ref: str) -> Rule:
+    found = registered_rule(ref)
+    assert found is not None  # a definition checks its rules when it is built  # noqa: S101
+    return found.function  # type: ignore[no-any-return]
+
+
+def _registered_effect(ref: str) -> Callable[..., Mapping[str, Any]]:
+    found = registered_effect(ref)
+    assert found is not None  # noqa: S101
+    return found.function  # type: ignore[no-any-return]
+
 
 AMEND_FIELDS: Final = (
     "aspect",
@@ -118,12 +81,6 @@ AMEND_FIELDS: Final = (
 A changed ``deadline`` is the current one; ``original_deadline`` is kept, as after an
 extension, so on-time figures cannot be changed by editing the sheet.
 """
-IMPORT_ONLY: Final = frozenset({"attest"})
-"""Events only an import writes (not listed as allowed, refused by ``fire``)."""
-
-DATE_ARGUMENTS: Final = frozenset({"next_checkpoint", "deadline", "until", "drawn_on"})
-"""Event arguments that are days, kept on the event as ISO text."""
-
 _DATE_TEXT: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DAY_LIKE: Final = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")  # a day, maybe mistyped: not a period
 
@@ -132,32 +89,48 @@ _DAY_LIKE: Final = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")  # a day, maybe mistyped
 # One reading of the values callers pass, shared by the Ledger and the Workflow.
 
 
-def event_arguments(arguments: Mapping[str, Any], lang: str = "zh") -> dict[str, Any]:
+def event_arguments(
+    arguments: Mapping[str, Any], lang: str = "zh", types: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """An event's arguments as they are kept on it: days as ISO text, names normalised.
+
+    Args:
+        arguments: The keyword arguments.
+        lang: The language of errors.
+        types: Each argument's :class:`~rectflow.FieldSpec` type (default: the
+            default workflow's, by name); an argument it does not name is text.
 
     Raises:
         InvalidInput: For a day that is not one, or a seed or k of the wrong type.
     """
+    types = _ARGUMENT_TYPES if types is None else types
     payload: dict[str, Any] = {}
     for key, value in arguments.items():
         if value is None:
             continue
-        if key in DATE_ARGUMENTS:
+        kind = types.get(key, "text")
+        if kind == "date":
             payload[key] = parse_date(value, key, lang).isoformat()
-        elif key in ("seed", "k"):
+        elif kind in ("seed", "int"):
             if (
                 not isinstance(value, (int, str))
                 or isinstance(value, bool)
-                or (key == "k" and not isinstance(value, int))
+                or (kind == "int" and not isinstance(value, int))
             ):
                 raise InvalidInput(msg("bad_value", lang, field=key, value=value), field=key)
             payload[key] = value
-        elif key == "changes" and isinstance(value, Mapping):  # amend: {field: {old, new}}
+        elif kind in ("changes", "mapping") and isinstance(value, Mapping):
             payload[key] = {
                 str(k): dict(v) if isinstance(v, Mapping) else v for k, v in value.items()
             }
-        elif key == "requested_by" and isinstance(value, str):
+        elif kind == "name" and isinstance(value, str):
             payload[key] = normalize_name(value)
+        elif kind == "datetime":
+            payload[key] = parse_time(value, key, lang).isoformat()
+        elif kind == "texts" and isinstance(value, (list, tuple)):
+            payload[key] = [str(v) for v in value]
+        elif kind == "bool" and isinstance(value, bool):
+            payload[key] = value
         else:
             payload[key] = str(value)
     return payload
@@ -204,7 +177,13 @@ def deadline_of(spec: object, start: dt.date, calendar: Any, lang: str = "zh") -
     return parse_date(spec, "deadline", lang)
 
 
-def event_in(event: Event, lang: str = "zh", *, days: bool = True) -> Event:
+def event_in(
+    event: Event,
+    lang: str = "zh",
+    *,
+    days: bool = True,
+    dates: frozenset[str] | None = None,
+) -> Event:
     """*event* with its values read the one way: ``at`` as an aware time, days as ISO text.
 
     An event built by the ledger is returned as it is; one built by an app may
@@ -214,6 +193,7 @@ def event_in(event: Event, lang: str = "zh", *, days: bool = True) -> Event:
         InvalidInput: For a value that cannot be read (the message names it).
     """
     at = event.at
+    dates = DATE_ARGUMENTS if dates is None else dates
     changes: dict[str, Any] = {}
     if not isinstance(at, dt.datetime):  # ISO text; anything else: a clear "bad time"
         changes["at"] = parse_time(at, "at", lang)
@@ -222,90 +202,43 @@ def event_in(event: Event, lang: str = "zh", *, days: bool = True) -> Event:
         days
         and payload
         and any(
-            k in DATE_ARGUMENTS and not (type(v) is str and _DATE_TEXT.fullmatch(v))
+            k in dates and not (type(v) is str and _DATE_TEXT.fullmatch(v))
             for k, v in payload.items()
         )
     ):
         changes["payload"] = {
             **payload,
-            **event_arguments({k: v for k, v in payload.items() if k in DATE_ARGUMENTS}, lang),
+            **event_arguments(
+                {k: v for k, v in payload.items() if k in dates},
+                lang,
+                dict.fromkeys(dates, "date"),
+            ),
         }
     return attrs.evolve(event, **changes) if changes else event
-
-
-@attrs.frozen
-class Context:
-    """What a rule sees: the finding before the event, the event, and the settings.
-
-    Attributes:
-        finding: The finding as it is before the event.
-        event: The event being applied.
-        policy: The policy in force.
-        calendar: The policy's working-day calendar.
-        now: The ledger clock's time, or None when replaying history.
-        lang: Language of error messages.
-    """
-
-    finding: Finding
-    event: Event
-    policy: Policy
-    calendar: Any
-    now: dt.datetime | None
-    lang: str = "zh"
-
-    @property
-    def day(self) -> dt.date:
-        """The event's day in the policy's time zone."""
-        return local_date(self.event.at, self.policy.timezone)
-
-    def fail(self, rule: str, **fields: Any) -> RuleViolation:
-        """A :class:`RuleViolation` for *rule* with the catalogue's message."""
-        label = EVENT_LABELS.get(self.event.name, (self.event.name, self.event.name))
-        key = f"rule.{rule}" if has(f"rule.{rule}") else "rule.generic"
-        text = msg(
-            key,
-            self.lang,
-            rule=rule,
-            finding=self.finding.id,
-            event=self.event.name,
-            event_label=label[0],
-            actor=self.event.actor,
-            **fields,
-        )
-        return RuleViolation(rule, text, finding_id=self.finding.id, event=self.event.name)
-
-    def period(self, period: Period) -> str:
-        """A period in the message language, e.g. ``3个月`` or ``3 months``."""
-        return str(period) if self.lang == "en" else period.zh()
-
-    def payload_date(self, key: str) -> dt.date | None:
-        """A date argument of the event (stored as ISO text)."""
-        value = self.event.payload.get(key)
-        return None if value is None else dt.date.fromisoformat(str(value))
-
-
-Rule = Callable[[Context], None]
-"""A guard: raises :class:`~rectflow.RuleViolation` (via ``ctx.fail``) or returns None."""
 
 
 # ---------------------------------------------------------------- the rules
 
 
+@rule("note_required")
 def _note_required(ctx: Context) -> None:
     if not (ctx.event.note or "").strip():
         raise ctx.fail("note_required")
 
 
+@rule("evidence_required")
 def _evidence_required(ctx: Context) -> None:
     if not [e for e in ctx.event.evidence if str(e).strip()]:
         raise ctx.fail("evidence_required")
 
 
+@rule("reason_required")
 def _reason_required(ctx: Context) -> None:
     if not str(ctx.event.payload.get("reason") or "").strip():
         raise ctx.fail("reason_required")
 
 
+@rule("checkpoint")
 def _checkpoint(ctx: Context) -> None:
     checkpoint = ctx.payload_date("next_checkpoint")
     if checkpoint is None:
@@ -322,6 +255,7 @@ def _checkpoint(ctx: Context) -> None:
         )
 
 
+@rule("measures_done")
 def _measures_done(ctx: Context) -> None:
     pending = [m.id for m in ctx.finding.measures if not m.is_done or missed_periods(m, ctx.day)]
     if pending:
@@ -349,6 +283,7 @@ def normalize_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).split())
 
 
+@rule("signer")
 def _signer(ctx: Context) -> None:
     if same_person(ctx.event.actor, ctx.finding.submitter):
         raise ctx.fail("signer_not_submitter")
@@ -356,11 +291,13 @@ def _signer(ctx: Context) -> None:
         raise ctx.fail("signer_not_responsible")
 
 
+@rule("rejecter")
 def _rejecter(ctx: Context) -> None:
     if same_person(ctx.event.actor, ctx.finding.submitter):
         raise ctx.fail("rejecter_not_submitter")
 
 
+@rule("look_back")
 def _look_back(ctx: Context) -> None:
     completed = ctx.finding.completed_at
     assert completed is not None  # completed state always has it  # noqa: S101
@@ -375,6 +312,7 @@ def _look_back(ctx: Context) -> None:
         raise ctx.fail("rechecker_not_submitter")
 
 
+@rule("new_deadline")
 def _new_deadline(ctx: Context) -> None:
     deadline = ctx.payload_date("deadline")
     if deadline is None:
@@ -383,6 +321,7 @@ def _new_deadline(ctx: Context) -> None:
         raise ctx.fail("deadline_after_event", deadline=deadline, day=ctx.day)
 
 
+@rule("extension")
 def _extension(ctx: Context) -> None:
     finding, payload = ctx.finding, ctx.event.payload
     requester = str(payload.get("requested_by") or "").strip()
@@ -403,16 +342,19 @@ def _extension(ctx: Context) -> None:
         raise ctx.fail("new_deadline_later", until=until, deadline=finding.deadline)
 
 
+@rule("seed")
 def _seed(ctx: Context) -> None:
     if ctx.event.payload.get("seed") in (None, ""):
         raise ctx.fail("seed_required")
 
 
+@rule("canceller")
 def _canceller(ctx: Context) -> None:
     if same_person(ctx.event.actor, ctx.finding.owner.person):
         raise ctx.fail("canceller_not_responsible")
 
 
+@rule("attested")
 def _attested(ctx: Context) -> None:
     """An ``attest`` is an import's: it says so and names the sheet it came from."""
     payload = ctx.event.payload
@@ -420,6 +362,7 @@ def _attested(ctx: Context) -> None:
         raise ctx.fail("attest_import_only")
 
 
+@rule("measure")
 def _measure(ctx: Context) -> None:
     measure_id = str(ctx.event.payload.get("measure") or "")
     measure = ctx.finding.measure(measure_id)
@@ -470,6 +413,7 @@ def _valid_new(field: str, value: object) -> bool:
     return True
 
 
+@rule("amendment")
 def _amendment(ctx: Context) -> None:
     changes = ctx.event.payload.get("changes")
     if not isinstance(changes, Mapping) or not changes:
@@ -487,24 +431,6 @@ def _amendment(ctx: Context) -> None:
             raise ctx.fail("amend_unchanged", field=field)
         if not _valid_new(field, new):
             raise ctx.fail("amend_value", field=field, value=new)
-
-
-RULES: Final[Mapping[str, tuple[Rule, ...]]] = {
-    "start": (),
-    "stage": (_note_required, _evidence_required, _checkpoint),
-    "submit": (_evidence_required, _measures_done),
-    "sign_off": (_signer,),
-    "reject": (_note_required, _rejecter),
-    "recheck": (_evidence_required, _look_back),
-    "rebound": (_evidence_required, _new_deadline),
-    "extend": (_extension,),
-    "spot_check": (_seed,),
-    "cancel": (_reason_required, _canceller),
-    "record_measure": (_measure,),
-    "amend": (_amendment,),
-    "attest": (_attested, _measures_done, _signer),
-}
-"""The guards of each event, in the order they are checked."""
 
 
 # ---------------------------------------------------------------- effects
@@ -547,61 +473,145 @@ def _amended_measures(finding: Finding, texts: list[str]) -> tuple[Measure, ...]
     return tuple(kept)
 
 
-def _effect(finding: Finding, event: Event, dest: str, tz: str) -> Finding:
-    changes: dict[str, Any] = {
-        "state": dest,
-        "version": finding.version + 1,
-        "updated_at": event.at,
+@effect("set_checkpoint")
+def _set_checkpoint(finding: Finding, event: Event, *, timezone: str) -> Mapping[str, Any]:  # noqa: ARG001
+    return {"next_checkpoint": dt.date.fromisoformat(str(event.payload["next_checkpoint"]))}
+
+
+@effect("record_submission")
+def _record_submission(finding: Finding, event: Event, *, timezone: str) -> Mapping[str, Any]:  # noqa: ARG001
+    return {"submitter": event.actor, "submitted_at": event.at}
+
+
+@effect("complete")
+def _complete(finding: Finding, event: Event, *, timezone: str) -> Mapping[str, Any]:  # noqa: ARG001
+    return {
+        "completed_at": event.at,
+        "signed_off_by": event.actor,
+        "next_checkpoint": None,
+        "first_completed_at": finding.first_completed_at or event.at,
     }
-    name, payload = event.name, event.payload
-    if name == "stage":
-        changes["next_checkpoint"] = dt.date.fromisoformat(str(payload["next_checkpoint"]))
-    elif name == "submit":
-        changes.update(submitter=event.actor, submitted_at=event.at)
-    elif name in ("sign_off", "attest"):
-        changes.update(
-            completed_at=event.at,
-            signed_off_by=event.actor,
-            next_checkpoint=None,
-            first_completed_at=finding.first_completed_at or event.at,
-        )
-    elif name == "reject":
-        changes.update(submitter=None, submitted_at=None)
-    elif name == "recheck":
-        changes["rechecked_at"] = event.at
-    elif name == "rebound":
-        changes.update(
-            rework=finding.rework + 1,
-            deadline=dt.date.fromisoformat(str(payload["deadline"])),
-            submitter=None,
-            submitted_at=None,
-            completed_at=None,
-            signed_off_by=None,
-            rechecked_at=None,
-        )
-    elif name == "extend":
-        changes.update(
-            deadline=dt.date.fromisoformat(str(payload["until"])),
-            extensions=finding.extensions + 1,
-        )
-    elif name == "spot_check":
-        changes["spot_checks"] = finding.spot_checks + 1
-    elif name == "record_measure":
-        day = local_date(event.at, tz)
-        measures = []
-        for m in finding.measures:
-            if m.id == payload["measure"]:
-                if m.kind in ("one_off", "institutional"):
-                    m = attrs.evolve(m, done_at=day)  # noqa: PLW2901
-                elif m.established is None:
-                    m = attrs.evolve(m, established=day)  # noqa: PLW2901
-                else:
-                    m = attrs.evolve(m, occurrences=(*m.occurrences, day))  # noqa: PLW2901
-            measures.append(m)
-        changes["measures"] = tuple(measures)
-    elif name == "amend":
-        changes.update(_amended(finding, payload["changes"]))
-    return evolve_finding(finding, changes)
+
+
+@effect("clear_submission")
+def _clear_submission(finding: Finding, event: Event, *, timezone: str) -> Mapping[str, Any]:  # noqa: ARG001
+    return {"submitter": None, "submitted_at": None}
+
+
+@effect("record_recheck")
+def _record_recheck(finding: Finding, event: Event, *, timezone: str) -> Mapping[str, Any]:  # noqa: ARG001
+    return {"rechecked_at": event.at}
+
+
+@effect("reopen")
+def _reopen(finding: Finding, event: Event, *, timezone: str) -> Mapping[str, Any]:  # noqa: ARG001
+    return {
+        "rework": finding.rework + 1,
+        "deadline": dt.date.fromisoformat(str(event.payload["deadline"])),
+        "submitter": None,
+        "submitted_at": None,
+        "completed_at": None,
+        "signed_off_by": None,
+        "rechecked_at": None,
+    }
+
+
+@effect("extend_deadline")
+def _extend_deadline(finding: Finding, event: Event, *, timezone: str) -> Mapping[str, Any]:  # noqa: ARG001
+    return {
+        "deadline": dt.date.fromisoformat(str(event.payload["until"])),
+        "extensions": finding.extensions + 1,
+    }
+
+
+@effect("count_spot_check")
+def _count_spot_check(finding: Finding, event: Event, *, timezone: str) -> Mapping[str, Any]:  # noqa: ARG001
+    return {"spot_checks": finding.spot_checks + 1}
+
+
+@effect("measure_progress")
+def _measure_progress(finding: Finding, event: Event, *, timezone: str) -> Mapping[str, Any]:
+    day = local_date(event.at, timezone)
+    measures = []
+    for m in finding.measures:
+        if m.id == event.payload["measure"]:
+            if m.kind in ("one_off", "institutional"):
+                m = attrs.evolve(m, done_at=day)  # noqa: PLW2901
+            elif m.established is None:
+                m = attrs.evolve(m, established=day)  # noqa: PLW2901
+            else:
+                m = attrs.evolve(m, occurrences=(*m.occurrences, day))  # noqa: PLW2901
+        measures.append(m)
+    return {"measures": tuple(measures)}
+
+
+@effect("apply_amendment")
+def _apply_amendment(finding: Finding, event: Event, *, timezone: str) -> Mapping[str, Any]:  # noqa: ARG001
+    return _amended(finding, event.payload["changes"])
+
+
+Effect = Callable[..., Mapping[str, Any]]
+"""An effect: ``(finding, event, *, timezone) -> {field: new value}``."""
+
+
+# ---------------------------------------------------------------- the default definition
+# Every module-level table other code imports is derived from workflows/xuncha.toml.
+
+DEFAULT_SPEC: Final = WorkflowSpec.load("xuncha")
+"""The default 巡察 definition (``workflows/xuncha.toml``)."""
+
+
+def _transitions(spec: WorkflowSpec) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        {
+            "trigger": e.name,
+            "source": e.sources[0] if len(e.sources) == 1 else list(e.sources),
+            "dest": e.destination or "=",
+        }
+        for e in spec.events
+        if not e.creates
+    )
+
+
+def _fired(spec: WorkflowSpec) -> list[EventSpec]:
+    """The events fired at a finding (not the one creating it), import-only ones last."""
+    return sorted((e for e in spec.events if not e.creates), key=lambda e: e.import_only)
+
+
+EVENT_LABELS: Final[Mapping[str, tuple[str, str]]] = {
+    e.name: (e.zh, e.en)
+    for e in (*(e for e in DEFAULT_SPEC.events if e.creates), *_fired(DEFAULT_SPEC))
+}
+"""Each event's (Chinese, English) label."""
+
+TRANSITIONS: Final[tuple[dict[str, Any], ...]] = _transitions(DEFAULT_SPEC)
+"""The default workflow's edges (DOMAIN.md), plus ``record_measure`` for measure progress
+and ``amend`` for corrections of a finding's recorded text (every state but ``cancelled``)."""
+
+PAYLOAD_KEYS: Final[Mapping[str, frozenset[str]]] = {
+    e.name: frozenset(f.name for f in e.fields) for e in _fired(DEFAULT_SPEC)
+}
+"""Keyword arguments each event takes besides ``actor``, ``at``, ``note`` and ``evidence``."""
+
+EVENTS: Final = tuple(PAYLOAD_KEYS)
+
+IMPORT_ONLY: Final = frozenset(e.name for e in DEFAULT_SPEC.events if e.import_only)
+"""Events only an import writes (not listed as allowed, refused by ``fire``)."""
+
+DATE_ARGUMENTS: Final = frozenset(
+    f.name for e in _fired(DEFAULT_SPEC) for f in e.fields if f.type == "date"
+)
+"""Event arguments that are days, kept on the event as ISO text."""
+
+RULES: Final[Mapping[str, tuple[Rule, ...]]] = {
+    e.name: tuple(_registered_rule(ref) for ref in e.guards) for e in _fired(DEFAULT_SPEC)
+}
+"""The guards of each event, in the order they are checked."""
+
+_ARGUMENT_TYPES: Final[Mapping[str, str]] = {
+    f.name: f.type for e in _fired(DEFAULT_SPEC) for f in e.fields
+}
+"""How arguments are read when their event does not say (by name, as before issue 15)."""
 
 
 class _Cursor:
@@ -615,9 +625,10 @@ class _Cursor:
 
 
 class Workflow:
-    """The finding workflow: one shared ``transitions`` machine for every finding.
+    """A finding workflow: one shared ``transitions`` machine for every finding.
 
-    The machine is built once with ``auto_transitions=False`` and never holds
+    The machine is built once, from a :class:`~rectflow.WorkflowSpec` (default: the
+    shipped 巡察 definition), with ``auto_transitions=False`` and never holds
     findings: :meth:`apply` drives it with a throwaway cursor, so the state of
     a record changes only when the caller stores the returned finding.
 
@@ -631,6 +642,7 @@ class Workflow:
     Attributes:
         policy: The policy the rules use.
         calendar: The policy's working-day calendar.
+        spec: The definition it runs.
         machine: The shared ``transitions.Machine``.
         rules: The guards of each event.
         lang: Language of error messages.
@@ -643,41 +655,86 @@ class Workflow:
         calendar: Any = None,
         rules: Mapping[str, Iterable[Rule]] | None = None,
         lang: str = "zh",
+        spec: WorkflowSpec | str | os.PathLike[str] | None = None,
     ) -> None:
         """Build the shared machine.
 
         Args:
             policy: The policy (default: :class:`Policy` defaults).
             calendar: A working-day calendar; default: the policy's.
-            rules: Extra guards per event, checked after the built-in ones.
+            rules: Extra guards per event, checked after the definition's.
             lang: ``"zh"`` or ``"en"`` for error messages.
+            spec: The definition: a :class:`~rectflow.WorkflowSpec`, a shipped
+                definition's name or a TOML file's path (default: ``"xuncha"``).
+
+        Raises:
+            InvalidInput: Extra rules for an event the definition does not have.
+            WorkflowError: A definition that does not load.
         """
         self.policy = policy or Policy()
         self.calendar = calendar if calendar is not None else self.policy.work_calendar()
         self.lang = lang
-        merged = {name: list(rs) for name, rs in RULES.items()}
+        self.spec = spec_of(spec)
+        spec = self.spec
+        fired = _fired(spec)
+        self.events: tuple[str, ...] = tuple(e.name for e in fired)
+        self.states: tuple[str, ...] = spec.state_names
+        self.labels: Mapping[str, tuple[str, str]] = {e.name: (e.zh, e.en) for e in spec.events}
+        self.state_labels: Mapping[str, tuple[str, str]] = {
+            s.name: (s.zh, s.en) for s in spec.states
+        }
+        guards: dict[str, list[tuple[str, Rule]]] = {
+            e.name: [(ref.partition("@")[0], _registered_rule(ref)) for ref in e.guards]
+            for e in fired
+        }
         for name, extra in (rules or {}).items():
-            if name not in merged:
-                raise InvalidInput(msg("unknown_event", lang, value=name, known=", ".join(EVENTS)))
-            merged[name].extend(extra)
-        self.rules: Mapping[str, tuple[Rule, ...]] = {k: tuple(v) for k, v in merged.items()}
+            if name not in guards:
+                raise InvalidInput(
+                    msg("unknown_event", lang, value=name, known=", ".join(self.events))
+                )
+            guards[name].extend((_rule_name(r), r) for r in extra)
+        self._guards: Mapping[str, tuple[tuple[str, Rule], ...]] = {
+            k: tuple(v) for k, v in guards.items()
+        }
+        self.rules: Mapping[str, tuple[Rule, ...]] = {
+            k: tuple(r for _, r in v) for k, v in self._guards.items()
+        }
+        self._effects: Mapping[str, tuple[Callable[..., Mapping[str, Any]], ...]] = {
+            e.name: tuple(_registered_effect(ref) for ref in e.effects) for e in fired
+        }
+        self._keys: Mapping[str, frozenset[str]] = {
+            e.name: frozenset(f.name for f in e.fields) for e in fired
+        }
+        self._required: Mapping[str, tuple[str, ...]] = {
+            e.name: tuple(f.name for f in e.fields if f.required) for e in fired
+        }
+        self._types: Mapping[str, Mapping[str, str]] = {
+            e.name: {**_ARGUMENT_TYPES, **{f.name: f.type for f in e.fields}} for e in fired
+        }
+        self._checked_types: Mapping[str, tuple[tuple[str, str], ...]] = {
+            e.name: tuple((f.name, f.type) for f in e.fields if f.type in _CHECKED_TYPES)
+            for e in fired
+        }
+        self._dates = frozenset(f.name for e in fired for f in e.fields if f.type == "date")
+        self._import_only = frozenset(e.name for e in fired if e.import_only)
+        self._creating = tuple(e.name for e in spec.events if e.creates)
+        self._created_in = {e.name: e.destination or spec.initial for e in spec.events if e.creates}
         self.machine = Machine(
             model=None,
-            states=list(STATES),
-            initial="assigned",
-            transitions=[dict(t, conditions=[self._guard]) for t in TRANSITIONS],
+            states=list(spec.state_names),
+            initial=spec.initial,
+            transitions=[dict(t, conditions=[self._guard]) for t in _transitions(spec)],
             auto_transitions=False,
             send_event=True,
             ignore_invalid_triggers=False,
         )
         self._dest: dict[tuple[str, str], str] = {}
-        for t in TRANSITIONS:
-            sources = t["source"] if isinstance(t["source"], list) else [t["source"]]
-            for source in sources:
-                self._dest[source, t["trigger"]] = source if t["dest"] == "=" else t["dest"]
+        for e in spec.events:
+            for source in e.sources:
+                self._dest[source, e.name] = e.destination or source
         self._allowed: dict[str, tuple[str, ...]] = {  # what a person may fire
-            state: tuple(e for (s, e) in self._dest if s == state and e not in IMPORT_ONLY)
-            for state in STATES
+            state: tuple(e for (s, e) in self._dest if s == state and e not in self._import_only)
+            for state in spec.state_names
         }
 
     # -- introspection
@@ -686,7 +743,7 @@ class Workflow:
         """The events allowed in *state*."""
         if state not in self._allowed:
             raise InvalidInput(
-                msg("unknown_state", self.lang, value=state, known=", ".join(STATES)),
+                msg("unknown_state", self.lang, value=state, known=", ".join(self.states)),
                 field="state",
                 value=state,
             )
@@ -694,13 +751,13 @@ class Workflow:
 
     def mermaid(self) -> str:
         """A mermaid ``stateDiagram-v2`` of the machine's states and edges."""
-        lines = ["stateDiagram-v2", "    [*] --> assigned"]
+        lines = ["stateDiagram-v2", f"    [*] --> {self.spec.initial}"]
         for name, event in self.machine.events.items():
             for source, transitions in event.transitions.items():
                 for t in transitions:
                     dest = t.dest if t.dest is not None else source
                     lines.append(f"    {source} --> {dest}: {name}")
-        lines.append("    cancelled --> [*]")
+        lines += [f"    {s.name} --> [*]" for s in self.spec.states if s.kind == "terminal"]
         return "\n".join(lines) + "\n"
 
     def destination(self, state: str, event: str) -> str | None:
@@ -708,16 +765,36 @@ class Workflow:
         self.allowed(state)  # an unknown state is InvalidInput
         return self._dest.get((state, event))
 
+    def state_label(self, name: str, lang: str = "zh") -> str:
+        """The state's name in *lang* (from the definition)."""
+        zh, en = self.state_labels.get(name, (name, name))
+        return en if lang == "en" else zh
+
+    def arguments(self, event: str, arguments: Mapping[str, Any], lang: str) -> dict[str, Any]:
+        """*event*'s keyword arguments as they are kept on it, read by their fields' types.
+
+        Raises:
+            InvalidInput: For a value its field's type cannot read.
+        """
+        return event_arguments(arguments, lang, self._types.get(event))
+
     # -- the engine
 
     def _guard(self, event_data: Any) -> bool:
         ctx: Context = event_data.model.ctx
-        for rule in self.rules[ctx.event.name]:
-            rule(ctx)
+        for name, check in self._guards[ctx.event.name]:
+            result = check(ctx)
+            if result is None or result is True:
+                continue
+            if result is False:
+                raise ctx.fail(name)
+            raise TypeError(
+                f"rule {name!r} returned {result!r}: a rule returns None, True or False, or raises"
+            )
         return True
 
     def check_event(self, event: Event, *, lang: str | None = None) -> None:
-        """Validate an event's shape: known name, actor, aware time, arguments.
+        """Validate an event's shape: known name, actor, aware time, arguments and their types.
 
         Args:
             event: The event.
@@ -727,9 +804,10 @@ class Workflow:
             InvalidInput: For anything malformed.
         """
         lang = lang or self.lang
-        if event.name not in PAYLOAD_KEYS:
+        keys = self._keys.get(event.name)
+        if keys is None:
             raise InvalidInput(
-                msg("unknown_event", lang, value=event.name, known=", ".join(EVENTS)),
+                msg("unknown_event", lang, value=event.name, known=", ".join(self.events)),
                 field="event",
                 value=event.name,
             )
@@ -737,12 +815,34 @@ class Workflow:
             raise InvalidInput(msg("empty", lang, field="actor"), field="actor")
         if not isinstance(event.at, dt.datetime) or event.at.utcoffset() is None:
             parse_time(event.at, "at", lang)  # says what is wrong: no offset, or not a time
-        extra = set(event.payload) - PAYLOAD_KEYS[event.name]
-        if extra:
-            raise InvalidInput(
-                msg("unexpected_args", lang, event=event.name, names=", ".join(sorted(extra))),
-                field=min(extra),
-            )
+        payload = event.payload
+        if payload:
+            extra = payload.keys() - keys
+            if extra:
+                raise InvalidInput(
+                    msg("unexpected_args", lang, event=event.name, names=", ".join(sorted(extra))),
+                    field=min(extra),
+                )
+            for key, kind in self._checked_types[event.name]:
+                value = payload.get(key)
+                if value is not None and not _TYPE_CHECKS[kind](value):
+                    raise InvalidInput(
+                        msg(
+                            "workflow.bad_arg",
+                            lang,
+                            event=event.name,
+                            field=key,
+                            type=kind,
+                            value=value,
+                        ),
+                        field=key,
+                        value=value,
+                    )
+        for key in self._required[event.name]:
+            if payload.get(key) in (None, ""):
+                raise InvalidInput(
+                    msg("workflow.missing_arg", lang, event=event.name, field=key), field=key
+                )
 
     def apply(
         self,
@@ -751,6 +851,7 @@ class Workflow:
         *,
         now: dt.datetime | None = None,
         lang: str | None = None,
+        history: Callable[[], Iterable[Event]] | Iterable[Event] | None = None,
     ) -> Finding:
         """The finding after *event*, or an error; *finding* itself is unchanged.
 
@@ -763,19 +864,23 @@ class Workflow:
             now: The clock's time; an event later than it is refused. None when
                 replaying history.
             lang: The language of the error (default: the workflow's).
+            history: The finding's earlier events, oldest first, or a function
+                returning them; called only when a rule reads ``ctx.history`` or
+                ``ctx.submission``.
 
         Raises:
             InvalidInput: The event is malformed.
             TransitionNotAllowed: The event is not allowed in the finding's state.
             RuleViolation: A guard failed; ``.rule`` names it.
+            TypeError: A rule returned something other than None, True or False.
         """
         lang = lang or self.lang
-        event = event_in(event, lang)
+        event = event_in(event, lang, dates=self._dates)
         self.check_event(event, lang=lang)
         state = finding.state
         allowed = self.allowed(state)
         if (state, event.name) not in self._dest:
-            labels = STATE_LABELS[state]
+            labels = self.state_labels[state]
             raise TransitionNotAllowed(
                 finding.id,
                 event.name,
@@ -788,20 +893,30 @@ class Workflow:
                     state=state,
                     state_label=labels[0],
                     event=event.name,
-                    event_label=EVENT_LABELS[event.name][0],
+                    event_label=self.labels[event.name][0],
                     allowed=(
                         ", ".join(allowed)
                         if lang == "en"
-                        else "、".join(f"{EVENT_LABELS[e][0]}({e})" for e in allowed)
+                        else "、".join(f"{self.labels[e][0]}({e})" for e in allowed)
                     )
                     or "-",
                 ),
             )
-        ctx = Context(finding, event, self.policy, self.calendar, now, lang)
+        ctx = Context(finding, event, self.policy, self.calendar, now, lang, history, self.labels)
         self._check_time(ctx)
         cursor = _Cursor(state, ctx)
         self.machine.events[event.name].trigger(cursor)
-        return _effect(finding, event, cursor.state, self.policy.timezone)
+        return self._effect(finding, event, cursor.state)
+
+    def _effect(self, finding: Finding, event: Event, dest: str) -> Finding:
+        changes: dict[str, Any] = {
+            "state": dest,
+            "version": finding.version + 1,
+            "updated_at": event.at,
+        }
+        for apply_effect in self._effects[event.name]:
+            changes.update(apply_effect(finding, event, timezone=self.policy.timezone))
+        return evolve_finding(finding, changes)
 
     def _check_time(self, ctx: Context) -> None:
         at = ctx.event.at
@@ -827,8 +942,10 @@ class Workflow:
             InvalidInput: When the event's definition is malformed.
         """
         lang = lang or self.lang
-        if event.name != "add":
-            raise InvalidInput(msg("unknown_event", lang, value=event.name, known="add"))
+        if event.name not in self._creating:
+            raise InvalidInput(
+                msg("unknown_event", lang, value=event.name, known=", ".join(self._creating))
+            )
         if not isinstance(event.actor, str) or not event.actor.strip():
             raise InvalidInput(msg("empty", lang, field="actor"), field="actor")
         if not isinstance(event.at, dt.datetime) or event.at.utcoffset() is None:
@@ -865,7 +982,7 @@ class Workflow:
                 itemized=bool(p.get("itemized", True)),
                 remarks=str(p.get("remarks", "")),
                 extra={str(k): str(v) for k, v in (p.get("extra") or {}).items()},
-                state="assigned",
+                state=self._created_in[event.name],
                 version=1,
                 created_at=event.at,
                 updated_at=event.at,
@@ -882,7 +999,8 @@ class Workflow:
 
         Args:
             events: The finding's events, oldest first (``add`` first).
-            check: Check every rule again (what :meth:`rectflow.Ledger.verify` does).
+            check: Check every rule again (what :meth:`rectflow.Ledger.verify` does),
+                each seeing the events before it as ``ctx.history``.
                 With False only the edges are followed: history that was valid when
                 written is replayed even if the policy has changed since (what
                 reports "as of" a past day do).
@@ -895,18 +1013,21 @@ class Workflow:
             RuleViolation: With *check*, an event breaks a rule.
         """
         finding: Finding | None = None
+        seen: list[Event] = []
         for event in events:
             if finding is None:
                 finding = self.create(event)
             elif check:
-                finding = self.apply(finding, event)
+                finding = self.apply(finding, event, history=tuple(seen))
             else:
                 dest = self.destination(finding.state, event.name)
                 if dest is None:
                     raise TransitionNotAllowed(
                         finding.id, event.name, finding.state, self.allowed(finding.state)
                     )
-                finding = _effect(finding, event, dest, self.policy.timezone)
+                finding = self._effect(finding, event, dest)
+            if check:
+                seen.append(event)
         return finding
 
 
@@ -966,3 +1087,42 @@ def state_label(name: str, lang: str = "zh") -> str:
     """The state's name in *lang*."""
     zh, en = STATE_LABELS.get(name, (name, name))
     return en if lang == "en" else zh
+
+
+def _rule_name(check: Rule) -> str:
+    """An extra rule's name: the one it was registered under, else its function's."""
+    name = getattr(check, "__rectflow_rule__", None)
+    return str(name) if name else getattr(check, "__name__", type(check).__name__).strip("_")
+
+
+def _is_texts(value: object) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+
+
+_TYPE_CHECKS: Final[Mapping[str, Callable[[object], bool]]] = {
+    "date": lambda v: type(v) is str and _DATE_TEXT.fullmatch(v) is not None,
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "texts": _is_texts,
+    "bool": lambda v: isinstance(v, bool),
+}
+_CHECKED_TYPES: Final = frozenset(_TYPE_CHECKS)
+
+
+@functools.lru_cache(maxsize=32)
+def _spec_named(source: str) -> WorkflowSpec:
+    return WorkflowSpec.load(source)
+
+
+def spec_of(spec: WorkflowSpec | str | os.PathLike[str] | None) -> WorkflowSpec:
+    """*spec* as a :class:`~rectflow.WorkflowSpec`: itself, a shipped name, or a TOML path.
+
+    Raises:
+        WorkflowError: A definition that does not load.
+    """
+    if spec is None:
+        return DEFAULT_SPEC
+    if isinstance(spec, WorkflowSpec):
+        return spec
+    if isinstance(spec, str) and spec == DEFAULT_SPEC.name:
+        return DEFAULT_SPEC
+    return WorkflowSpec.load(spec)

@@ -7,6 +7,7 @@ not know rectflow::
     RectflowError
     ├── InvalidInput (ValueError)            bad time, unknown event, state, kind …
     │   ├── PolicyError                      a policy file that does not validate
+    │   ├── WorkflowError                    a workflow definition that does not load
     │   └── LedgerFileError                  a ledger file (CSV/XLSX/YAML) that does not import
     ├── FindingNotFound (KeyError)           no finding with that id
     ├── InspectionNotFound (KeyError)        no inspection with that id
@@ -48,6 +49,7 @@ __all__ = [
     "StorageError",
     "TimeOrderConflict",
     "TransitionNotAllowed",
+    "WorkflowError",
 ]
 
 
@@ -99,6 +101,14 @@ class InvalidInput(RectflowError, ValueError):
 
 class PolicyError(InvalidInput):
     """A policy (or policy file) that does not validate."""
+
+
+class WorkflowError(InvalidInput):
+    """A workflow definition that does not load.
+
+    It names an unknown state, an unregistered rule or effect, an unknown field
+    type or state kind, or it is not a definition at all; ``field`` says where.
+    """
 
 
 class FindingNotFound(RectflowError, KeyError):

@@ -8,25 +8,26 @@ drawn is what runs. SVG needs the ``graphviz`` extra (and Graphviz's ``dot``).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Final
-
-from rectflow._model import STATES
-from rectflow._workflow import EVENT_LABELS, state_label
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rectflow._workflow import Workflow
-
-_FINAL: Final = ("cancelled",)
 
 
 class GraphvizMissing(RuntimeError):
     """The ``graphviz`` package or its ``dot`` program is not installed."""
 
 
+def _final(workflow: Workflow) -> tuple[str, ...]:
+    """The definition's terminal states (``cancelled``): nothing leaves them."""
+    return tuple(s.name for s in workflow.spec.states if s.kind == "terminal")
+
+
 def guard_names(workflow: Workflow, event: str) -> tuple[str, ...]:
     """The names of *event*'s guards, built-in and extra, in the order they run."""
     return tuple(
-        getattr(rule, "__name__", type(rule).__name__).strip("_")
+        getattr(rule, "__rectflow_rule__", None)
+        or getattr(rule, "__name__", type(rule).__name__).strip("_")
         for rule in workflow.rules.get(event, ())
     )
 
@@ -41,7 +42,7 @@ def edges(workflow: Workflow) -> Iterator[tuple[str, str, str]]:
 
 def _label(workflow: Workflow, event: str, lang: str) -> str:
     guards = guard_names(workflow, event)
-    name = event if lang == "en" else f"{event} {EVENT_LABELS[event][0]}"
+    name = event if lang == "en" else f"{event} {workflow.labels[event][0]}"
     return f"{name} [{', '.join(guards)}]" if guards else name
 
 
@@ -49,13 +50,13 @@ def mermaid(workflow: Workflow, lang: str = "zh") -> str:
     """A mermaid ``stateDiagram-v2``: states named in *lang*, edges with their guards."""
     lines = ["stateDiagram-v2"]
     if lang != "en":
-        lines += [f"    {s}: {s} {state_label(s, lang)}" for s in STATES]
+        lines += [f"    {s}: {s} {workflow.state_label(s, lang)}" for s in workflow.states]
     lines.append(f"    [*] --> {workflow.machine.initial}")
     lines += [
         f"    {source} --> {dest}: {_label(workflow, name, lang)}"
         for source, dest, name in edges(workflow)
     ]
-    lines += [f"    {s} --> [*]" for s in _FINAL]
+    lines += [f"    {s} --> [*]" for s in _final(workflow)]
     return "\n".join(lines) + "\n"
 
 
@@ -84,9 +85,10 @@ def dot(workflow: Workflow, lang: str = "zh") -> str:
         '    __start [shape=point, label=""];',
         f"    __start -> {workflow.machine.initial};",
     ]
-    for s in STATES:
-        label = s if lang == "en" else f"{s}\\n{state_label(s, lang)}"
-        shape = ", peripheries=2" if s in _FINAL else ""
+    final = _final(workflow)
+    for s in workflow.states:
+        label = s if lang == "en" else f"{s}\\n{workflow.state_label(s, lang)}"
+        shape = ", peripheries=2" if s in final else ""
         lines.append(f'    {s} [label="{label}"{shape}];')
     grouped: dict[tuple[str, str], list[str]] = {}
     for source, dest, name in edges(workflow):  # one edge per pair, its events stacked

@@ -264,8 +264,8 @@ def build_report(
     day = local_date(cutoff, tz)
     live = [f for f in findings if f.state != "cancelled"]
     by_state = dict.fromkeys(STATES, 0)
-    for f in findings:
-        by_state[f.state] += 1
+    for f in findings:  # an app's own states (issue 15) are counted after the built-in ones
+        by_state[f.state] = by_state.get(f.state, 0) + 1
     completed = [f for f in live if f.state in DONE_STATES]
     # A deadline on a rest day runs to the next working day (民法典 art. 203).
     overdue = [
