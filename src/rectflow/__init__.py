@@ -32,7 +32,16 @@ from rectflow._model import (
 )
 from rectflow._policy import ROLES, ImportWords, Period, Policy, load_policy, policy_pack
 from rectflow._roles import Actor, Grant
-from rectflow._spec import EventSpec, FieldSpec, StateSpec, WorkflowSpec, effect, rule
+from rectflow._spec import (
+    Context,
+    EventSpec,
+    FieldSpec,
+    Rule,
+    StateSpec,
+    WorkflowSpec,
+    effect,
+    rule,
+)
 from rectflow._store.base import ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._version import __version__
@@ -40,7 +49,7 @@ from rectflow._views.agenda import Agenda, AgendaItem, InspectionAgenda
 from rectflow._views.integrity import SignedHead, hash_evidence
 from rectflow._views.report import Report
 from rectflow._views.verify import Problem, Verification
-from rectflow._workflow import Context, Rule, Workflow
+from rectflow._workflow import Workflow
 from rectflow.exceptions import (
     ConcurrencyConflict,
     DuplicateId,

@@ -24,6 +24,7 @@ import json
 import os
 import pathlib
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any, Final, TypeVar
@@ -36,9 +37,9 @@ from rectflow._policy import Period, Policy
 from rectflow._time import local_date
 from rectflow.exceptions import RuleViolation, WorkflowError
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -212,7 +213,7 @@ class Context:
         elif not isinstance(history, tuple):
             history = tuple(history)
             object.__setattr__(self, "_history", history)
-        return history  # type: ignore[no-any-return]
+        return history
 
     @property
     def submission(self) -> Event | None:
@@ -260,6 +261,10 @@ Rule = Callable[[Context], object]
 
 
 # ---------------------------------------------------------------- the definition
+
+
+def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(value)
 
 
 def _texts(value: Iterable[str] | str) -> tuple[str, ...]:
@@ -323,7 +328,7 @@ class EventSpec:
     name: str
     sources: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     destination: str | None = None
-    fields: tuple[FieldSpec, ...] = attrs.field(default=(), converter=tuple)
+    fields: tuple[FieldSpec, ...] = attrs.field(default=(), converter=_tuple)
     guards: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     effects: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     roles: tuple[str, ...] = attrs.field(default=(), converter=_texts)
@@ -366,8 +371,8 @@ class WorkflowSpec:
     """
 
     name: str
-    states: tuple[StateSpec, ...] = attrs.field(converter=tuple)
-    events: tuple[EventSpec, ...] = attrs.field(converter=tuple)
+    states: tuple[StateSpec, ...] = attrs.field(converter=_tuple)
+    events: tuple[EventSpec, ...] = attrs.field(converter=_tuple)
     initial: str = ""
     import_states: tuple[tuple[str, tuple[str, ...]], ...] = attrs.field(
         default=(), converter=_pairs
@@ -629,7 +634,7 @@ def _raw(source: str | os.PathLike[str], seen: tuple[str, ...]) -> dict[str, Any
             raise _error("workflow.not_found", field="workflow", value=key) from exc
         base_dir = path.parent
     try:
-        data = tomllib.loads(text)
+        data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _error("workflow.not_toml", field="workflow", value=key, reason=exc) from exc
     parent = data.pop("extends", None)

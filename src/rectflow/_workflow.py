@@ -51,13 +51,13 @@ from rectflow.exceptions import InvalidInput, TransitionNotAllowed
 def _registered_rule(ref: str) -> Rule:
     found = registered_rule(ref)
     assert found is not None  # a definition checks its rules when it is built  # noqa: S101
-    return found.function  # type: ignore[no-any-return]
+    return found.function
 
 
 def _registered_effect(ref: str) -> Callable[..., Mapping[str, Any]]:
     found = registered_effect(ref)
     assert found is not None  # noqa: S101
-    return found.function  # type: ignore[no-any-return]
+    return found.function
 
 
 AMEND_FIELDS: Final = (
