@@ -97,6 +97,7 @@ API_GROUPS: tuple[tuple[str, str], ...] = (
     ("rectflow._ledger", "The ledger"),
     ("rectflow._model", "Records"),
     ("rectflow._workflow", "The workflow"),
+    ("rectflow._spec", "Workflow definitions"),
     ("rectflow._roles", "Actors and roles"),
     ("rectflow._policy", "Policies"),
     ("rectflow._views", "Reports, agenda and verification"),

@@ -1588,7 +1588,9 @@ class Ledger:
             records = {kind: self.store.records(kind) for kind in ("actor", "grant")}
         plain = None if signed is None else Head(signed.count, signed.hash)
         result = verify_chain(entries, rows, self.workflow, plain, self.lang)
-        extra = ledger_problems(entries, inspections, records, self.policy, self.lang)
+        extra = ledger_problems(
+            entries, inspections, records, self.policy, self.lang, self.workflow.spec
+        )
         if signed is not None:
             extra += anchor_problems(signed, key, self.lang)
         if evidence_dir is not None:
@@ -1642,7 +1644,9 @@ class Ledger:
         """
         tip: tuple[int, str] | None = getattr(self._local, "read_tip", None)
         with self._lock:
-            self._ledger_state(tip=tip).check(event, before, self.policy, self.lang)
+            self._ledger_state(tip=tip).check(
+                event, before, self.policy, self.lang, self.workflow.spec
+            )
 
     def _time_conflict(self, current: Finding, when: dt.datetime) -> TimeOrderConflict:
         """The finding already has a later event than *when*: a race lost (one error: 409)."""
@@ -1723,7 +1727,7 @@ class Ledger:
                         before: Finding | None = last[fid]
                     else:  # the stored row (this bulk is not written yet)
                         before = None if expected_version == 0 else self.store.get(fid)
-                    state.check(event, before, self.policy, self.lang)
+                    state.check(event, before, self.policy, self.lang, self.workflow.spec)
                     last[fid] = finding
 
         def write() -> None:

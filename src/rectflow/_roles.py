@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from rectflow._policy import Policy
+    from rectflow._spec import WorkflowSpec
 
 LEDGER: Final = ""
 """The ``finding_id`` of ledger-level events (no finding can have an empty id)."""
@@ -158,6 +159,19 @@ ROLE_OF: Final = {"attest": "sign_off"}
 def _table(pairs: Any) -> dict[str, Any]:
     """A policy's role table (pairs) as a dict, made once per table (checked on every write)."""
     return dict(pairs)
+
+
+@functools.lru_cache(maxsize=16)
+def _spec_tables(spec: WorkflowSpec) -> dict[str, dict[str, tuple[str, ...]]]:
+    return {
+        "roles": {e.name: tuple(sorted(e.roles)) for e in spec.events},
+        "separation": {e.name: tuple(sorted(e.separation)) for e in spec.events},
+    }
+
+
+def _spec_table(spec: WorkflowSpec | None, kind: str) -> dict[str, tuple[str, ...]]:
+    """A definition's roles or separation per event (none without a definition)."""
+    return {} if spec is None else _spec_tables(spec)[kind]
 
 
 def relation_of(event: Event, before: Finding, relation: str) -> bool:
@@ -287,10 +301,19 @@ class LedgerState:
 
     # -- checking
 
-    def check(self, event: Event, before: Finding | None, policy: Policy, lang: str) -> None:
+    def check(
+        self,
+        event: Event,
+        before: Finding | None,
+        policy: Policy,
+        lang: str,
+        spec: WorkflowSpec | None = None,
+    ) -> None:
         """Refuse *event* unless the role policy allows it at this point.
 
-        Separation of duties always; roles once the ledger is in roles mode.
+        Separation of duties always; roles once the ledger is in roles mode. An
+        event the policy's tables do not name takes its roles and separation from
+        the workflow definition *spec* (issue 15).
 
         Raises:
             PermissionDenied: The actor lacks the role, is not registered, or is tied
@@ -298,16 +321,29 @@ class LedgerState:
             InvalidInput: A malformed ``add_actor`` or ``revoke_role``.
         """
         if before is not None:
-            self.check_separation(event, before, policy, lang)
+            self.check_separation(event, before, policy, lang, spec)
         if event.finding_id == LEDGER:
             self.validate(event, policy, lang)
             self._check_ledger_event(event, lang)
         if self.roles_mode:  # else anyone may: no need to find the event's inspection
-            self.check_role(event, event_inspection(event, before), policy, lang)
+            self.check_role(event, event_inspection(event, before), policy, lang, spec)
 
-    def check_separation(self, event: Event, before: Finding, policy: Policy, lang: str) -> None:
-        """Refuse an actor the policy's ``separation`` table bars from *event* on *before*."""
-        for relation in _table(policy.separation).get(ROLE_OF.get(event.name, event.name), ()):
+    def check_separation(
+        self,
+        event: Event,
+        before: Finding,
+        policy: Policy,
+        lang: str,
+        spec: WorkflowSpec | None = None,
+    ) -> None:
+        """Refuse an actor the policy's ``separation`` table bars from *event* on *before*.
+
+        An event the policy's table does not name: the definition's ``separation``.
+        """
+        table = _table(policy.separation)
+        name = ROLE_OF.get(event.name, event.name)
+        relations = table[name] if name in table else _spec_table(spec, "separation").get(name, ())
+        for relation in relations:
             if relation_of(event, before, relation):
                 raise PermissionDenied(
                     msg(
@@ -325,13 +361,30 @@ class LedgerState:
                     subject=before.id,
                 )
 
-    def check_role(self, event: Event, inspection: str | None, policy: Policy, lang: str) -> None:
-        """Refuse *event* in roles mode unless its actor holds a needed role at its time."""
+    def check_role(
+        self,
+        event: Event,
+        inspection: str | None,
+        policy: Policy,
+        lang: str,
+        spec: WorkflowSpec | None = None,
+    ) -> None:
+        """Refuse *event* in roles mode unless its actor holds a needed role at its time.
+
+        The roles are the policy's for the event (or for the event it stands in
+        for); an event the policy does not name takes the definition *spec*'s.
+        """
         if not self.roles_mode:
             return  # the first add_actor switches roles mode on; before it, anyone
         roles = _table(policy.roles)
         name = ROLE_OF.get(event.name, event.name)
-        needed = roles.get(name, roles.get(ROLES_OF_UNLISTED.get(name, ""), ()))
+        stand_in = ROLES_OF_UNLISTED.get(name, "")
+        if name in roles:
+            needed = roles[name]
+        elif stand_in in roles:
+            needed = roles[stand_in]
+        else:
+            needed = _spec_table(spec, "roles").get(name, ())
         subject = event.finding_id or str(
             event.payload.get("name") or event.payload.get("inspection") or ""
         )

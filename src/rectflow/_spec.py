@@ -349,7 +349,7 @@ def _pairs(value: Mapping[str, Iterable[str]] | Iterable[tuple[str, Iterable[str
     return tuple((str(k), _texts(v)) for k, v in items)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class WorkflowSpec:
     """A workflow as data: its states and events, and the import's wording.
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from rectflow._model import Inspection
     from rectflow._policy import Policy
+    from rectflow._spec import WorkflowSpec
     from rectflow._store.base import ChainEntry
 
 EVIDENCE_HASH: Final = re.compile(r"^(?P<name>.+)#sha256=(?P<digest>[0-9a-f]{64})$")
@@ -212,6 +213,7 @@ def ledger_problems(
     records: Mapping[str, Iterable[tuple[str, str]]],
     policy: Policy,
     lang: str = "zh",
+    spec: WorkflowSpec | None = None,
 ) -> list[Problem]:
     """Replay the ledger-level events and every event's role; compare the rows.
 
@@ -221,6 +223,7 @@ def ledger_problems(
         records: The stored projection rows by kind (``actor``, ``grant``).
         policy: The ledger's policy (its role table).
         lang: Language of the details taken from errors.
+        spec: The workflow definition (roles of events the policy does not name).
 
     Returns:
         ``permission_denied`` (an event whose actor lacked the role at that point),
@@ -238,7 +241,7 @@ def ledger_problems(
             if event.name == "add":
                 inspection_of[event.finding_id] = event.payload.get("inspection")
             try:
-                state.check_role(event, inspection_of.get(event.finding_id), policy, lang)
+                state.check_role(event, inspection_of.get(event.finding_id), policy, lang, spec)
             except PermissionDenied as exc:
                 problems.append(Problem(entry.seq, "permission_denied", event.finding_id, str(exc)))
             continue
