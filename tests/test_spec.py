@@ -553,3 +553,20 @@ def test_adding_an_event_needs_no_change_to_rectflow(tmp_path: pathlib.Path) -> 
         assert replayed == ledger.get("F1")
     assert len(before) > 50
     assert _tree(SRC) == before
+
+
+def test_roles_of_an_apps_event_come_from_its_definition(tmp_path: pathlib.Path) -> None:
+    """In roles mode an event the policy does not name needs the definition's roles."""
+    ledger = _ledger(_escalation_spec(tmp_path))
+    _add(ledger)
+    ledger.add_actor("巡察办", roles=["inspector"], actor="巡察办", at=at("2025-01-03", 10))
+    ledger.add_actor("王老师", roles=["owner"], actor="巡察办", at=at("2025-01-03", 10))
+    ledger.add_actor("陈主任", roles=["leader"], actor="巡察办", at=at("2025-01-03", 10))
+    ledger.fire("F1", "start", actor="王老师", at=at("2025-01-06"))
+    with pytest.raises(rectflow.PermissionDenied) as info:
+        ledger.fire("F1", "escalate", actor="陈主任", at=at("2025-01-07"), reason="逾期")
+    assert info.value.needed == ("inspector",)
+    assert ledger.fire(
+        "F1", "escalate", actor="巡察办", at=at("2025-01-07"), reason="逾期"
+    ).state == "escalated"
+    assert ledger.verify().ok
