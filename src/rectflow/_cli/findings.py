@@ -10,10 +10,10 @@ from typing import Any
 
 from rectflow._cli.app import command, evidence, open_ledger, out
 from rectflow._cli.parser import UsageError
-from rectflow._cli.words import event_label, pad, resolve, t
+from rectflow._cli.words import event_arguments, event_label, pad, resolve, t
 from rectflow._codec import unstructure
 from rectflow._model import CADENCES, FINDING_KINDS, MEASURE_KINDS, Measure, Owner, id_key
-from rectflow._workflow import PAYLOAD_KEYS, state_label
+from rectflow._workflow import state_label
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
@@ -159,7 +159,7 @@ def _fire(args: argparse.Namespace) -> int:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise UsageError(t("arg_bad", args.lang, value=item))
-        known = PAYLOAD_KEYS.get(args.event)
+        known = event_arguments(args.event)
         if known is not None and name not in known:
             raise UsageError(
                 t(

@@ -1,7 +1,8 @@
 """The command line's words: its messages and the names it accepts for states and events.
 
 Every (zh, en) table of the command line is here, so that the words it accepts (the
-aliases offices use for states and events) and the ones it prints change in one place.
+aliases offices use for states and events, the keys ``fire --arg`` takes) and the ones
+it prints change in one place.
 """
 
 from __future__ import annotations
@@ -181,6 +182,11 @@ STATE_ALIASES: Final[Mapping[str, str]] = {
     "回头看": "rechecked",
 }
 """Other words offices use for states."""
+
+
+def event_arguments(event: str) -> frozenset[str] | None:
+    """The ``--arg KEY=VALUE`` keys *event* takes (None: any key, for an event not listed)."""
+    return PAYLOAD_KEYS.get(event)
 
 
 def _names(kind: str) -> dict[str, str]:
