@@ -10,8 +10,7 @@ A command is declared next to its handler::
     def _verify(args: argparse.Namespace) -> int: ...
 
 :data:`COMMANDS` holds them in the order they were declared; ``rectflow --help``
-lists them in that order (the command modules are imported in the order of
-:data:`rectflow._cli.MODULES`).
+lists them module by module in the order of :data:`rectflow._cli.MODULES`.
 """
 
 from __future__ import annotations
