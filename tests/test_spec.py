@@ -97,6 +97,35 @@ def test_xuncha_states_payloads_and_labels() -> None:
     assert guards["attest"] == ["attested", "measures_done", "signer"]
 
 
+def test_cli_aliases_come_from_the_definition() -> None:
+    """The words the CLI accepts for events and states are the definition's aliases."""
+    from rectflow._cli import words  # noqa: PLC0415
+
+    assert dict(words.EVENT_ALIASES) == {
+        "开始": "start",
+        "阶段性成效": "stage",
+        "取得阶段性成效": "stage",
+        "提交": "submit",
+        "申请销号": "submit",
+        "反弹": "rebound",
+        "回潮": "rebound",
+        "延期": "extend",
+        "不定期抽查": "spot_check",
+        "修订": "amend",
+    }
+    assert dict(words.STATE_ALIASES) == {
+        "已完成": "completed",
+        "已销号": "completed",
+        "已完成整改(已销号)": "completed",
+        "完成整改": "completed",
+        "阶段性成效": "staged_result",
+        "已取得阶段性成效": "staged_result",
+        "正在整改": "in_progress",
+        "未开始": "assigned",
+        "回头看": "rechecked",
+    }
+
+
 def test_roles_of_the_definition_match_the_default_policy() -> None:
     """The definition's roles and separation are the default policy's (which wins anyway)."""
     spec = WorkflowSpec.load("xuncha")
@@ -566,7 +595,8 @@ def test_roles_of_an_apps_event_come_from_its_definition(tmp_path: pathlib.Path)
     with pytest.raises(rectflow.PermissionDenied) as info:
         ledger.fire("F1", "escalate", actor="陈主任", at=at("2025-01-07"), reason="逾期")
     assert info.value.needed == ("inspector",)
-    assert ledger.fire(
-        "F1", "escalate", actor="巡察办", at=at("2025-01-07"), reason="逾期"
-    ).state == "escalated"
+    assert (
+        ledger.fire("F1", "escalate", actor="巡察办", at=at("2025-01-07"), reason="逾期").state
+        == "escalated"
+    )
     assert ledger.verify().ok

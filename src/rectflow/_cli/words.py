@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from rectflow._cli.parser import UsageError
 from rectflow._model import STATE_LABELS, STATES
-from rectflow._workflow import EVENT_LABELS, PAYLOAD_KEYS
+from rectflow._workflow import DEFAULT_SPEC, EVENT_LABELS, PAYLOAD_KEYS
 
 MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "init": ("已初始化台账: {target}", "ledger initialised: {target}"),
@@ -157,31 +157,15 @@ FILE_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
 
 
 EVENT_ALIASES: Final[Mapping[str, str]] = {
-    "开始": "start",
-    "阶段性成效": "stage",
-    "取得阶段性成效": "stage",
-    "提交": "submit",
-    "申请销号": "submit",
-    "反弹": "rebound",
-    "回潮": "rebound",
-    "延期": "extend",
-    "不定期抽查": "spot_check",
-    "修订": "amend",
+    alias: e.name for e in DEFAULT_SPEC.events for alias in e.aliases
 }
-"""Other words offices use for events (their labels and English names are known too)."""
+"""Other words offices use for events (their labels and English names are known too),
+from the workflow definition (``workflows/xuncha.toml``)."""
 
 STATE_ALIASES: Final[Mapping[str, str]] = {
-    "已完成": "completed",
-    "已销号": "completed",
-    "已完成整改(已销号)": "completed",
-    "完成整改": "completed",
-    "阶段性成效": "staged_result",
-    "已取得阶段性成效": "staged_result",
-    "正在整改": "in_progress",
-    "未开始": "assigned",
-    "回头看": "rechecked",
+    alias: s.name for s in DEFAULT_SPEC.states for alias in s.aliases
 }
-"""Other words offices use for states."""
+"""Other words offices use for states, from the workflow definition."""
 
 
 def event_arguments(event: str) -> frozenset[str] | None:
