@@ -208,7 +208,7 @@ def test_loser_between_read_and_write_gets_a_conflict_whatever_at_says(tmp_path)
     for i, at in enumerate(("2025-01-07T09:00:00+08:00", None)):
         (tmp_path / str(i)).mkdir()
         loser, winner = two_writers(tmp_path / str(i))
-        loser._before_write = functools.partial(  # widen the race window
+        loser._writer.before_write = functools.partial(  # widen the race window
             winner.fire, "F1", "submit", at="2025-01-08T09:00:00+08:00", **SUBMIT
         )
         with pytest.raises(ConcurrencyConflict) as info:

@@ -95,6 +95,7 @@ def _defining_module(name: str, obj: object) -> str:
 
 API_GROUPS: tuple[tuple[str, str], ...] = (
     ("rectflow._ledger", "The ledger"),
+    ("rectflow._writer", "The ledger"),
     ("rectflow._model", "Records"),
     ("rectflow._workflow", "The workflow"),
     ("rectflow._roles", "Actors and roles"),

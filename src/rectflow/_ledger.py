@@ -3,121 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
-import pathlib
-import random
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any
 
-import attrs
 import pendulum
 
-from rectflow._i18n import LANGS, msg, translate
 from rectflow._io.cells import FileLimits
-from rectflow._io.export import export_ledger
-from rectflow._io.files import ImportSummary, file_format
-from rectflow._io.restore import restore_yaml
-from rectflow._io.tableimport import import_table
-from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
+from rectflow._io.export import export_file
+from rectflow._io.files import ImportSummary
+from rectflow._io.importing import import_file
+from rectflow._model import Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy
-from rectflow._roles import LEDGER, Actor, Grant, inspection_payload
-from rectflow._store.base import AgendaQuery, ChainEntry, Head, Store
-from rectflow._time import as_of_cutoff, default_clock, local_date, parse_date, parse_time
-from rectflow._views.agenda import Agenda, build_agenda
-from rectflow._views.integrity import (
-    SignedHead,
-    anchor_problems,
-    evidence_problems,
-    ledger_problems,
-    parse_anchor,
-    sign_head,
-    with_problems,
-)
-from rectflow._views.report import Report, build_report
-from rectflow._views.verify import Verification, verify_chain
-from rectflow._workflow import Workflow, event_arguments, normalize_name
-from rectflow._writer import Writer, open_store, recorded_policy
-from rectflow.exceptions import (
-    FindingNotFound,
-    InspectionNotFound,
-    InvalidInput,
-    PolicyError,
-    RectflowError,
-    RuleViolation,
-)
-
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _in_lang(method: _Method) -> _Method:
-    """The ledger's boundary: an error leaving *method* speaks the ledger's language.
-
-    Messages are made where they are raised (a store, the workflow, a policy);
-    those that know both languages are shown here in the ledger's.
-    """
-
-    @functools.wraps(method)
-    def in_lang(self: Ledger, /, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except RectflowError as exc:
-            exc._localize(self.lang)  # noqa: SLF001 - the boundary the method is for
-            raise
-
-    return cast("_Method", in_lang)
-
-
-_MAX_PAGE = 10_000
-"""The most events one :meth:`Ledger.events_since` call returns."""
-
-
-class EventPage(NamedTuple):
-    """A page of the chain read by :meth:`Ledger.events_since`.
-
-    Unpacks as ``entries, cursor``.
-
-    Attributes:
-        entries: The committed chain entries after the cursor asked for, by ``seq``
-            (each has its ``event`` and its place ``seq``).
-        cursor: The cursor to ask for next: the ``seq`` of the last entry returned
-            (the one asked for when there is none). Keep it anywhere (a file, a
-            table): it stays valid across processes and restarts.
-    """
-
-    entries: tuple[ChainEntry, ...]
-    cursor: int
-
-    @property
-    def events(self) -> tuple[Event, ...]:
-        """The entries' events."""
-        return tuple(entry.event for entry in self.entries)
-
-
-@attrs.frozen
-class SpotCheckDraw:
-    """A reproducible random draw of findings to spot-check (不定期抽查).
-
-    Redo it with ``ledger.draw_spot_checks(inspection, k=draw.k, seed=draw.seed,
-    as_of=draw.as_of)``.
-
-    Attributes:
-        inspection: The inspection drawn from.
-        seed: The seed of the draw; record it on each ``spot_check`` event.
-        k: How many were asked for.
-        as_of: The day the population was taken.
-        population: The completed and rechecked findings drawn from, sorted.
-        findings: The drawn findings' ids, in draw order.
-    """
-
-    inspection: str
-    seed: int
-    k: int
-    as_of: dt.date
-    population: tuple[str, ...]
-    findings: tuple[str, ...]
+from rectflow._roles import Actor, Grant
+from rectflow._store.base import Head, Store
+from rectflow._time import as_of_cutoff
+from rectflow._views.agenda import Agenda
+from rectflow._views.integrity import SignedHead, sign_head
+from rectflow._views.report import Report
+from rectflow._views.verify import Verification
+from rectflow._workflow import Workflow
+from rectflow._writer import EventPage, SpotCheckDraw, Writer, in_lang, open_store
+from rectflow.exceptions import RectflowError
 
 
 class Ledger:
@@ -128,8 +36,8 @@ class Ledger:
     write the event and the finding's new state in one transaction, or through
     :meth:`add_actor`, :meth:`revoke_role`, :meth:`change_inspection` and
     :meth:`submit_report` (ledger-level events on the same chain). Every write
-    passes one gate, ``_admit``: separation of duties, and roles once actors
-    are registered.
+    passes one gate, the write pipeline's ``admit``: separation of duties, and
+    roles once actors are registered.
 
     Attributes:
         policy: The policy in force.
@@ -148,26 +56,8 @@ class Ledger:
         lang: str = "zh",
     ) -> None:
         """Wrap an open *store*; prefer :meth:`open`."""
-        if lang not in LANGS:
-            raise InvalidInput(msg("unknown_lang", "zh", value=lang), field="lang", value=lang)
-        if workflow is not None and policy is not None and workflow.policy != policy:
-            raise InvalidInput(
-                msg("bad_value", lang, field="policy", value="≠ workflow.policy"), field="policy"
-            )
-        policy = recorded_policy(store, policy or (workflow.policy if workflow else None), lang)
-        if workflow is not None and workflow.policy != policy:
-            raise PolicyError(msg("policy_mismatch", lang, name=policy.name), field="policy")
-        self.policy = policy
-        self.workflow = workflow or Workflow(self.policy, lang=lang)
-        self.store = store
-        self._before_write: Callable[[], None] | None = None  # test hook: widen the read-write gap
-        self._writer = Writer(  # the write pipeline: the lock, batches, the gate, the hooks
-            store,
-            policy=policy,
-            workflow=self.workflow,
-            clock=clock or default_clock(policy.timezone),
-            lang=lang,
-        )
+        self._writer = Writer(store, policy=policy, clock=clock, workflow=workflow, lang=lang)
+        self.policy, self.workflow, self.store = self._writer.policy, self._writer.workflow, store
 
     @property
     def lang(self) -> str:
@@ -205,7 +95,7 @@ class Ledger:
             raise
         return cls(store, policy=policy, clock=clock, workflow=workflow, lang=lang)
 
-    @_in_lang
+    @in_lang
     def close(self) -> None:
         """Close the store."""
         self.store.close()
@@ -220,14 +110,14 @@ class Ledger:
 
     # -- time
 
-    @_in_lang
+    @in_lang
     def now(self) -> pendulum.DateTime:
         """The ledger clock's current time."""
         return self._writer.now()
 
     # -- inspections
 
-    @_in_lang
+    @in_lang
     def add_inspection(
         self,
         inspection_id: str,
@@ -257,20 +147,17 @@ class Ledger:
             DuplicateId: When the id exists.
             PermissionDenied: When *actor* may not add inspections.
         """
-        inspection = self._writer.plan_inspection(
+        return self._writer.add_inspection(
             inspection_id,
             title=title,
             feedback_at=feedback_at,
             declared_findings=declared_findings,
             at=at,
+            actor=actor,
             unit=unit,
         )
-        assert inspection.created_at is not None  # noqa: S101 - plan_inspection sets it
-        payload = inspection_payload(inspection)
-        self._writer.record("add_inspection", payload, actor, inspection.created_at)
-        return inspection
 
-    @_in_lang
+    @in_lang
     def inspection(self, inspection_id: str) -> Inspection:
         """The inspection with this id.
 
@@ -279,14 +166,14 @@ class Ledger:
         """
         return self._writer.inspection(inspection_id)
 
-    @_in_lang
+    @in_lang
     def inspections(self) -> list[Inspection]:
         """All inspections, in the order they were added."""
         return self.store.inspections()
 
     # -- findings
 
-    @_in_lang
+    @in_lang
     def resolve_deadline(self, spec: object, inspection: Inspection) -> dt.date:
         """A deadline given as a date or relative to the feedback day.
 
@@ -299,7 +186,7 @@ class Ledger:
         """
         return self._writer.resolve_deadline(spec, inspection)
 
-    @_in_lang
+    @in_lang
     def add_finding(
         self,
         finding_id: str,
@@ -338,7 +225,7 @@ class Ledger:
             DuplicateId: When the id exists.
             RuleViolation: When *at* is before the feedback day or in the future.
         """
-        event, finding = self._writer.plan_finding(
+        return self._writer.add_finding(
             finding_id,
             inspection=inspection,
             title=title,
@@ -352,11 +239,8 @@ class Ledger:
             itemized=itemized,
             at=at,
         )
-        self._writer.admit(event, None)
-        self._writer.append(event, finding, 0)
-        return finding
 
-    @_in_lang
+    @in_lang
     def get(self, finding_id: str) -> Finding:
         """The finding's current record.
 
@@ -369,34 +253,23 @@ class Ledger:
         """Whether a finding with this id is on the ledger."""
         return isinstance(finding_id, str) and self._writer.current(finding_id) is not None
 
-    @_in_lang
+    @in_lang
     def findings(
         self, inspection: str | None = None, *, state: str | None = None
     ) -> Iterator[Finding]:
         """Current findings, optionally of one inspection and/or in one state."""
-        if state is not None and state not in STATES:
-            raise InvalidInput(
-                msg("unknown_state", self.lang, value=state, known=", ".join(STATES)), field="state"
-            )
-        self._writer.flush()
-        if state is None:
-            return self.store.findings(inspection)
-        return self.store.select(AgendaQuery(inspection=inspection, states=frozenset({state})))
+        return self._writer.findings(inspection, state=state)
 
-    @_in_lang
+    @in_lang
     def history(self, finding_id: str) -> tuple[Event, ...]:
         """The finding's events, oldest first.
 
         Raises:
             FindingNotFound: When there is no such finding.
         """
-        self._writer.flush()
-        events = self.store.history(finding_id) if finding_id != LEDGER else ()
-        if not events:
-            raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
-        return events
+        return self._writer.history(finding_id)
 
-    @_in_lang
+    @in_lang
     def fire(
         self,
         finding_id: str,
@@ -438,52 +311,16 @@ class Ledger:
             RuleViolation: A guard failed (``.rule`` names it).
             ConcurrencyConflict: The finding moved since it was read.
         """
-        if event == "attest":  # written by an import only (its sheet attests the completion)
-            raise InvalidInput(
-                msg("rule.attest_import_only", self.lang, finding=finding_id), field="event"
-            )
-        if evidence is None:
-            evidence = ()
-        elif isinstance(evidence, str):
-            evidence = (evidence,)
-        try:
-            evidence = tuple(evidence)
-        except TypeError:
-            raise InvalidInput(
-                msg("bad_evidence", self.lang, value=evidence), field="evidence"
-            ) from None
-        if not all(isinstance(e, str) for e in evidence):  # blanks: evidence_required
-            raise InvalidInput(msg("bad_evidence", self.lang, value=evidence), field="evidence")
-        if expected_version is not None and (
-            not isinstance(expected_version, int) or isinstance(expected_version, bool)
-        ):
-            raise InvalidInput(
-                msg("bad_value", self.lang, field="expected_version", value=expected_version),
-                field="expected_version",
-            )
-        if note is not None and not isinstance(note, str):
-            raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
-        payload = event_arguments(arguments, self.lang) if arguments else {}
-        now = self._writer.now()
-        when = now if at is None else parse_time(at, "at", self.lang)
-        current, new_event, after, tip = self._writer.prepare(
+        return self._writer.fire(
             finding_id,
-            str(event),
+            event,
             actor=actor,
-            when=when,
-            now=now,
+            at=at,
             note=note,
             evidence=evidence,
-            payload=payload,
             expected_version=expected_version,
+            **arguments,
         )
-        if new_event.name == "spot_check":
-            self._check_draw(current, new_event)
-        self._writer.admit_read(new_event, current, tip)
-        if self._before_write is not None:
-            self._before_write()
-        self._writer.append(new_event, after, current.version)
-        return after
 
     @contextmanager
     def batch(self) -> Iterator[Ledger]:
@@ -502,7 +339,7 @@ class Ledger:
 
     # -- replay, reports
 
-    @_in_lang
+    @in_lang
     def as_of(
         self, as_of: dt.date | dt.datetime | str, inspection: str | None = None
     ) -> list[Finding]:
@@ -510,7 +347,7 @@ class Ledger:
         cutoff = as_of_cutoff(as_of, self.policy.timezone, self.lang)
         return list(self._writer.as_of(cutoff, inspection))
 
-    @_in_lang
+    @in_lang
     def report(
         self,
         inspection: str,
@@ -528,30 +365,9 @@ class Ledger:
         Returns:
             A :class:`~rectflow.Report`.
         """
-        if lang is not None and lang not in LANGS:
-            raise InvalidInput(msg("unknown_lang", self.lang, value=lang), field="lang", value=lang)
-        self.inspection(inspection)
-        cutoff = (
-            self._writer.now()
-            if as_of is None
-            else as_of_cutoff(as_of, self.policy.timezone, self.lang)
-        )
-        [insp] = self._writer.inspections_as_of(cutoff, inspection)
-        self._writer.flush()
-        rows = list(self.store.findings(inspection))
-        histories = self._writer.histories(rows)  # one pass over the chain serves both uses
-        findings = list(self._writer.as_of(cutoff, inspection, rows, histories))
-        events = [
-            e
-            for f in findings
-            for e in (histories[f.id] if histories is not None else self.store.history(f.id))
-            if e.at <= cutoff
-        ]
-        return build_report(
-            insp, findings, cutoff, self.policy, self.workflow.calendar, lang or self.lang, events
-        )
+        return self._writer.report(inspection, as_of=as_of, lang=lang)
 
-    @_in_lang
+    @in_lang
     def agenda(
         self,
         *,
@@ -573,29 +389,9 @@ class Ledger:
         Returns:
             An :class:`~rectflow.Agenda`.
         """
-        cutoff = (
-            self._writer.now()
-            if as_of is None
-            else as_of_cutoff(as_of, self.policy.timezone, self.lang)
-        )
-        if not isinstance(upcoming, int) or upcoming < 0:
-            raise InvalidInput(
-                msg("bad_value", self.lang, field="upcoming", value=upcoming), field="upcoming"
-            )
-        inspections = self._writer.inspections_as_of(cutoff, inspection)
-        self._writer.flush()  # the indexes answer: a running batch's writes must be in the store
-        return build_agenda(
-            policy=self.policy,
-            calendar=self.workflow.calendar,
-            inspections=inspections,
-            cutoff=cutoff,
-            indexed=self.store if self._writer.indexed_at(cutoff) else None,
-            replayed=lambda: self._writer.as_of(cutoff, inspection),
-            inspection=inspection,
-            upcoming=upcoming,
-        )
+        return self._writer.agenda(as_of=as_of, inspection=inspection, upcoming=upcoming)
 
-    @_in_lang
+    @in_lang
     def draw_spot_checks(
         self,
         inspection: str,
@@ -615,27 +411,11 @@ class Ledger:
         Returns:
             The draw, with its seed; fire ``spot_check`` with ``seed=draw.seed``.
         """
-        self.inspection(inspection)
-        k = self.policy.spot_check_sample if k is None else k
-        if not isinstance(k, int) or k < 0:
-            raise InvalidInput(msg("bad_value", self.lang, field="k", value=k), field="k")
-        if seed is None:
-            seed = secrets.randbelow(2**63)
-        day = (
-            local_date(self._writer.now(), self.policy.timezone)
-            if as_of is None
-            else parse_date(as_of, "as_of", self.lang)
-        )
-        cutoff = as_of_cutoff(day, self.policy.timezone, self.lang)
-        population = tuple(
-            sorted(f.id for f in self._writer.as_of(cutoff, inspection) if f.state in DONE_STATES)
-        )
-        drawn = tuple(random.Random(seed).sample(population, min(k, len(population))))  # noqa: S311
-        return SpotCheckDraw(inspection, seed, k, day, population, drawn)
+        return self._writer.draw_spot_checks(inspection, k=k, seed=seed, as_of=as_of)
 
     # -- actors, roles, inspection changes, reports (issue 8)
 
-    @_in_lang
+    @in_lang
     def add_actor(
         self,
         name: str,
@@ -670,30 +450,11 @@ class Ledger:
             InspectionNotFound: An unknown inspection.
             PermissionDenied: *actor* may not register actors.
         """
-        self._writer.require_text(name, "name")
-        if isinstance(roles, str):
-            roles = (roles,)
-        try:
-            wanted = sorted({str(r) for r in roles})
-        except TypeError:
-            raise InvalidInput(msg("empty", self.lang, field="roles"), field="roles") from None
-        if not wanted:
-            raise InvalidInput(msg("empty", self.lang, field="roles"), field="roles")
-        if inspection is not None:
-            self.inspection(inspection)
-        name = normalize_name(name)
-        with self._writer.lock:
-            state = self._writer.ledger_state()
-            payload: dict[str, Any] = {"name": name, "roles": wanted, "inspection": inspection}
-            if not state.roles_mode:
-                payload["roles_mode"] = True
-                actor = name if actor is None else actor
-            self._writer.record("add_actor", payload, actor, self._writer.at(at), note=note)
-            found = self._writer.ledger_state().actor(name)
-        assert found is not None  # noqa: S101
-        return found
+        return self._writer.add_actor(
+            name, roles=roles, inspection=inspection, actor=actor, at=at, note=note
+        )
 
-    @_in_lang
+    @in_lang
     def revoke_role(
         self,
         name: str,
@@ -713,18 +474,15 @@ class Ledger:
             InvalidInput: *name* does not hold that role there.
             PermissionDenied: *actor* may not revoke roles.
         """
-        self._writer.require_text(name, "name")
-        self._writer.require_text(role, "role")
-        payload = {"name": normalize_name(name), "role": role, "inspection": inspection}
-        self._writer.record("revoke_role", payload, actor, self._writer.at(at), note=note)
+        self._writer.revoke_role(name, role, inspection=inspection, actor=actor, at=at, note=note)
 
-    @_in_lang
+    @in_lang
     def actors(self) -> list[Actor]:
         """The registered actors, in the order they were registered (from the chain)."""
         with self._writer.lock:
             return list(self._writer.ledger_state().actors.values())
 
-    @_in_lang
+    @in_lang
     def grants(self, name: str | None = None) -> list[Grant]:
         """Role grants (revoked ones included, with their revocation), of *name* or all."""
         with self._writer.lock:
@@ -737,7 +495,7 @@ class Ledger:
         with self._writer.lock:
             return self._writer.ledger_state().roles_mode
 
-    @_in_lang
+    @in_lang
     def change_inspection(
         self,
         inspection_id: str,
@@ -759,42 +517,17 @@ class Ledger:
             InspectionNotFound: An unknown inspection.
             PermissionDenied: *actor* may not change it.
         """
-        self._writer.require_text(reason, "reason")
-        current = self.inspection(inspection_id)
-        self._writer.check_count(declared_findings)
-        payload: dict[str, Any] = {"inspection": inspection_id, "reason": reason}
-        if declared_findings is not None:
-            payload["declared_findings"] = declared_findings
-        if feedback_at is not None:
-            payload["feedback_at"] = parse_date(feedback_at, "feedback_at", self.lang).isoformat()
-        if unit is not None:
-            self._writer.require_text(unit, "unit")
-            payload["unit"] = unit
-        if len(payload) == 2:
-            raise InvalidInput(
-                msg("no_change", self.lang, inspection=inspection_id), field="declared_findings"
-            )
-        if "feedback_at" in payload:  # nothing already on the ledger may fall before it
-            self._writer.flush()
-            feedback = dt.date.fromisoformat(payload["feedback_at"])
-            for finding in self.store.findings(inspection_id):
-                day = local_date(finding.created_at or self._writer.now(), self.policy.timezone)
-                if day < feedback:
-                    raise RuleViolation(
-                        "before_feedback",
-                        msg(
-                            "rule.findings_before_feedback",
-                            self.lang,
-                            inspection=inspection_id,
-                            day=day,
-                            feedback=feedback,
-                        ),
-                        event="change_inspection",
-                    )
-        self._writer.record("change_inspection", payload, actor, self._writer.at(at), note=reason)
-        return self.inspection(current.id)
+        return self._writer.change_inspection(
+            inspection_id,
+            reason=reason,
+            declared_findings=declared_findings,
+            feedback_at=feedback_at,
+            actor=actor,
+            at=at,
+            unit=unit,
+        )
 
-    @_in_lang
+    @in_lang
     def submit_report(
         self,
         inspection: str,
@@ -820,25 +553,16 @@ class Ledger:
             InspectionNotFound: An unknown inspection.
             PermissionDenied: *actor* may not submit it.
         """
-        self.inspection(inspection)
-        refs = (evidence,) if isinstance(evidence, str) else tuple(evidence)
-        if not refs or not all(isinstance(e, str) and e.strip() for e in refs):
-            raise RuleViolation(
-                "evidence_required",
-                msg("empty", self.lang, field="evidence"),
-                event="submit_report",
-            )
-        self._writer.record(
-            "submit_report", {"inspection": inspection}, actor, self._writer.at(at), note, refs
+        return self._writer.submit_report(
+            inspection, actor=actor, evidence=evidence, at=at, note=note
         )
-        return self.inspection(inspection)
 
-    @_in_lang
+    @in_lang
     def ledger_history(self) -> tuple[Event, ...]:
         """The ledger-level events (inspections, actors, roles, reports), oldest first."""
         return self.store.ledger_events()
 
-    @_in_lang
+    @in_lang
     def subscribe(
         self, callback: Callable[[Event], object], events: Iterable[str] | None = None
     ) -> Callable[[], None]:
@@ -864,24 +588,9 @@ class Ledger:
         Raises:
             InvalidInput: *callback* is not callable or *events* not names.
         """
-        if not callable(callback):
-            raise InvalidInput(
-                msg("bad_value", self.lang, field="callback", value=callback), field="callback"
-            )
-        names: frozenset[str] | None = None
-        if events is not None:
-            wanted = (events,) if isinstance(events, str) else events
-            try:
-                names = frozenset(wanted)
-            except TypeError:
-                names = None
-            if names is None or not all(isinstance(n, str) and n for n in names):
-                raise InvalidInput(
-                    msg("bad_value", self.lang, field="events", value=events), field="events"
-                )
-        return self._writer.subscribe(callback, names)
+        return self._writer.subscribe(callback, events)
 
-    @_in_lang
+    @in_lang
     def events_since(self, cursor: int = 0, *, limit: int = 1000) -> EventPage:
         """The committed events after *cursor*, and the cursor to ask for next.
 
@@ -902,27 +611,15 @@ class Ledger:
         Raises:
             InvalidInput: A cursor that is not a non-negative int, or a bad limit.
         """
-        for field, value, low in (("cursor", cursor, 0), ("limit", limit, 1)):
-            if (
-                not isinstance(value, int)
-                or isinstance(value, bool)
-                or value < low
-                or (field == "limit" and value > _MAX_PAGE)
-            ):
-                raise InvalidInput(
-                    msg("bad_value", self.lang, field=field, value=value), field=field, value=value
-                )
-        self._writer.flush()
-        entries = tuple(self.store.chain_after(cursor, limit))
-        return EventPage(entries, entries[-1].seq if entries else cursor)
+        return self._writer.events_since(cursor, limit=limit)
 
-    @_in_lang
+    @in_lang
     def head(self) -> Head:
         """``(count, hash)`` of the event chain: keep it elsewhere as an anchor."""
         self._writer.flush()
         return self.store.head()
 
-    @_in_lang
+    @in_lang
     def signed_head(self, key: bytes | str) -> SignedHead:
         """The head with an HMAC-SHA256 over it, keyed by *key* (never stored in the ledger).
 
@@ -931,7 +628,7 @@ class Ledger:
         """
         return sign_head(self.head(), key, self.lang)
 
-    @_in_lang
+    @in_lang
     def verify(
         self,
         anchor: Head | tuple[int, str] | SignedHead | str | None = None,
@@ -955,51 +652,11 @@ class Ledger:
         Raises:
             InvalidInput: A malformed anchor, or a signed anchor without *key*.
         """
-        signed = parse_anchor(anchor, self.lang) if anchor is not None else None
-        self._writer.flush()
-        with self.store.transaction():  # one snapshot: writers wait, no false alarms
-            entries = list(self.store.chain())
-            rows = list(self.store.findings())
-            inspections = self.store.inspections()
-            records = {kind: self.store.records(kind) for kind in ("actor", "grant")}
-        plain = None if signed is None else Head(signed.count, signed.hash)
-        result = verify_chain(entries, rows, self.workflow, plain, self.lang)
-        extra = ledger_problems(entries, inspections, records, self.policy, self.lang)
-        if signed is not None:
-            extra += anchor_problems(signed, key, self.lang)
-        if evidence_dir is not None:
-            extra += evidence_problems(entries, evidence_dir, self.lang)
-        return with_problems(result, extra)
+        return self._writer.verify(anchor, key=key, evidence_dir=evidence_dir)
 
     # -- helpers
 
-    def _check_draw(self, finding: Finding, event: Event) -> None:
-        """A spot check that names its draw (``k`` and ``drawn_on``) must be one it drew.
-
-        With both given the draw is redone from the record, as an auditor would; a
-        check naming only its seed is accepted as recorded.
-        """
-        seed, k, drawn_on = (event.payload.get(key) for key in ("seed", "k", "drawn_on"))
-        if k is None and drawn_on is None:
-            return
-        picked = (
-            isinstance(seed, int)
-            and isinstance(k, int)
-            and drawn_on is not None
-            and finding.id
-            in self.draw_spot_checks(
-                finding.inspection, k=k, seed=seed, as_of=str(drawn_on)
-            ).findings
-        )
-        if not picked:
-            raise RuleViolation(
-                "spot_check_draw",
-                msg("rule.spot_check_draw", self.lang, finding=finding.id, seed=seed),
-                finding_id=finding.id,
-                event="spot_check",
-            )
-
-    @_in_lang
+    @in_lang
     def import_file(
         self,
         path: str | os.PathLike[str],
@@ -1079,62 +736,19 @@ class Ledger:
             PermissionDenied: Another writer revoked a role the file's events need
                 while it was read (they are admitted again before they are written).
         """
-        if self._writer.in_batch():
-            # An import is all or nothing on its own; inside a batch a dry run or a
-            # refused file could not be undone apart from the batch's other writes.
-            raise InvalidInput(msg("import_in_batch", self.lang), field="batch")
-        file = pathlib.Path(path)
-        fmt = file_format(file, format)
-        if fmt is None:
-            raise InvalidInput(
-                msg("file.unknown_format", self.lang, value=format or file.suffix),
-                field="format",
-                value=format,
-            )
-        if not file.is_file():
-            raise InvalidInput(msg("file.not_found", self.lang, value=file), field="path")
-        if update and fmt == "yaml":
-            raise InvalidInput(msg("file.update_yaml", self.lang), field="update", value=True)
-        self._writer.require_text(actor, "actor")
-        create = (
-            inspection is not None
-            and fmt != "yaml"
-            and feedback_at is not None
-            and self.store.get_inspection(inspection) is None
-        )
-        if inspection is not None and fmt != "yaml" and not create:  # YAML may bring it
-            try:
-                self.inspection(inspection)
-            except InspectionNotFound as exc:
-                key = "import_inspection_missing"
-                missing = InspectionNotFound(inspection, msg(key, "zh", id=inspection))
-                raise translate(missing, key, id=inspection) from exc
-        when = None if at is None else parse_time(at, "at", self.lang)
-        limits = limits or FileLimits()
-        if fmt == "yaml":
-            return restore_yaml(
-                self._writer,
-                file,
-                actor=actor,
-                inspection=inspection,
-                dry_run=dry_run,
-                limits=limits,
-                at=when,
-            )
-        return import_table(
+        return import_file(
             self._writer,
-            file,
-            fmt,
+            path,
             actor=actor,
+            format=format,
             inspection=inspection,
-            create=create,
             dry_run=dry_run,
             allow_extra_columns=allow_extra_columns,
             limits=limits,
             progress=progress,
             update=update,
             allow_rebound=allow_rebound,
-            at=when,
+            at=at,
             strict_columns=strict_columns,
             state_from=state_from,
             feedback_at=feedback_at,
@@ -1143,7 +757,7 @@ class Ledger:
             unit=unit,
         )
 
-    @_in_lang
+    @in_lang
     def export_file(
         self,
         path: str | os.PathLike[str],
@@ -1169,19 +783,4 @@ class Ledger:
         Returns:
             The number of rows (CSV, XLSX) or events (YAML) written.
         """
-        if self._writer.in_batch():
-            # An import is all or nothing on its own; inside a batch a dry run or a
-            # refused file could not be undone apart from the batch's other writes.
-            raise InvalidInput(msg("import_in_batch", self.lang), field="batch")
-        file = pathlib.Path(path)
-        fmt = file_format(file, format)
-        if fmt is None:
-            raise InvalidInput(
-                msg("file.unknown_format", self.lang, value=format or file.suffix),
-                field="format",
-                value=format,
-            )
-        if inspection is not None:
-            self.inspection(inspection)
-        cutoff = None if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
-        return export_ledger(self._writer, file, fmt, cutoff, inspection)
+        return export_file(self._writer, path, format=format, as_of=as_of, inspection=inspection)

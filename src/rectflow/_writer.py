@@ -12,26 +12,47 @@ export code (``rectflow._io``) uses the same typed methods
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
+import random
+import secrets
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple, TypeVar, cast
 
 import attrs
 import pendulum
 
 from rectflow import _codec
-from rectflow._i18n import msg
-from rectflow._model import Event, Finding, Inspection, Measure, Owner
+from rectflow._i18n import LANGS, msg
+from rectflow._model import DONE_STATES, STATES, Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy, policy_digest, policy_from_mapping, policy_to_mapping
-from rectflow._roles import LEDGER, Grant, LedgerState
-from rectflow._store.base import Store
+from rectflow._roles import LEDGER, Actor, Grant, LedgerState, inspection_payload
+from rectflow._store.base import AgendaQuery, ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
-from rectflow._time import local_date, parse_date, parse_time
-from rectflow._workflow import Workflow, deadline_of, normalize_name, owner_of, validate_definition
+from rectflow._time import as_of_cutoff, default_clock, local_date, parse_date, parse_time
+from rectflow._views.agenda import Agenda, build_agenda
+from rectflow._views.integrity import (
+    SignedHead,
+    anchor_problems,
+    evidence_problems,
+    ledger_problems,
+    parse_anchor,
+    with_problems,
+)
+from rectflow._views.report import Report, build_report
+from rectflow._views.verify import Verification, verify_chain
+from rectflow._workflow import (
+    Workflow,
+    deadline_of,
+    event_arguments,
+    normalize_name,
+    owner_of,
+    validate_definition,
+)
 from rectflow.exceptions import (
     ConcurrencyConflict,
     DuplicateId,
@@ -79,6 +100,77 @@ class _Subscriber:
 
     callback: Callable[[Event], object]
     names: frozenset[str] | None
+
+
+_MAX_PAGE = 10_000
+"""The most events one :meth:`Ledger.events_since` call returns."""
+
+
+class EventPage(NamedTuple):
+    """A page of the chain read by :meth:`Ledger.events_since`.
+
+    Unpacks as ``entries, cursor``.
+
+    Attributes:
+        entries: The committed chain entries after the cursor asked for, by ``seq``
+            (each has its ``event`` and its place ``seq``).
+        cursor: The cursor to ask for next: the ``seq`` of the last entry returned
+            (the one asked for when there is none). Keep it anywhere (a file, a
+            table): it stays valid across processes and restarts.
+    """
+
+    entries: tuple[ChainEntry, ...]
+    cursor: int
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """The entries' events."""
+        return tuple(entry.event for entry in self.entries)
+
+
+@attrs.frozen
+class SpotCheckDraw:
+    """A reproducible random draw of findings to spot-check (不定期抽查).
+
+    Redo it with ``ledger.draw_spot_checks(inspection, k=draw.k, seed=draw.seed,
+    as_of=draw.as_of)``.
+
+    Attributes:
+        inspection: The inspection drawn from.
+        seed: The seed of the draw; record it on each ``spot_check`` event.
+        k: How many were asked for.
+        as_of: The day the population was taken.
+        population: The completed and rechecked findings drawn from, sorted.
+        findings: The drawn findings' ids, in draw order.
+    """
+
+    inspection: str
+    seed: int
+    k: int
+    as_of: dt.date
+    population: tuple[str, ...]
+    findings: tuple[str, ...]
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def in_lang(method: _Method) -> _Method:
+    """The ledger's boundary: an error leaving *method* speaks the ledger's language.
+
+    Messages are made where they are raised (a store, the workflow, a policy);
+    those that know both languages are shown here in the ledger's.
+    """
+
+    @functools.wraps(method)
+    def in_lang(self: Any, /, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except RectflowError as exc:
+            exc._localize(self.lang)  # noqa: SLF001 - the boundary the method is for
+            raise
+
+    return cast("_Method", in_lang)
 
 
 def recorded_policy(store: Store, asked: Policy | None, lang: str) -> Policy:
@@ -141,17 +233,27 @@ class Writer:
         self,
         store: Store,
         *,
-        policy: Policy,
-        workflow: Workflow,
-        clock: Callable[[], dt.datetime],
-        lang: str,
+        policy: Policy | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        workflow: Workflow | None = None,
+        lang: str = "zh",
     ) -> None:
-        """A writer for *store* under *policy* and *workflow*, telling time by *clock*."""
+        """The pipeline of ``Ledger(store, ...)``: its policy recorded, then enforced."""
+        if lang not in LANGS:
+            raise InvalidInput(msg("unknown_lang", "zh", value=lang), field="lang", value=lang)
+        if workflow is not None and policy is not None and workflow.policy != policy:
+            raise InvalidInput(
+                msg("bad_value", lang, field="policy", value="≠ workflow.policy"), field="policy"
+            )
+        policy = recorded_policy(store, policy or (workflow.policy if workflow else None), lang)
+        if workflow is not None and workflow.policy != policy:
+            raise PolicyError(msg("policy_mismatch", lang, name=policy.name), field="policy")
+        workflow = workflow or Workflow(policy, lang=lang)
         self.store = store
         self.policy = policy
         self.workflow = workflow
         self.lang = lang
-        self._clock = clock
+        self._clock = clock or default_clock(policy.timezone)
         self._policy_digest = policy_digest(policy)  # recorded on ledger-level events
         self._state: LedgerState | None = None  # ledger-level events replayed (issue 8)
         self._state_last: Event | None = None
@@ -162,6 +264,444 @@ class Writer:
         # Threads share a ledger: this lock is taken before the store's, by every use of
         # the ledger-level state and around batch() and imports (see durability.md).
         self.lock = threading.RLock()
+        self.before_write: Callable[[], None] | None = None  # test hook: widen the read-write gap
+
+    # -- the work of the ledger's public methods
+
+    def add_inspection(
+        self,
+        inspection_id: str,
+        *,
+        title: str,
+        feedback_at: dt.date | str,
+        declared_findings: int | None = None,
+        at: dt.datetime | str | None = None,
+        actor: str | None = None,
+        unit: str | None = None,
+    ) -> Inspection:
+        """The work of ``Ledger.add_inspection``."""
+        inspection = self.plan_inspection(
+            inspection_id,
+            title=title,
+            feedback_at=feedback_at,
+            declared_findings=declared_findings,
+            at=at,
+            unit=unit,
+        )
+        assert inspection.created_at is not None  # noqa: S101 - plan_inspection sets it
+        payload = inspection_payload(inspection)
+        self.record("add_inspection", payload, actor, inspection.created_at)
+        return inspection
+
+    def add_finding(
+        self,
+        finding_id: str,
+        *,
+        inspection: str,
+        title: str,
+        kind: str,
+        owner: Owner,
+        deadline: dt.date | str | Period,
+        actor: str,
+        aspect: str = "",
+        category: str = "",
+        measures: Iterable[Measure] = (),
+        itemized: bool = True,
+        at: dt.datetime | str | None = None,
+    ) -> Finding:
+        """The work of ``Ledger.add_finding``."""
+        event, finding = self.plan_finding(
+            finding_id,
+            inspection=inspection,
+            title=title,
+            kind=kind,
+            owner=owner,
+            deadline=deadline,
+            actor=actor,
+            aspect=aspect,
+            category=category,
+            measures=measures,
+            itemized=itemized,
+            at=at,
+        )
+        self.admit(event, None)
+        self.append(event, finding, 0)
+        return finding
+
+    def findings(
+        self, inspection: str | None = None, *, state: str | None = None
+    ) -> Iterator[Finding]:
+        """The work of ``Ledger.findings``."""
+        if state is not None and state not in STATES:
+            raise InvalidInput(
+                msg("unknown_state", self.lang, value=state, known=", ".join(STATES)), field="state"
+            )
+        self.flush()
+        if state is None:
+            return self.store.findings(inspection)
+        return self.store.select(AgendaQuery(inspection=inspection, states=frozenset({state})))
+
+    def history(self, finding_id: str) -> tuple[Event, ...]:
+        """The work of ``Ledger.history``."""
+        self.flush()
+        events = self.store.history(finding_id) if finding_id != LEDGER else ()
+        if not events:
+            raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
+        return events
+
+    def fire(
+        self,
+        finding_id: str,
+        event: str,
+        *,
+        actor: str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+        evidence: Iterable[str] | None = (),
+        expected_version: int | None = None,
+        **arguments: Any,
+    ) -> Finding:
+        """The work of ``Ledger.fire``."""
+        if event == "attest":  # written by an import only (its sheet attests the completion)
+            raise InvalidInput(
+                msg("rule.attest_import_only", self.lang, finding=finding_id), field="event"
+            )
+        if evidence is None:
+            evidence = ()
+        elif isinstance(evidence, str):
+            evidence = (evidence,)
+        try:
+            evidence = tuple(evidence)
+        except TypeError:
+            raise InvalidInput(
+                msg("bad_evidence", self.lang, value=evidence), field="evidence"
+            ) from None
+        if not all(isinstance(e, str) for e in evidence):  # blanks: evidence_required
+            raise InvalidInput(msg("bad_evidence", self.lang, value=evidence), field="evidence")
+        if expected_version is not None and (
+            not isinstance(expected_version, int) or isinstance(expected_version, bool)
+        ):
+            raise InvalidInput(
+                msg("bad_value", self.lang, field="expected_version", value=expected_version),
+                field="expected_version",
+            )
+        if note is not None and not isinstance(note, str):
+            raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
+        payload = event_arguments(arguments, self.lang) if arguments else {}
+        now = self.now()
+        when = now if at is None else parse_time(at, "at", self.lang)
+        # Built with its final version (the finding's next), so it is not copied again.
+        known, tip = (
+            self.current_and_tip(finding_id) if isinstance(finding_id, str) else (None, None)
+        )
+        new_event = Event(
+            finding_id,
+            str(event),
+            when,
+            normalize_name(actor) if isinstance(actor, str) else "",
+            note,
+            evidence,
+            payload,
+            0 if known is None else known.version + 1,
+        )
+        if known is None or expected_version is not None:  # else apply checks it first
+            self.workflow.check_event(new_event, lang=self.lang)
+        current = self.get(finding_id) if known is None else known
+        if expected_version is not None and expected_version != current.version:
+            raise ConcurrencyConflict(
+                finding_id,
+                expected_version,
+                current.version,
+                msg(
+                    "conflict",
+                    self.lang,
+                    finding=finding_id,
+                    expected=expected_version,
+                    actual=current.version,
+                ),
+            )
+        try:
+            after = self.workflow.apply(current, new_event, now=now, lang=self.lang)
+        except RuleViolation as exc:
+            if exc.rule != "time_order" or expected_version is not None:
+                raise  # with the current version in hand, no race was lost: a bad time
+            raise self.time_conflict(current, when) from exc
+        if new_event.name == "spot_check":
+            self.check_draw(current, new_event)
+        stored = new_event
+        self._local.read_tip = tip  # read with the finding: the gate need not probe again
+        try:
+            self.admit(stored, current)
+        finally:
+            self._local.read_tip = None
+        if self.before_write is not None:
+            self.before_write()
+        self.append(stored, after, current.version)
+        return after
+
+    def report(
+        self,
+        inspection: str,
+        *,
+        as_of: dt.date | dt.datetime | str | None = None,
+        lang: str | None = None,
+    ) -> Report:
+        """The work of ``Ledger.report``."""
+        if lang is not None and lang not in LANGS:
+            raise InvalidInput(msg("unknown_lang", self.lang, value=lang), field="lang", value=lang)
+        self.inspection(inspection)
+        cutoff = (
+            self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
+        )
+        [insp] = self.inspections_as_of(cutoff, inspection)
+        self.flush()
+        rows = list(self.store.findings(inspection))
+        histories = self.histories(rows)  # one pass over the chain serves both uses
+        findings = list(self.as_of(cutoff, inspection, rows, histories))
+        events = [
+            e
+            for f in findings
+            for e in (histories[f.id] if histories is not None else self.store.history(f.id))
+            if e.at <= cutoff
+        ]
+        return build_report(
+            insp, findings, cutoff, self.policy, self.workflow.calendar, lang or self.lang, events
+        )
+
+    def agenda(
+        self,
+        *,
+        as_of: dt.date | dt.datetime | str | None = None,
+        inspection: str | None = None,
+        upcoming: int = 0,
+    ) -> Agenda:
+        """The work of ``Ledger.agenda``."""
+        cutoff = (
+            self.now() if as_of is None else as_of_cutoff(as_of, self.policy.timezone, self.lang)
+        )
+        if not isinstance(upcoming, int) or upcoming < 0:
+            raise InvalidInput(
+                msg("bad_value", self.lang, field="upcoming", value=upcoming), field="upcoming"
+            )
+        inspections = self.inspections_as_of(cutoff, inspection)
+        self.flush()  # the indexes answer: a running batch's writes must be in the store
+        return build_agenda(
+            policy=self.policy,
+            calendar=self.workflow.calendar,
+            inspections=inspections,
+            cutoff=cutoff,
+            indexed=self.store if self.indexed_at(cutoff) else None,
+            replayed=lambda: self.as_of(cutoff, inspection),
+            inspection=inspection,
+            upcoming=upcoming,
+        )
+
+    def draw_spot_checks(
+        self,
+        inspection: str,
+        *,
+        k: int | None = None,
+        seed: int | None = None,
+        as_of: dt.date | str | None = None,
+    ) -> SpotCheckDraw:
+        """The work of ``Ledger.draw_spot_checks``."""
+        self.inspection(inspection)
+        k = self.policy.spot_check_sample if k is None else k
+        if not isinstance(k, int) or k < 0:
+            raise InvalidInput(msg("bad_value", self.lang, field="k", value=k), field="k")
+        if seed is None:
+            seed = secrets.randbelow(2**63)
+        day = (
+            local_date(self.now(), self.policy.timezone)
+            if as_of is None
+            else parse_date(as_of, "as_of", self.lang)
+        )
+        cutoff = as_of_cutoff(day, self.policy.timezone, self.lang)
+        population = tuple(
+            sorted(f.id for f in self.as_of(cutoff, inspection) if f.state in DONE_STATES)
+        )
+        drawn = tuple(random.Random(seed).sample(population, min(k, len(population))))  # noqa: S311
+        return SpotCheckDraw(inspection, seed, k, day, population, drawn)
+
+    def add_actor(
+        self,
+        name: str,
+        *,
+        roles: Iterable[str] | str,
+        inspection: str | None = None,
+        actor: str | None = None,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> Actor:
+        """The work of ``Ledger.add_actor``."""
+        self.require_text(name, "name")
+        if isinstance(roles, str):
+            roles = (roles,)
+        try:
+            wanted = sorted({str(r) for r in roles})
+        except TypeError:
+            raise InvalidInput(msg("empty", self.lang, field="roles"), field="roles") from None
+        if not wanted:
+            raise InvalidInput(msg("empty", self.lang, field="roles"), field="roles")
+        if inspection is not None:
+            self.inspection(inspection)
+        name = normalize_name(name)
+        with self.lock:
+            state = self.ledger_state()
+            payload: dict[str, Any] = {"name": name, "roles": wanted, "inspection": inspection}
+            if not state.roles_mode:
+                payload["roles_mode"] = True
+                actor = name if actor is None else actor
+            self.record("add_actor", payload, actor, self.at(at), note=note)
+            found = self.ledger_state().actor(name)
+        assert found is not None  # noqa: S101
+        return found
+
+    def revoke_role(
+        self,
+        name: str,
+        role: str,
+        *,
+        inspection: str | None = None,
+        actor: str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """The work of ``Ledger.revoke_role``."""
+        self.require_text(name, "name")
+        self.require_text(role, "role")
+        payload = {"name": normalize_name(name), "role": role, "inspection": inspection}
+        self.record("revoke_role", payload, actor, self.at(at), note=note)
+
+    def change_inspection(
+        self,
+        inspection_id: str,
+        *,
+        reason: str,
+        declared_findings: int | None = None,
+        feedback_at: dt.date | str | None = None,
+        actor: str | None = None,
+        at: dt.datetime | str | None = None,
+        unit: str | None = None,
+    ) -> Inspection:
+        """The work of ``Ledger.change_inspection``."""
+        self.require_text(reason, "reason")
+        current = self.inspection(inspection_id)
+        self.check_count(declared_findings)
+        payload: dict[str, Any] = {"inspection": inspection_id, "reason": reason}
+        if declared_findings is not None:
+            payload["declared_findings"] = declared_findings
+        if feedback_at is not None:
+            payload["feedback_at"] = parse_date(feedback_at, "feedback_at", self.lang).isoformat()
+        if unit is not None:
+            self.require_text(unit, "unit")
+            payload["unit"] = unit
+        if len(payload) == 2:
+            raise InvalidInput(
+                msg("no_change", self.lang, inspection=inspection_id), field="declared_findings"
+            )
+        if "feedback_at" in payload:  # nothing already on the ledger may fall before it
+            self.flush()
+            feedback = dt.date.fromisoformat(payload["feedback_at"])
+            for finding in self.store.findings(inspection_id):
+                day = local_date(finding.created_at or self.now(), self.policy.timezone)
+                if day < feedback:
+                    raise RuleViolation(
+                        "before_feedback",
+                        msg(
+                            "rule.findings_before_feedback",
+                            self.lang,
+                            inspection=inspection_id,
+                            day=day,
+                            feedback=feedback,
+                        ),
+                        event="change_inspection",
+                    )
+        self.record("change_inspection", payload, actor, self.at(at), note=reason)
+        return self.inspection(current.id)
+
+    def submit_report(
+        self,
+        inspection: str,
+        *,
+        actor: str,
+        evidence: Iterable[str] | str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> Inspection:
+        """The work of ``Ledger.submit_report``."""
+        self.inspection(inspection)
+        refs = (evidence,) if isinstance(evidence, str) else tuple(evidence)
+        if not refs or not all(isinstance(e, str) and e.strip() for e in refs):
+            raise RuleViolation(
+                "evidence_required",
+                msg("empty", self.lang, field="evidence"),
+                event="submit_report",
+            )
+        self.record("submit_report", {"inspection": inspection}, actor, self.at(at), note, refs)
+        return self.inspection(inspection)
+
+    def events_since(self, cursor: int = 0, *, limit: int = 1000) -> EventPage:
+        """The work of ``Ledger.events_since``."""
+        for field, value, low in (("cursor", cursor, 0), ("limit", limit, 1)):
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or value < low
+                or (field == "limit" and value > _MAX_PAGE)
+            ):
+                raise InvalidInput(
+                    msg("bad_value", self.lang, field=field, value=value), field=field, value=value
+                )
+        self.flush()
+        entries = tuple(self.store.chain_after(cursor, limit))
+        return EventPage(entries, entries[-1].seq if entries else cursor)
+
+    def verify(
+        self,
+        anchor: Head | tuple[int, str] | SignedHead | str | None = None,
+        *,
+        key: bytes | str | None = None,
+        evidence_dir: str | None = None,
+    ) -> Verification:
+        """The work of ``Ledger.verify``."""
+        signed = parse_anchor(anchor, self.lang) if anchor is not None else None
+        self.flush()
+        with self.store.transaction():  # one snapshot: writers wait, no false alarms
+            entries = list(self.store.chain())
+            rows = list(self.store.findings())
+            inspections = self.store.inspections()
+            records = {kind: self.store.records(kind) for kind in ("actor", "grant")}
+        plain = None if signed is None else Head(signed.count, signed.hash)
+        result = verify_chain(entries, rows, self.workflow, plain, self.lang)
+        extra = ledger_problems(entries, inspections, records, self.policy, self.lang)
+        if signed is not None:
+            extra += anchor_problems(signed, key, self.lang)
+        if evidence_dir is not None:
+            extra += evidence_problems(entries, evidence_dir, self.lang)
+        return with_problems(result, extra)
+
+    def check_draw(self, finding: Finding, event: Event) -> None:
+        """The work of ``Ledger.fire`` for a ``spot_check``: a draw it names must be one it drew."""
+        seed, k, drawn_on = (event.payload.get(key) for key in ("seed", "k", "drawn_on"))
+        if k is None and drawn_on is None:
+            return
+        picked = (
+            isinstance(seed, int)
+            and isinstance(k, int)
+            and drawn_on is not None
+            and finding.id
+            in self.draw_spot_checks(
+                finding.inspection, k=k, seed=seed, as_of=str(drawn_on)
+            ).findings
+        )
+        if not picked:
+            raise RuleViolation(
+                "spot_check_draw",
+                msg("rule.spot_check_draw", self.lang, finding=finding.id, seed=seed),
+                finding_id=finding.id,
+                event="spot_check",
+            )
 
     # -- reads that see a running batch
 
@@ -239,61 +779,6 @@ class Writer:
 
     # -- one event on a finding
 
-    def prepare(
-        self,
-        finding_id: str,
-        name: str,
-        *,
-        actor: str,
-        when: pendulum.DateTime,
-        now: pendulum.DateTime,
-        note: str | None,
-        evidence: tuple[str, ...],
-        payload: dict[str, Any],
-        expected_version: int | None,
-    ) -> tuple[Finding, Event, Finding, tuple[int, str] | None]:
-        """``fire``'s checks: the finding, the event, the finding after it, the tip read with it.
-
-        Nothing is written; :meth:`admit_read` and :meth:`append` follow.
-        """
-        # Built with its final version (the finding's next), so it is not copied again.
-        known, tip = (
-            self.current_and_tip(finding_id) if isinstance(finding_id, str) else (None, None)
-        )
-        new_event = Event(
-            finding_id,
-            name,
-            when,
-            normalize_name(actor) if isinstance(actor, str) else "",
-            note,
-            evidence,
-            payload,
-            0 if known is None else known.version + 1,
-        )
-        if known is None or expected_version is not None:  # else apply checks it first
-            self.workflow.check_event(new_event, lang=self.lang)
-        current = self.get(finding_id) if known is None else known
-        if expected_version is not None and expected_version != current.version:
-            raise ConcurrencyConflict(
-                finding_id,
-                expected_version,
-                current.version,
-                msg(
-                    "conflict",
-                    self.lang,
-                    finding=finding_id,
-                    expected=expected_version,
-                    actual=current.version,
-                ),
-            )
-        try:
-            after = self.workflow.apply(current, new_event, now=now, lang=self.lang)
-        except RuleViolation as exc:
-            if exc.rule != "time_order" or expected_version is not None:
-                raise  # with the current version in hand, no race was lost: a bad time
-            raise self.time_conflict(current, when) from exc
-        return current, new_event, after, tip
-
     def get(self, finding_id: str) -> Finding:
         """The finding's current record (a running batch's buffer first).
 
@@ -305,20 +790,27 @@ class Writer:
             raise FindingNotFound(finding_id, msg("finding_not_found", self.lang, id=finding_id))
         return found
 
-    def admit_read(self, event: Event, before: Finding | None, tip: tuple[int, str] | None) -> None:
-        """:meth:`admit`, checked against the ledger tip *tip* read with *before*."""
-        self._local.read_tip = tip  # read with the finding: the gate need not probe again
-        try:
-            self.admit(event, before)
-        finally:
-            self._local.read_tip = None
-
     # -- subscribers
 
     def subscribe(
-        self, callback: Callable[[Event], object], names: frozenset[str] | None
+        self, callback: Callable[[Event], object], events: Iterable[str] | None = None
     ) -> Callable[[], None]:
-        """Call *callback* after each commit (events of *names*, None: all); returns the undo."""
+        """The work of ``Ledger.subscribe``: returns the function that unsubscribes."""
+        if not callable(callback):
+            raise InvalidInput(
+                msg("bad_value", self.lang, field="callback", value=callback), field="callback"
+            )
+        names: frozenset[str] | None = None
+        if events is not None:
+            wanted = (events,) if isinstance(events, str) else events
+            try:
+                names = frozenset(wanted)
+            except TypeError:
+                names = None
+            if names is None or not all(isinstance(n, str) and n for n in names):
+                raise InvalidInput(
+                    msg("bad_value", self.lang, field="events", value=events), field="events"
+                )
         subscriber = _Subscriber(callback, names)
         with self.subscribers_lock:
             self.subscribers = (*self.subscribers, subscriber)

@@ -44,6 +44,12 @@ class LedgerAccess(Planner, Protocol):
     def now(self) -> dt.datetime:
         """The ledger clock's current time."""
 
+    def in_batch(self) -> bool:
+        """Whether this thread runs a batch (an import is refused in one)."""
+
+    def require_text(self, value: object, field: str) -> None:
+        """Refuse *value* unless it is a non-blank text (``InvalidInput`` naming *field*)."""
+
     def inspection(self, inspection_id: str) -> Inspection:
         """The inspection with this id; ``InspectionNotFound`` when there is none."""
 

@@ -6,19 +6,53 @@ The file is written beside its path and moved into place when complete.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pathlib
 from collections.abc import Iterator
 from typing import Any, Final
 
+from rectflow._i18n import msg
 from rectflow._io.access import LedgerAccess
-from rectflow._io.files import PRINTED, write_table
+from rectflow._io.files import PRINTED, file_format, write_table
 from rectflow._io.xlsxledger import SheetHead
 from rectflow._io.yamlfile import dump as dump_yaml
 from rectflow._model import Event, Finding, id_key
 from rectflow._roles import LEDGER
-from rectflow._time import local_date
+from rectflow._time import as_of_cutoff, local_date
+from rectflow.exceptions import InvalidInput
 
 _INSPECTION_EVENTS: Final = frozenset({"add_inspection", "change_inspection", "submit_report"})
+
+
+def export_file(
+    access: LedgerAccess,
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,  # noqa: A002 - the issue's name for it
+    as_of: dt.date | dt.datetime | str | None = None,
+    inspection: str | None = None,
+) -> int:
+    """``Ledger.export_file`` (see there): check the call, then write the file.
+
+    Returns:
+        The number of rows (CSV, XLSX) or events (YAML) written.
+    """
+    if access.in_batch():
+        # An import is all or nothing on its own; inside a batch a dry run or a
+        # refused file could not be undone apart from the batch's other writes.
+        raise InvalidInput(msg("import_in_batch", access.lang), field="batch")
+    file = pathlib.Path(path)
+    fmt = file_format(file, format)
+    if fmt is None:
+        raise InvalidInput(
+            msg("file.unknown_format", access.lang, value=format or file.suffix),
+            field="format",
+            value=format,
+        )
+    if inspection is not None:
+        access.inspection(inspection)
+    cutoff = None if as_of is None else as_of_cutoff(as_of, access.policy.timezone, access.lang)
+    return export_ledger(access, file, fmt, cutoff, inspection)
 
 
 def export_ledger(
