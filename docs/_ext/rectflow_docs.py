@@ -158,7 +158,7 @@ def api_markdown() -> str:
     groups: dict[str, list[str]] = {}
     for name in rectflow.__all__:
         groups.setdefault(_group(name, getattr(rectflow, name)), []).append(name)
-    order = [title for _, title in API_GROUPS] + ["Other"]
+    order = list(dict.fromkeys([title for _, title in API_GROUPS] + ["Other"]))
     out: list[str] = []
     for title in order:
         names = groups.get(title)
