@@ -654,7 +654,7 @@ class Ledger:
         """
         return self._writer.verify(anchor, key=key, evidence_dir=evidence_dir)
 
-    # -- helpers
+    # -- ledger files: import and export (issue 7)
 
     @in_lang
     def import_file(
