@@ -36,16 +36,18 @@ import pendulum
 
 from rectflow._io.cells import FileLimits
 from rectflow._io.files import ImportSummary
-from rectflow._ledger import EventPage, Ledger, SpotCheckDraw
+from rectflow._ledger import Ledger
 from rectflow._model import Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy
 from rectflow._roles import Actor, Grant
+from rectflow._spec import WorkflowSpec
 from rectflow._store.base import Head
 from rectflow._views.agenda import Agenda
 from rectflow._views.integrity import SignedHead
 from rectflow._views.report import Report
 from rectflow._views.verify import Verification
 from rectflow._workflow import Workflow
+from rectflow._writer import EventPage, SpotCheckDraw
 
 __all__ = ["AsyncLedger"]
 
@@ -111,7 +113,7 @@ class AsyncLedger:
         *,
         policy: Policy | None = None,
         clock: Callable[[], dt.datetime] | None = None,
-        workflow: Workflow | None = None,
+        workflow: Workflow | WorkflowSpec | str | os.PathLike[str] | None = None,
         lang: str = "zh",
     ) -> _Opening:
         """Open (or create) a ledger in a worker thread of its own.
