@@ -1454,3 +1454,18 @@ def test_a_dtd_refusal_wrapped_without_from_is_still_xml_entities(
     with pytest.raises(LedgerFileError) as refused:
         import_into_r1(path)
     assert {code for _, code in codes(refused.value)} == {"xml_entities"}
+
+
+def test_a_refusal_of_an_event_no_role_may_fire_says_so() -> None:
+    """_roles.py: an event the policy gives no role (here one it does not list) is refused in
+    roles mode, and the message says ``needs: -``."""
+    ledger = roles_ledger()
+    state = LedgerState.replay(ledger.ledger_history())
+
+    with pytest.raises(PermissionDenied) as refused:
+        state.check_role(Event("F1", "no_such_event", CLOCK, "外人"), "R1", ledger.policy, "en")
+
+    assert refused.value.needed == ()
+    assert str(refused.value) == (
+        "'外人' is not a registered actor and may not no_such_event (F1); needs: -"
+    )
