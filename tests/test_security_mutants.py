@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import io
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from rectflow import (
 )
 from rectflow._i18n import msg
 from rectflow._io.table import FileProblem
-from rectflow._io.xlsxfile import DATE_FORMAT, _first_sheet_part, write_rows
+from rectflow._io.xlsxfile import DATE_FORMAT, _cause, _first_sheet_part, _refusal, write_rows
 from rectflow._roles import LEDGER, LedgerState
 from rectflow._store.base import GENESIS, ChainEntry, Head, entry_hash
 from rectflow._views.integrity import (
@@ -1469,3 +1470,23 @@ def test_a_refusal_of_an_event_no_role_may_fire_says_so() -> None:
     assert str(refused.value) == (
         "'外人' is not a registered actor and may not no_such_event (F1); needs: -"
     )
+
+
+def test_a_damaged_zip_is_named_with_its_cause() -> None:
+    """xlsxfile.py: ``bad_xlsx`` from a damaged zip says what was raised: a builtin by its name,
+    another by module and name, with its text (cut at 200 characters) when it has one; what
+    openpyxl raises otherwise is named by its type only."""
+    assert _cause(EOFError("truncated")) == "EOFError: truncated"
+    assert _cause(EOFError()) == "EOFError"
+    assert _cause(zlib.error("Error -3")) == "zlib.error: Error -3"
+    assert _cause(zipfile.BadZipFile("Bad CRC-32")) == "zipfile.BadZipFile: Bad CRC-32"
+    assert _cause(OSError("x" * 300)) == ("OSError: " + "x" * 300)[:200]
+
+    for exc, value in [
+        (zlib.error("Error -3"), "zlib.error: Error -3"),
+        (EOFError("truncated"), "EOFError: truncated"),
+        (zipfile.BadZipFile("Bad CRC-32"), "zipfile.BadZipFile: Bad CRC-32"),
+        (KeyError("xl/workbook.xml"), "KeyError"),
+    ]:
+        problem = _refusal(exc)
+        assert (problem.code, problem.fields) == ("bad_xlsx", {"value": value})
