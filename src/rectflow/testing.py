@@ -518,8 +518,18 @@ class LedgerStateMachine(RuleBasedStateMachine):
 
     @rule(fid=findings, data=st.data())
     def advance(self, fid: str, data: st.DataObject) -> None:
-        """Fire an enabled event with a valid payload (the roles model may still refuse it)."""
-        self._attempt(fid, data, "valid")
+        """Fire an enabled event with a valid payload (the roles model may still refuse it).
+
+        First the same event with one of its own flaws, as a probe: it must be refused
+        (by the rule the oracle names) and change nothing.
+        """
+        fid = self._pick(fid, data)
+        name = self._choose(self.model[fid], data, "valid")
+        if name is None:
+            return
+        if _FLAWS.get(name):
+            self._attempt(fid, data, "probe", name)
+        self._attempt(fid, data, "valid", name)
 
     @rule(
         fid=findings,
@@ -572,11 +582,12 @@ class LedgerStateMachine(RuleBasedStateMachine):
             return fid
         return data.draw(st.sampled_from(live), label="finding")
 
-    def _attempt(self, fid: str, data: st.DataObject, mode: str) -> None:
-        fid = self._pick(fid, data)
+    def _attempt(self, fid: str, data: st.DataObject, mode: str, name: str | None = None) -> None:
+        if name is None:
+            fid = self._pick(fid, data)
         m = self.model[fid]
         self._note(f"state: {m.state}")
-        attempt = self._build(None, m, data, mode)
+        attempt = self._build(name, m, data, mode)
         if attempt is None:
             return
         ev, use_default_time = attempt
@@ -833,29 +844,17 @@ class LedgerStateMachine(RuleBasedStateMachine):
         self, name: str | None, m: FindingModel, data: st.DataObject, mode: str
     ) -> tuple[Event, bool] | None:
         """An event for *m*: valid, with one flaw, or one its state does not allow."""
-        state = m.state
         if name is None:
-            if mode == "other":
-                others = [e for e in EVENT_NAMES if (state, e) not in self.edges]
-                name = data.draw(
-                    st.sampled_from((*others, "teleport")) if others else event_names(),
-                    label="event",
-                )
-            else:
-                enabled = [e for e in self.shape.enabled.get(state, ()) if e in _FLAWS]
-                if not enabled:
-                    return None
-                if mode == "valid" and self.pending(m, self.day(m.updated_at)):
-                    enabled = [e for e in enabled if e != "submit"] or enabled
-                weighted = [e for e in enabled for _ in range(_WEIGHTS.get(e, 4))]
-                name = data.draw(st.sampled_from(weighted), label="event")
+            name = self._choose(m, data, mode)
+            if name is None:
+                return None
         flaw = None
-        if mode == "flawed":
+        if mode in ("flawed", "probe"):
             own = _FLAWS.get(name, ())
             timing = ("time_order", "future")
             flaw = data.draw(
                 st.sampled_from(timing)
-                if not own or data.draw(st.integers(0, 3)) == 0
+                if not own or (mode == "flawed" and data.draw(st.integers(0, 3)) == 0)
                 else st.sampled_from(own),
                 label="flaw",
             )
@@ -915,6 +914,23 @@ class LedgerStateMachine(RuleBasedStateMachine):
         ev = _event(m, name, at, actor, ask)
         use_default = mode == "valid" and at == CLOCK
         return ev, use_default
+
+    def _choose(self, m: FindingModel, data: st.DataObject, mode: str) -> str | None:
+        """An event its state does not allow (*mode* ``other``), else an enabled one."""
+        state = m.state
+        if mode == "other":
+            others = [e for e in EVENT_NAMES if (state, e) not in self.edges]
+            return data.draw(
+                st.sampled_from((*others, "teleport")) if others else event_names(),
+                label="event",
+            )
+        enabled = [e for e in self.shape.enabled.get(state, ()) if e in _FLAWS]
+        if not enabled:
+            return None
+        if mode == "valid" and self.pending(m, self.day(m.updated_at)):
+            enabled = [e for e in enabled if e != "submit"] or enabled
+        weighted = [e for e in enabled for _ in range(_WEIGHTS.get(e, 4))]
+        return data.draw(st.sampled_from(weighted), label="event")
 
     def _time(self, m: FindingModel, name: str, data: st.DataObject, flaw: str | None) -> Any:
         last = pendulum.instance(m.updated_at)
