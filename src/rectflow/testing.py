@@ -285,7 +285,7 @@ _WEIGHTS: Final[Mapping[str, int]] = {
     "amend": 1,
     "spot_check": 2,
     "extend": 2,
-    "reject": 2,
+    "reject": 3,
     "rebound": 2,
 }
 """How often a valid step picks each enabled event (others: 4), so findings get far."""
@@ -850,7 +850,7 @@ class LedgerStateMachine(RuleBasedStateMachine):
                 return None
         flaw = None
         if mode in ("flawed", "probe"):
-            own = _FLAWS.get(name, ())
+            own = (*_FLAWS.get(name, ()), "wrong_actor") if name in _FLAWS else ()
             timing = ("time_order", "future")
             flaw = data.draw(
                 st.sampled_from(timing)
@@ -902,6 +902,10 @@ class LedgerStateMachine(RuleBasedStateMachine):
             p.update(provenance="attested_by_import", source="台账.xlsx")
         if flaw is not None:
             self._flaw(flaw, m, ask, day, data)
+        if flaw == "wrong_actor":  # anyone a rule bars, an app's own rules included
+            barred = [a for a in ACTORS if self.violations(m, _event(m, name, at, a, ask))]
+            if barred:
+                ask["actor"] = data.draw(st.sampled_from(barred), label="barred")
         actor = ask["actor"]
         if actor is None:
             fits = [
