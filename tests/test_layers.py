@@ -25,7 +25,9 @@ LAYERS: dict[str, int] = {
     "_roles": 3,
     "_store": 4,
     "_views": 5,
-    "_ledger": 6,
+    # The write pipeline, below the facade that delegates to it:
+    "_writer": 6,
+    "_ledger": 7,
     # Files and renderers take records and report data, never the ledger:
     # the ledger (and the CLI) call them.
     "_io": 5,
