@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import io
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,12 @@ from rectflow import (
     Ledger,
     LedgerFileError,
     PermissionDenied,
+    RectflowError,
     RuleViolation,
 )
 from rectflow._i18n import msg
 from rectflow._io.table import FileProblem
-from rectflow._io.xlsxfile import DATE_FORMAT, _first_sheet_part, write_rows
+from rectflow._io.xlsxfile import DATE_FORMAT, _cause, _first_sheet_part, _refusal, write_rows
 from rectflow._roles import LEDGER, LedgerState
 from rectflow._store.base import GENESIS, ChainEntry, Head, entry_hash
 from rectflow._views.integrity import (
@@ -1339,3 +1341,152 @@ def test_verify_names_each_findings_problem_in_full() -> None:
         "the anchor is not a head",
     )
     assert verify_chain(entries, rows.values(), wf, Head(1, entries[0].hash)).ok
+
+
+def test_every_entry_after_a_copied_one_is_still_checked() -> None:
+    """verify.py: a copied entry does not end the check; a second copy after it is named too."""
+    chain = plain_chain(7)
+    tampered = [*chain, attrs.evolve(chain[3], seq=8), attrs.evolve(chain[2], seq=9)]
+    assert positional(tampered) == [
+        (8, "inserted", "F4", "entry 8 is a copy of entry 4"),
+        (9, "inserted", "F3", "entry 9 is a copy of entry 3"),
+    ]
+
+
+def test_every_finding_after_one_whose_replay_fails_is_still_replayed() -> None:
+    """verify.py: a finding whose replay fails is named with the rule's own error in the language
+    asked for, and the findings after it are still replayed and compared with their rows."""
+    ledger = roles_ledger()
+    ledger.fire("F1", "start", actor="乙", at=t(2))
+    add_finding(ledger, "F2")
+    entries = list(ledger.store.chain())
+    rows = {f.id: f for f in ledger.store.findings()}
+    start = next(i for i, e in enumerate(entries) if e.event.name == "start")
+    broken = list(entries)
+    bad = attrs.evolve(entries[start].event, name="sign_off")
+    broken[start] = attrs.evolve(entries[start], event=bad)
+    with pytest.raises(RectflowError) as refused:
+        ledger.workflow.replay([e.event for e in broken if e.event.finding_id == "F1"])
+    other = {**rows, "F2": attrs.evolve(rows["F2"], title="改")}
+
+    found = verify_chain(broken, other.values(), ledger.workflow, None, "en").problems
+
+    assert [(p.position, p.kind, p.finding_id, p.detail) for p in found if not p.position] == [
+        (0, "replay_failed", "F1", f"finding F1: replay failed: {refused.value.in_lang('en')}"),
+        (0, "state_mismatch", "F2", "finding F2: current row differs from its replayed history"),
+    ]
+
+
+def test_a_finding_whose_row_was_deleted_is_named_not_a_crash() -> None:
+    """verify.py: a finding with a history but no current row (the row deleted) is a
+    ``state_mismatch`` of that finding, not an exception."""
+    ledger = roles_ledger()
+    add_finding(ledger, "F2")
+    entries = list(ledger.store.chain())
+    rows = [f for f in ledger.store.findings() if f.id != "F1"]
+
+    found = verify_chain(entries, rows, ledger.workflow, None, "en").problems
+
+    assert [(p.position, p.kind, p.finding_id, p.detail) for p in found] == [
+        (0, "state_mismatch", "F1", "finding F1: current row differs from its replayed history")
+    ]
+
+
+def test_an_extension_without_a_requester_bars_no_one_as_its_requester() -> None:
+    """_roles.py: a missing ``requested_by`` is no one, not the name ``"None"``: the separation
+    gate lets any actor pass (the workflow then asks for the requester)."""
+    ledger = roles_ledger()
+    state = LedgerState.replay(ledger.ledger_history())
+    before = ledger.get("F1")
+    extend = Event("F1", "extend", CLOCK, "None", payload={"until": "2024-03-01"})
+    state.check_separation(extend, before, ledger.policy, "en")  # passes: no requester
+
+    with pytest.raises(PermissionDenied):  # the control: the named requester is barred
+        state.check_separation(
+            attrs.evolve(extend, payload={"requested_by": "None"}), before, ledger.policy, "en"
+        )
+
+
+def test_a_ledger_wide_event_is_not_covered_by_a_role_scoped_to_an_inspection_named_none() -> None:
+    """_roles.py: an event that names no inspection concerns the whole ledger (inspection None),
+    so a role scoped to an inspection called ``"None"`` does not let its holder fire it."""
+    ledger = roles_ledger()
+    ledger.add_inspection("None", title="县委巡察", feedback_at="2024-01-05", actor="办", at=t(0))
+    ledger.add_actor("丙", roles=["leader", "inspector"], inspection="None", actor="办", at=t(0))
+
+    with pytest.raises(PermissionDenied) as refused:
+        ledger.add_actor("丁", roles=["owner"], actor="丙", at=t(1))
+
+    assert (refused.value.actor, refused.value.inspection) == ("丙", None)
+    ledger.add_actor("丁", roles=["owner"], inspection="None", actor="丙", at=t(1))  # control
+
+
+def test_a_dtd_refusal_wrapped_without_from_is_still_xml_entities(
+    workbook: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """xlsxfile.py: defusedxml's refusal is found however openpyxl wraps it, also by implicit
+    chaining only (raised inside ``except`` without ``from``), and reported as ``xml_entities``."""
+    sheet = part(workbook, "xl/worksheets/sheet1.xml")
+    declared = sheet.replace(b"<worksheet", b'<!DOCTYPE x [<!ENTITY e "boom">]><worksheet', 1)
+    path = rebuilt(
+        workbook,
+        tmp_path / "dtd.xlsx",
+        **{
+            "xl/worksheets/sheet1.xml": None,
+            "xl/worksheets/sheet1.dat": declared,  # not scanned: openpyxl's parser refuses it
+            "xl/_rels/workbook.xml.rels": part(workbook, "xl/_rels/workbook.xml.rels").replace(
+                b"sheet1.xml", b"sheet1.dat"
+            ),
+            "[Content_Types].xml": part(workbook, "[Content_Types].xml").replace(
+                b"sheet1.xml", b"sheet1.dat"
+            ),
+        },
+    )
+    load = openpyxl.load_workbook
+
+    def wrapping(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return load(*args, **kwargs)
+        except ValueError:
+            raise RuntimeError("could not read the workbook")  # noqa: B904 -- the point
+
+    monkeypatch.setattr(openpyxl, "load_workbook", wrapping)
+
+    with pytest.raises(LedgerFileError) as refused:
+        import_into_r1(path)
+    assert {code for _, code in codes(refused.value)} == {"xml_entities"}
+
+
+def test_a_refusal_of_an_event_no_role_may_fire_says_so() -> None:
+    """_roles.py: an event the policy gives no role (here one it does not list) is refused in
+    roles mode, and the message says ``needs: -``."""
+    ledger = roles_ledger()
+    state = LedgerState.replay(ledger.ledger_history())
+
+    with pytest.raises(PermissionDenied) as refused:
+        state.check_role(Event("F1", "no_such_event", CLOCK, "外人"), "R1", ledger.policy, "en")
+
+    assert refused.value.needed == ()
+    assert str(refused.value) == (
+        "'外人' is not a registered actor and may not no_such_event (F1); needs: -"
+    )
+
+
+def test_a_damaged_zip_is_named_with_its_cause() -> None:
+    """xlsxfile.py: ``bad_xlsx`` from a damaged zip says what was raised: a builtin by its name,
+    another by module and name, with its text (cut at 200 characters) when it has one; what
+    openpyxl raises otherwise is named by its type only."""
+    assert _cause(EOFError("truncated")) == "EOFError: truncated"
+    assert _cause(EOFError()) == "EOFError"
+    assert _cause(zlib.error("Error -3")) == "zlib.error: Error -3"
+    assert _cause(zipfile.BadZipFile("Bad CRC-32")) == "zipfile.BadZipFile: Bad CRC-32"
+    assert _cause(OSError("x" * 300)) == ("OSError: " + "x" * 300)[:200]
+
+    for exc, value in [
+        (zlib.error("Error -3"), "zlib.error: Error -3"),
+        (EOFError("truncated"), "EOFError: truncated"),
+        (zipfile.BadZipFile("Bad CRC-32"), "zipfile.BadZipFile: Bad CRC-32"),
+        (KeyError("xl/workbook.xml"), "KeyError"),
+    ]:
+        problem = _refusal(exc)
+        assert (problem.code, problem.fields) == ("bad_xlsx", {"value": value})
