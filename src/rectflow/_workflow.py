@@ -782,10 +782,11 @@ class Workflow:
 
     def _guard(self, event_data: Any) -> bool:
         ctx: Context = event_data.model.ctx
-        for name, check in self._guards[ctx.event.name]:
+        for check in self.rules[ctx.event.name]:  # the attribute: a mutation kit may replace it
             result = check(ctx)
             if result is None or result is True:
                 continue
+            name = _rule_name(check)
             if result is False:
                 raise ctx.fail(name)
             raise TypeError(
