@@ -621,6 +621,7 @@ WRITERS: dict[str, Callable[[Ledger, int], Any]] = {
     "submit_report": lambda led, n: led.submit_report(
         "R1", actor="丁", evidence=["r.pdf"], at=t(3)
     ),
+    "change_workflow": lambda led, n: led.change_workflow(actor="办", at=t(3)),
 }
 READERS = {
     "open",

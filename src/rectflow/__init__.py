@@ -68,6 +68,7 @@ from rectflow.exceptions import (
     TimeOrderConflict,
     TransitionNotAllowed,
     WorkflowError,
+    WorkflowMismatch,
 )
 
 __all__ = [
@@ -128,6 +129,7 @@ __all__ = [
     "Verification",
     "Workflow",
     "WorkflowError",
+    "WorkflowMismatch",
     "WorkflowSpec",
     "__version__",
     "effect",

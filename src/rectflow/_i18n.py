@@ -56,6 +56,19 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
             "(done_at/established/occurrences); record it with record_measure events"
         ),
     ),
+    "workflow_mismatch": (
+        (
+            "本台账记录的工作流定义 {recorded_name!r} (摘要 {recorded}) 与打开时的定义"
+            " {given_name!r} (摘要 {given}) 不同: {differences}; 本进程未注册的规则: {missing}."
+            " 写入前请用台账记录的定义打开, 或用 change_workflow 记录新定义"
+        ),
+        (
+            "this ledger records the workflow definition {recorded_name!r} (digest {recorded}),"
+            " not the one it was opened with, {given_name!r} (digest {given}): {differences};"
+            " rules not registered in this process: {missing}. Open it with the definition it"
+            " records, or record the new one with change_workflow, before writing"
+        ),
+    ),
     "policy_mismatch": (
         "本台账按政策 {name!r} 建立, 不能换用另一政策打开(规则是台账记录的一部分); 打开时不指定政策即可",
         (
@@ -661,6 +674,13 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "v.history_gap": (
         "问题 {finding}: 版本号为 {versions}, 而不是 1..{n}",
         "finding {finding}: versions are {versions}, not 1..{n}",
+    ),
+    "v.rule_unavailable": (
+        "问题 {finding}: 无法重放, 台账记录的定义所用规则在本进程未注册: {rules}",
+        (
+            "finding {finding}: not replayed, the rules of the ledger's recorded definition"
+            " are not registered in this process: {rules}"
+        ),
     ),
     "v.replay_failed": (
         "问题 {finding}: 重放失败: {error}",

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import json
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -26,12 +28,13 @@ import attrs
 from rectflow._i18n import msg
 from rectflow._model import Event, Finding, Inspection
 from rectflow._policy import ROLES, policy_digest
+from rectflow._spec import registered_rule
 from rectflow._time import local_date
 from rectflow._workflow import normalize_name, same_person
 from rectflow.exceptions import InvalidInput, PermissionDenied, PolicyError, RuleViolation
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from rectflow._policy import Policy
     from rectflow._spec import WorkflowSpec
@@ -45,13 +48,15 @@ LEDGER_EVENTS: Final = (
     "submit_report",
     "add_actor",
     "revoke_role",
+    "change_workflow",
 )
 """The ledger-level events, chained like the findings' ones."""
 
 
-ROLES_OF_UNLISTED: Final = {"amend": "add"}
+ROLES_OF_UNLISTED: Final = {"amend": "add", "change_workflow": "add_inspection"}
 """An event a policy's role table does not list takes the roles of this one: those who
-may put a finding on the ledger may correct its text (a policy can list ``amend``)."""
+may put a finding on the ledger may correct its text (a policy can list ``amend``), and
+those who may add inspections may record a new workflow definition (``change_workflow``)."""
 
 
 _PAYLOAD_KEYS: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
@@ -67,8 +72,56 @@ _PAYLOAD_KEYS: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "submit_report": (frozenset({"inspection"}), frozenset({"policy"})),
     "add_actor": (frozenset({"name", "roles", "inspection"}), frozenset({"roles_mode", "policy"})),
     "revoke_role": (frozenset({"name", "role", "inspection"}), frozenset({"policy"})),
+    # "first": recorded by the first write with the definition the ledger was opened with
+    "change_workflow": (
+        frozenset({"workflow", "digest", "rules", "effects", "states", "events"}),
+        frozenset({"policy", "first"}),
+    ),
 }
 """The payload each ledger-level event carries: nothing missing, nothing else."""
+
+
+def _short(data: object) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def workflow_payload(spec: WorkflowSpec) -> dict[str, Any]:
+    """The payload of the ``change_workflow`` event recording *spec* (issue 15).
+
+    Its name, digest, the ``name@version`` of its rules and effects, and a short
+    hash of each state and event (so a later mismatch can say which changed).
+    """
+    data = spec.to_mapping()
+    return {
+        "workflow": spec.name,
+        "digest": spec.digest,
+        "rules": list(data["rules"]),
+        "effects": list(data["effects"]),
+        "states": {name: _short(value) for name, value in data["states"].items()},
+        "events": {name: _short(value) for name, value in data["events"].items()},
+    }
+
+
+def workflow_differences(recorded: Mapping[str, Any], spec: WorkflowSpec) -> list[str]:
+    """What differs between a recorded definition (its payload) and *spec*, one line each."""
+    given = workflow_payload(spec)
+    lines: list[str] = []
+    for kind in ("states", "events"):
+        old, new = dict(recorded.get(kind) or {}), given[kind]
+        lines += [f"{kind[:-1]} {n}: -" for n in old if n not in new]
+        lines += [f"{kind[:-1]} {n}: +" for n in new if n not in old]
+        lines += [f"{kind[:-1]} {n}: ~" for n in old if n in new and old[n] != new[n]]
+    for kind in ("rules", "effects"):
+        old_refs, new_refs = list(recorded.get(kind) or ()), given[kind]
+        lines += [f"{kind[:-1]} {r}: -" for r in old_refs if r not in new_refs]
+        lines += [f"{kind[:-1]} {r}: +" for r in new_refs if r not in old_refs]
+    return lines
+
+
+def missing_rules(refs: Iterable[str]) -> tuple[str, ...]:
+    """The rules (``name@version``) of a recorded definition not registered in this process."""
+    return tuple(r for r in refs if registered_rule(r) is None)
 
 
 def _fold(name: str) -> str:
@@ -196,6 +249,11 @@ def _check_count(state: LedgerState, event: Event, value: object, lang: str) -> 
         raise state._bad(event, "declared_findings", value, lang)  # noqa: SLF001
 
 
+def p_first(event: Event) -> bool:
+    """A ``change_workflow`` recorded by a first write (the definition opened with): no role."""
+    return event.payload.get("first") is True
+
+
 class LedgerState:
     """What the ledger-level events add up to, as of a point of the chain.
 
@@ -205,6 +263,8 @@ class LedgerState:
         inspections: The inspections by id, in the order they were added.
         actors: The registered actors, by folded name.
         grants: Every role grant, revoked ones included, in grant order.
+        workflow: The payload of the last ``change_workflow`` event (None: the ledger
+            records no definition, it runs the built-in one).
     """
 
     def __init__(self) -> None:
@@ -214,6 +274,7 @@ class LedgerState:
         self.inspections: dict[str, Inspection] = {}
         self.actors: dict[str, Actor] = {}
         self.grants: list[Grant] = []
+        self.workflow: dict[str, Any] | None = None
 
     @classmethod
     def replay(cls, events: Iterable[Event]) -> LedgerState:
@@ -227,6 +288,16 @@ class LedgerState:
     def roles_mode(self) -> bool:
         """Whether an actor was ever registered: then every event needs a role, for good."""
         return bool(self.actors)
+
+    @property
+    def workflow_digest(self) -> str | None:
+        """The digest of the definition the ledger records (None: none recorded)."""
+        return None if self.workflow is None else str(self.workflow["digest"])
+
+    @property
+    def workflow_rules(self) -> tuple[str, ...]:
+        """The ``name@version`` of the rules the recorded definition names."""
+        return () if self.workflow is None else tuple(map(str, self.workflow["rules"]))
 
     def actor(self, name: str) -> Actor | None:
         """The registered actor with this name (compared as separation of duties does)."""
@@ -277,6 +348,8 @@ class LedgerState:
                 Grant(actor, str(role), scope, event.at, event.actor, event.version)
                 for role in p.get("roles", ())
             )
+        elif name == "change_workflow":
+            self.workflow = dict(p)
         elif name == "revoke_role":
             self.grants = [
                 attrs.evolve(
@@ -325,7 +398,8 @@ class LedgerState:
         if event.finding_id == LEDGER:
             self.validate(event, policy, lang)
             self._check_ledger_event(event, lang)
-        if self.roles_mode:  # else anyone may: no need to find the event's inspection
+        first = event.name == "change_workflow" and self.workflow is None and p_first(event)
+        if self.roles_mode and not first:  # else anyone may: no need to find its inspection
             self.check_role(event, event_inspection(event, before), policy, lang, spec)
 
     def check_separation(
@@ -456,6 +530,8 @@ class LedgerState:
             self._check_change(event, p, policy, lang)
         elif event.name == "submit_report":
             self._check_report(event, self.inspections[str(scope)], policy, lang)
+        elif event.name == "change_workflow":
+            self._check_workflow(event, p, lang)
         elif event.name in ("add_actor", "revoke_role"):
             if not isinstance(p["name"], str) or not p["name"].strip():
                 raise self._bad(event, "name", p["name"], lang)
@@ -471,6 +547,19 @@ class LedgerState:
                 not self.roles_mode
             ):
                 raise self._bad(event, "roles_mode", p.get("roles_mode"), lang)
+
+    def _check_workflow(self, event: Event, p: dict[str, Any], lang: str) -> None:
+        for key in ("workflow", "digest"):
+            if not isinstance(p[key], str) or not p[key].strip():
+                raise self._bad(event, key, p[key], lang)
+        for key in ("rules", "effects"):
+            if not isinstance(p[key], (list, tuple)) or not all(isinstance(r, str) for r in p[key]):
+                raise self._bad(event, key, p[key], lang)
+        for key in ("states", "events"):
+            if not isinstance(p[key], dict):
+                raise self._bad(event, key, p[key], lang)
+        if "first" in p and (p["first"] is not True or self.workflow is not None):
+            raise self._bad(event, "first", p["first"], lang)
 
     def _check_new_inspection(self, event: Event, p: dict[str, Any], lang: str) -> None:
         inspection_id, title, declared = p["inspection"], p["title"], p["declared_findings"]

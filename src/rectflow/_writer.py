@@ -31,7 +31,16 @@ from rectflow import _codec
 from rectflow._i18n import LANGS, msg
 from rectflow._model import DONE_STATES, Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy, policy_digest, policy_from_mapping, policy_to_mapping
-from rectflow._roles import LEDGER, Actor, Grant, LedgerState, inspection_payload
+from rectflow._roles import (
+    LEDGER,
+    Actor,
+    Grant,
+    LedgerState,
+    inspection_payload,
+    missing_rules,
+    workflow_differences,
+    workflow_payload,
+)
 from rectflow._spec import WorkflowSpec
 from rectflow._store.base import AgendaQuery, ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
@@ -48,6 +57,7 @@ from rectflow._views.integrity import (
 from rectflow._views.report import Report, build_report
 from rectflow._views.verify import Verification, verify_chain
 from rectflow._workflow import (
+    DEFAULT_SPEC,
     Workflow,
     deadline_of,
     normalize_name,
@@ -66,6 +76,7 @@ from rectflow.exceptions import (
     RuleViolation,
     StorageError,
     TimeOrderConflict,
+    WorkflowMismatch,
 )
 
 _FLUSH_EVERY = 10_000
@@ -265,6 +276,9 @@ class Writer:
         self.lang = lang
         self._clock = clock or default_clock(policy.timezone)
         self._policy_digest = policy_digest(policy)  # recorded on ledger-level events
+        self._spec_digest = workflow.spec.digest  # held to the ledger's record (issue 15)
+        self._default_spec = self._spec_digest == DEFAULT_SPEC.digest
+        self._bound = False  # bind() passed once (see bound())
         self._state: LedgerState | None = None  # ledger-level events replayed (issue 8)
         self._state_last: Event | None = None
         self._state_tip: tuple[int, str] | None = None  # the store's ledger_tip() it is at
@@ -407,9 +421,10 @@ class Writer:
             )
         if note is not None and not isinstance(note, str):
             raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
-        payload = self.workflow.arguments(str(event), arguments, self.lang) if arguments else {}
         now = self.now()
         when = now if at is None else parse_time(at, "at", self.lang)
+        self.bound(actor, when)  # before the workflow reads the finding's state
+        payload = self.workflow.arguments(str(event), arguments, self.lang) if arguments else {}
         # Built with its final version (the finding's next), so it is not copied again.
         known, tip = (
             self.current_and_tip(finding_id) if isinstance(finding_id, str) else (None, None)
@@ -695,7 +710,14 @@ class Writer:
             inspections = self.store.inspections()
             records = {kind: self.store.records(kind) for kind in ("actor", "grant")}
         plain = None if signed is None else Head(signed.count, signed.hash)
-        result = verify_chain(entries, rows, self.workflow, plain, self.lang)
+        unavailable: tuple[str, ...] = ()
+        for entry in entries:  # the rules of the definition the ledger last recorded
+            if entry.event.finding_id == LEDGER and entry.event.name == "change_workflow":
+                refs = entry.event.payload.get("rules")
+                unavailable = missing_rules(map(str, refs)) if isinstance(refs, list) else ()
+        result = verify_chain(
+            entries, rows, self.workflow, plain, self.lang, unavailable=unavailable
+        )
         extra = ledger_problems(
             entries, inspections, records, self.policy, self.lang, self.workflow.spec
         )
@@ -789,6 +811,8 @@ class Writer:
         checked again when the plan is written: :meth:`append_batch`). Yields the
         store's ledger tip that state is at (None: unknown).
         """
+        with self.lock:
+            self.bind(self.ledger_state(), None, self.now())
         self._local.held_state = self.ledger_state()
         try:
             yield self._state_tip
@@ -1111,6 +1135,8 @@ class Writer:
             if pending is not None:
                 pending.inspections.clear()  # an inspection may change with this event
             state = self.ledger_state()
+            if name != "change_workflow" and self.bind(state, who, when):
+                state = self.ledger_state()  # the definition recorded first
             event = Event(LEDGER, name, when, who, note, evidence, payload, state.version + 1)
             self.admit(event, None)
             before_grants = {g.key: g for g in state.grants}
@@ -1237,9 +1263,79 @@ class Writer:
         """
         tip: tuple[int, str] | None = getattr(self._local, "read_tip", None)
         with self.lock:
-            self.ledger_state(tip=tip).check(
-                event, before, self.policy, self.lang, self.workflow.spec
+            state = self.ledger_state(tip=tip)
+            if event.name != "change_workflow" and self.bind(state, event.actor, event.at):
+                state = self.ledger_state()
+            state.check(event, before, self.policy, self.lang, self.workflow.spec)
+
+    def bound(self, actor: str | None, when: dt.datetime) -> None:
+        """:meth:`bind` once per writer, before a write reads anything (the gate checks again)."""
+        if not self._bound:
+            with self.lock:
+                self.bind(self.ledger_state(), actor if isinstance(actor, str) else None, when)
+            self._bound = True
+
+    def bind(self, state: LedgerState, actor: str | None, when: dt.datetime) -> bool:
+        """Hold the ledger to its definition at a write; True when it records it now.
+
+        A ledger that records no definition runs the built-in one: the first write
+        with another definition records it (a ``change_workflow`` event marked
+        ``first``, which needs no role). A ledger that records one is written only
+        with that definition, its rules registered.
+
+        Raises:
+            WorkflowMismatch: The ledger records another definition.
+        """
+        recorded = state.workflow_digest
+        if recorded == self._spec_digest or (recorded is None and self._default_spec):
+            return False
+        if recorded is None:
+            payload = {**workflow_payload(self.workflow.spec), "first": True}
+            self.record("change_workflow", payload, actor or None, max(when, state.last_at or when))
+            return True
+        raise self.mismatch(state)
+
+    def mismatch(self, state: LedgerState) -> WorkflowMismatch:
+        """The error of a write with another definition than the one *state* records."""
+        assert state.workflow is not None  # noqa: S101 - only when a definition is recorded
+        spec = self.workflow.spec
+        missing = missing_rules(state.workflow_rules)
+        differences = tuple(workflow_differences(state.workflow, spec))
+        fields = {
+            "recorded_name": state.workflow["workflow"],
+            "recorded": state.workflow_digest,
+            "given_name": spec.name,
+            "given": self._spec_digest,
+            "differences": "; ".join(differences) or "-",
+            "missing": ", ".join(missing) or "-",
+        }
+        error = WorkflowMismatch(
+            msg("workflow_mismatch", self.lang, **fields),
+            recorded=str(state.workflow_digest),
+            given=self._spec_digest,
+            missing_rules=missing,
+            differences=differences,
+        )
+        error.translations = {lang: msg("workflow_mismatch", lang, **fields) for lang in LANGS}
+        return error
+
+    def change_workflow(
+        self,
+        *,
+        actor: str | None,
+        spec: WorkflowSpec | str | os.PathLike[str] | None = None,
+        at: dt.datetime | str | None = None,
+    ) -> Event:
+        """The work of ``Ledger.change_workflow``: record the ledger's definition (role checked)."""
+        given = self.workflow.spec if spec is None else spec_of(spec)
+        if given.digest != self._spec_digest:
+            raise InvalidInput(
+                msg("bad_value", self.lang, field="spec", value=given.name),
+                field="spec",
+                value=given.name,
             )
+        when = self.now() if at is None else parse_time(at, "at", self.lang)
+        return self.record("change_workflow", workflow_payload(given), actor, when)
 
     def time_conflict(self, current: Finding, when: dt.datetime) -> TimeOrderConflict:
         """The finding already has a later event than *when*: a race lost (one error: 409)."""

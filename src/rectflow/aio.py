@@ -336,6 +336,16 @@ class AsyncLedger:
             note=note,
         )
 
+    async def change_workflow(
+        self,
+        *,
+        actor: str | None,
+        spec: WorkflowSpec | str | os.PathLike[str] | None = None,
+        at: dt.datetime | str | None = None,
+    ) -> Event:
+        """:meth:`rectflow.Ledger.change_workflow`."""
+        return await self.run(self.ledger.change_workflow, actor=actor, spec=spec, at=at)
+
     async def import_file(
         self,
         path: str | os.PathLike[str],

@@ -17,6 +17,7 @@ not know rectflow::
     ├── ConcurrencyConflict                  someone else moved the finding first
     │   └── TimeOrderConflict                ... with an event later than the ``at`` sent
     ├── PermissionDenied (PermissionError)   the actor lacks the role the event needs
+    ├── WorkflowMismatch                     the ledger records another workflow definition
     └── StorageError                         the store cannot be opened or used
         ├── SchemaVersionError               written by a newer rectflow
         └── LedgerCorrupted                  ``verify`` found tampering or damage
@@ -50,6 +51,7 @@ __all__ = [
     "TimeOrderConflict",
     "TransitionNotAllowed",
     "WorkflowError",
+    "WorkflowMismatch",
 ]
 
 
@@ -109,6 +111,37 @@ class WorkflowError(InvalidInput):
     It names an unknown state, an unregistered rule or effect, an unknown field
     type or state kind, or it is not a definition at all; ``field`` says where.
     """
+
+
+class WorkflowMismatch(RectflowError):
+    """The ledger records another workflow definition than the one it was opened with.
+
+    Raised by the first write (reading and ``verify`` still work). Record the new
+    definition with :meth:`~rectflow.Ledger.change_workflow`, or open the ledger
+    with the definition it records.
+
+    Attributes:
+        recorded: The digest the ledger records.
+        given: The digest of the definition it was opened with.
+        missing_rules: The ``name@version`` of rules the recorded definition names
+            that are not registered in this process.
+        differences: What differs, one line each (``state escalated removed`` …).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        recorded: str = "",
+        given: str = "",
+        missing_rules: tuple[str, ...] = (),
+        differences: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.recorded = recorded
+        self.given = given
+        self.missing_rules = missing_rules
+        self.differences = differences
 
 
 class FindingNotFound(RectflowError, KeyError):

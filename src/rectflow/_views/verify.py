@@ -16,8 +16,9 @@ tampering done with plain SQL shows:
 
 Problems of a finding as a whole have position 0: **history_gap** (its
 versions are not 1..n), **replay_failed** (its history breaks the workflow's
-rules), **state_mismatch** (its current row differs from its replayed history,
-or has no history).
+rules), **rule_unavailable** (it did not replay and the ledger's recorded
+definition names rules this process has not registered), **state_mismatch**
+(its current row differs from its replayed history, or has no history).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Problem:
             problems of a finding's current row.
         kind: ``"edited"``, ``"deleted"``, ``"reordered"``, ``"truncated"``,
             ``"inserted"``, ``"anchor_mismatch"`` (positional), or
-            ``"history_gap"``, ``"replay_failed"``, ``"state_mismatch"``
+            ``"history_gap"``, ``"replay_failed"``, ``"rule_unavailable"``, ``"state_mismatch"``
             (position 0). Issue 8 adds ``"permission_denied"``,
             ``"evidence_changed"``, ``"evidence_missing"``, ``"evidence_outside"``,
             ``"anchor_forged"``, ``"policy_mismatch"`` (positional: the stored policy
@@ -219,6 +220,8 @@ def verify_chain(
     workflow: Workflow,
     anchor: Head | tuple[int, str] | None = None,
     lang: str = "zh",
+    *,
+    unavailable: tuple[str, ...] = (),
 ) -> Verification:
     """Check the chain's hashes and links, the anchor, and replay every finding.
 
@@ -228,6 +231,9 @@ def verify_chain(
         workflow: The workflow to replay histories with.
         anchor: A head kept from earlier (detects truncation and rewrites).
         lang: The language of the problems' details (``zh``, ``en``).
+        unavailable: Rules (``name@version``) the ledger's recorded definition names
+            that this process has not registered: a finding that does not replay is
+            reported as ``rule_unavailable`` naming them, not ``replay_failed``.
 
     Returns:
         The verification; its problems are sorted by position, finding-level
@@ -256,6 +262,12 @@ def verify_chain(
         try:
             replayed = workflow.replay(events)
         except RectflowError as exc:
+            if unavailable:
+                rules = ", ".join(unavailable)
+                detail = msg("v.rule_unavailable", lang, finding=fid, rules=rules)
+                problems.append(Problem(0, "rule_unavailable", fid, detail))
+                rows.pop(fid, None)
+                continue
             problems.append(
                 Problem(
                     0,
