@@ -56,6 +56,8 @@ from rectflow._model import (
     id_key,
 )
 from rectflow._policy import Period, Policy, policy_digest, policy_from_mapping, policy_to_mapping
+from rectflow._render.agenda import Agenda
+from rectflow._render.report import Report
 from rectflow._roles import (
     LEDGER,
     LEDGER_EVENTS,
@@ -67,7 +69,7 @@ from rectflow._roles import (
 from rectflow._store.base import AgendaQuery, ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._time import as_of_cutoff, default_clock, local_date, parse_date, parse_time
-from rectflow._views.agenda import Agenda, build_agenda
+from rectflow._views.agenda import build_agenda
 from rectflow._views.integrity import (
     SignedHead,
     anchor_problems,
@@ -77,7 +79,7 @@ from rectflow._views.integrity import (
     sign_head,
     with_problems,
 )
-from rectflow._views.report import Report, build_report
+from rectflow._views.report import build_report
 from rectflow._views.verify import Verification, verify_chain
 from rectflow._workflow import (
     Workflow,
@@ -954,9 +956,8 @@ class Ledger:
             for e in (histories[f.id] if histories is not None else self.store.history(f.id))
             if e.at <= cutoff
         ]
-        return build_report(
-            insp, findings, cutoff, self.policy, self.workflow.calendar, lang or self.lang, events
-        )
+        data = build_report(insp, findings, cutoff, self.policy, self.workflow.calendar, events)
+        return Report(data, lang or self.lang)
 
     @_in_lang
     def agenda(
@@ -989,15 +990,17 @@ class Ledger:
             )
         inspections = self._inspections_as_of(cutoff, inspection)
         self._flush()  # the indexes answer: a running batch's writes must be in the store
-        return build_agenda(
-            policy=self.policy,
-            calendar=self.workflow.calendar,
-            inspections=inspections,
-            cutoff=cutoff,
-            indexed=self.store if self._indexed_at(cutoff) else None,
-            replayed=lambda: self._as_of(cutoff, inspection),
-            inspection=inspection,
-            upcoming=upcoming,
+        return Agenda.of(
+            build_agenda(
+                policy=self.policy,
+                calendar=self.workflow.calendar,
+                inspections=inspections,
+                cutoff=cutoff,
+                indexed=self.store if self._indexed_at(cutoff) else None,
+                replayed=lambda: self._as_of(cutoff, inspection),
+                inspection=inspection,
+                upcoming=upcoming,
+            )
         )
 
     def _indexed_at(self, cutoff: dt.datetime) -> bool:
