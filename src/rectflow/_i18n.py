@@ -892,6 +892,59 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "ics.measure": ("措施", "measure"),
     "ics.calendar": ("整改待办", "Rectification agenda"),
     "ics.as_of": ("截至", "as of"),
+    # the import's summaries (_io)
+    "update.add": ("新增", "added"),
+    "update.moved": ("状态 {before} → {after}", "state {before} → {after}"),
+    "update.backward": ("状态倒退 {before} → {after}", "moved back {before} → {after}"),
+    "update.missing": (
+        "表中已无此问题(台账中为 {state})",
+        "no longer in the sheet (on the ledger: {state})",
+    ),
+    "update.amended": ("修订", "amended"),
+    "update.not_applied": ("— 未应用", "— not applied"),
+    "update.hint_backward": (
+        (
+            "状态倒退未应用: 在「整改进展」中写明反弹(以「反弹」或「回潮」开头)并附佐证材料, "
+            "或导入时加 --allow-rebound"
+        ),
+        (
+            "moves back are not applied: record the rebound in 整改进展 (starting with 反弹 or "
+            "回潮) with evidence, or import with --allow-rebound"
+        ),
+    ),
+    "update.hint_missing": (
+        "表中缺少的问题未作改动; 如需撤销, 请逐个执行 cancel(撤销)",
+        "findings missing from the sheet were left as they are; cancel them one by one if needed",
+    ),
+    "update.nothing": (
+        "{file}: 与台账相比没有变化, 未写入任何内容",
+        "{file}: nothing changed since the ledger's state; nothing written",
+    ),
+    "update.head_dry": (
+        "试导入 {file}(未写入): {n} 个问题有变化",
+        "dry run of {file} (nothing written): {n} finding(s) change",
+    ),
+    "update.head": (
+        "已按 {file} 更新台账: {n} 个问题有变化",
+        "updated from {file}: {n} finding(s) changed",
+    ),
+    "update.unchanged": ("{n} 个问题无变化", "{n} finding(s) unchanged"),
+    "import.skipped.blank": ("空行", "blank row"),
+    "import.skipped.footer": ("表尾", "footer"),
+    "import.skipped.section": ("通栏文字行", "text across the table"),
+    "import.skipped.header": ("重复的表头", "repeated header"),
+    "import.at_source.at": ("--at 指定", "given by --at"),
+    "import.at_source.sheet": ("表格的填报时间", "the sheet's 填报时间"),
+    "import.at_source.now": ("当前时间(表格无填报时间)", "now (the sheet has no 填报时间)"),
+    "import.renumbered.aspect": ("方面", "aspect"),
+    "import.renumbered.category": ("类别", "category"),
+    # a period in words (Policy's Period.text); its canonical form (str) is not a message
+    "period.days": ("{n}天", "{n} days"),
+    "period.days.one": ("{n}天", "{n} day"),
+    "period.workdays": ("{n}个工作日", "{n} working days"),
+    "period.workdays.one": ("{n}个工作日", "{n} working day"),
+    "period.months": ("{n}个月", "{n} months"),
+    "period.months.one": ("{n}个月", "{n} month"),
 }
 
 

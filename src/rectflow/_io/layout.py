@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import attrs
 
+from rectflow._i18n import msg
 from rectflow._io.cells import COLUMNS, BadDate, header_key, in_range, parse_day
 from rectflow._policy import ImportWords
 
@@ -266,22 +267,6 @@ def repeats_header(cells: list[Any], header: list[str], names: Mapping[str, str]
     )
 
 
-SKIPPED: Final[Mapping[str, tuple[str, str]]] = {
-    "blank": ("空行", "blank row"),
-    "footer": ("表尾", "footer"),
-    "section": ("通栏文字行", "text across the table"),
-    "header": ("重复的表头", "repeated header"),
-}
-"""Why a row is not a finding, in Chinese and English."""
-
-
-_AT_SOURCE: Final[Mapping[str, tuple[str, str]]] = {
-    "at": ("--at 指定", "given by --at"),
-    "sheet": ("表格的填报时间", "the sheet's 填报时间"),
-    "now": ("当前时间(表格无填报时间)", "now (the sheet has no 填报时间)"),
-}
-
-
 def import_notes(summary: Any, lang: str = "zh") -> list[str]:
     """What an import of an office sheet did besides adding rows, one line each.
 
@@ -292,14 +277,14 @@ def import_notes(summary: Any, lang: str = "zh") -> list[str]:
     en = lang == "en"
     lines: list[str] = []
     if summary.at_source:
-        where = _AT_SOURCE[summary.at_source][en]
+        where = msg(f"import.at_source.{summary.at_source}", lang)
         lines.append(
             f"events dated {summary.at} ({where})" if en else f"事件时间 {summary.at}({where})"
         )
     if summary.skipped:
         parts = []
         for row, reason, words in summary.skipped:
-            label = SKIPPED[reason][en]
+            label = msg(f"import.skipped.{reason}", lang)
             if reason == "blank":  # a long run of blank rows: "7-1048576"
                 parts.append(f"{row}{words} {label}")
             else:
@@ -311,9 +296,7 @@ def import_notes(summary: Any, lang: str = "zh") -> list[str]:
         )
         lines.append(head + "; ".join(parts))
     if summary.renumbered:
-        by = {"aspect": ("方面", "aspect"), "category": ("类别", "category")}[summary.renumbered][
-            en
-        ]
+        by = msg(f"import.renumbered.{summary.renumbered}", lang)
         lines.append(
             f"序号 restarts within each {by}: ids made aspect.category.n (1.1.1)"
             if en
