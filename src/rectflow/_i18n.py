@@ -945,6 +945,33 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "period.workdays.one": ("{n}个工作日", "{n} working day"),
     "period.months": ("{n}个月", "{n} months"),
     "period.months.one": ("{n}个月", "{n} month"),
+    "report.aspect_head": ("第{zh_n}方面问题:{name}", "Aspect {n}: {name}"),
+    "report.category_head": ("({zh_n}){name}", "({n}) {name}"),
+    "chart.aspect": ("第{zh_n}方面", "Aspect {n}"),
+    "update.event_sep": ("、", ", "),
+    "import.note.at": ("事件时间 {at}({where})", "events dated {at} ({where})"),
+    "import.note.skipped": (
+        "跳过非问题行 {n} 行: {rows}",
+        "skipped {n} rows that are not findings: {rows}",
+    ),
+    "import.note.renumbered": (
+        "序号在每个{by}内重新编号: 编号按 方面.类别.序号 生成(如 1.1.1)",
+        "序号 restarts within each {by}: ids made aspect.category.n (1.1.1)",
+    ),
+    "import.note.attested": (
+        "其中{n}项为导入台账时已完成(表中无提交人、销号人, 由导入人确认)",
+        "{n} completed as the sheet says (no submitter or signer named: attested on import)",
+    ),
+    "import.note.no_evidence": (
+        "提醒: {ids} 未附佐证材料(表中无佐证材料列的, 以台账本行为据)",
+        "warning: no evidence for {ids} (a sheet without an evidence column: its row is cited)",
+    ),
+    "import.note.extra_columns": ("保留的其他列: {cols}", "columns kept as extra: {cols}"),
+    "import.remarks": ("备注", "remarks"),
+    "import.note.attested_by": (
+        "导入台账时已完成(由 {who} 确认)",
+        "completed as the imported sheet says (attested by {who})",
+    ),
 }
 
 

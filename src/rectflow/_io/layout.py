@@ -274,13 +274,10 @@ def import_notes(summary: Any, lang: str = "zh") -> list[str]:
     came from, the rows skipped, ids renumbered, completions attested by the import,
     rows without evidence and the columns kept as ``extra``.
     """
-    en = lang == "en"
     lines: list[str] = []
     if summary.at_source:
         where = msg(f"import.at_source.{summary.at_source}", lang)
-        lines.append(
-            f"events dated {summary.at} ({where})" if en else f"事件时间 {summary.at}({where})"
-        )
+        lines.append(msg("import.note.at", lang, at=summary.at, where=where))
     if summary.skipped:
         parts = []
         for row, reason, words in summary.skipped:
@@ -289,53 +286,30 @@ def import_notes(summary: Any, lang: str = "zh") -> list[str]:
                 parts.append(f"{row}{words} {label}")
             else:
                 parts.append(f"{row} {label}" + (f"「{words[:20]}」" if words else ""))
-        head = (
-            f"skipped {len(parts)} rows that are not findings: "
-            if en
-            else f"跳过非问题行 {len(parts)} 行: "
-        )
-        lines.append(head + "; ".join(parts))
+        lines.append(msg("import.note.skipped", lang, n=len(parts), rows="; ".join(parts)))
     if summary.renumbered:
         by = msg(f"import.renumbered.{summary.renumbered}", lang)
-        lines.append(
-            f"序号 restarts within each {by}: ids made aspect.category.n (1.1.1)"
-            if en
-            else f"序号在每个{by}内重新编号: 编号按 方面.类别.序号 生成(如 1.1.1)"
-        )
+        lines.append(msg("import.note.renumbered", lang, by=by))
     if summary.completed_by_import:
-        n = summary.completed_by_import
-        lines.append(
-            f"{n} completed as the sheet says (no submitter or signer named: attested on import)"
-            if en
-            else f"其中{n}项为导入台账时已完成(表中无提交人、销号人, 由导入人确认)"
-        )
+        lines.append(msg("import.note.attested", lang, n=summary.completed_by_import))
     if summary.no_evidence:
         ids = ", ".join(summary.no_evidence)
-        lines.append(
-            f"warning: no evidence for {ids} (a sheet without an evidence column: its row is cited)"
-            if en
-            else f"提醒: {ids} 未附佐证材料(表中无佐证材料列的, 以台账本行为据)"
-        )
+        lines.append(msg("import.note.no_evidence", lang, ids=ids))
     if summary.extra_columns:
         cols = "、".join(summary.extra_columns)
-        lines.append(f"columns kept as extra: {cols}" if en else f"保留的其他列: {cols}")
+        lines.append(msg("import.note.extra_columns", lang, cols=cols))
     return lines
 
 
 def finding_notes(finding: Any, history: Any, lang: str = "zh") -> list[str]:
     """What ``show`` adds for a finding read from an office sheet: 备注, extra columns, attest."""
-    en = lang == "en"
     lines = []
     if finding.remarks:
-        lines.append(f"  {'remarks' if en else '备注'}: {finding.remarks}")
+        lines.append(f"  {msg('import.remarks', lang)}: {finding.remarks}")
     for name, value in finding.extra.items():
         lines.append(f"  {name}: {value}")
     attests = [e for e in history if e.name == "attest"]
     if attests:
         who = attests[-1].actor
-        lines.append(
-            f"  completed as the imported sheet says (attested by {who})"
-            if en
-            else f"  导入台账时已完成(由 {who} 确认)"
-        )
+        lines.append("  " + msg("import.note.attested_by", lang, who=who))
     return lines

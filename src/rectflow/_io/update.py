@@ -121,7 +121,7 @@ class Change:
             shown = "; ".join(_shown(f, lang) for f in self.fields)
             parts.append(f"{msg('update.amended', lang)}: {shown}")
         if self.events and self.action != "add":
-            sep = ", " if en else "、"
+            sep = msg("update.event_sep", lang)
             names = sep.join(EVENT_LABELS[e][1 if en else 0] for e in self.events)
             parts.append(f"[{names}]")
         if not self.applied:

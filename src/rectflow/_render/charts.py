@@ -266,6 +266,4 @@ def _aspect_label(i: int, name: str, lang: str) -> str:
     own = numbering(name)
     if own is not None:
         return own
-    if lang == "en":
-        return f"Aspect {i + 1}"
-    return f"第{zh_num(i)}方面"
+    return msg("chart.aspect", lang, n=i + 1, zh_n=zh_num(i))

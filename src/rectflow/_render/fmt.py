@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from typing import Final
 
+from rectflow._i18n import msg
+
 
 def pct(rate: float | None) -> str:
     """``0.9643`` as ``96.43%``; ``None`` (nothing to divide by) as ``—``."""
@@ -50,14 +52,14 @@ def aspect_head(i: int, name: str, lang: str) -> str:
     """
     if numbering(name) is not None:
         return name
-    return f"Aspect {i + 1}: {name}" if lang == "en" else f"第{zh_num(i)}方面问题:{name}"
+    return msg("report.aspect_head", lang, n=i + 1, zh_n=zh_num(i), name=name)
 
 
 def category_head(j: int, name: str, lang: str) -> str:
     """The heading of the *j*-th category of an aspect: ``(一)…`` unless already numbered."""
     if numbering(name) is not None:
         return name
-    return f"({j + 1}) {name}" if lang == "en" else f"({zh_num(j)}){name}"
+    return msg("report.category_head", lang, n=j + 1, zh_n=zh_num(j), name=name)
 
 
 _ZH_DIGITS: Final = "〇一二三四五六七八九"
