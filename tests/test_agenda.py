@@ -32,6 +32,7 @@ from rectflow import (
     cli,
     policy_pack,
 )
+from rectflow._cli import app as cli_app
 from rectflow._demo import load_seed
 from rectflow._time import end_of_day
 from rectflow.calendar import china
@@ -1023,7 +1024,7 @@ def test_cli_agenda_json_on_memory_ledger(monkeypatch, capsys):
         def open(*_a, **_k):
             return ledger
 
-    monkeypatch.setattr(cli, "Ledger", _Open)
+    monkeypatch.setattr(cli_app, "Ledger", _Open)
     rc = cli.main(["agenda", "--ledger", ":memory:", "--as-of", "2024-09-30", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert rc == 0
