@@ -278,7 +278,7 @@ def test_html_charts_false_leaves_them_out_without_a_note(seed_report):
 
 
 CHART_TEXT = (
-    "".join(msg(key, "zh") for key in keys("chart."))
+    "".join(msg(key, "zh", n=1, zh_n="一") for key in keys("chart."))
     + "第一二三四五六七八九十方面0123456789/%年月日"
 )
 
