@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rectflow import ConcurrencyConflict, Event, Finding, Ledger, MemoryStore, RuleViolation
-from rectflow import _ledger as ledger_module
+from rectflow import _writer as writer_module
 from rectflow._store.sqlite import SqliteStore
 from store_support import open_test_ledger, populate_sample
 
@@ -120,7 +120,7 @@ def test_conflict_with_another_writer_fails_the_whole_batch() -> None:
 
 
 def test_every_buffered_event_passes_the_admit_gate(sample: Ledger) -> None:
-    """_admit sees every event of a batch with the finding before it, and can refuse one."""
+    """The gate (Writer.admit) sees every event of a batch with the finding before it, and can refuse one."""
     seen: list[tuple[str, str, int | None]] = []
 
     def admit(event: Event, before: Finding | None) -> None:
@@ -128,7 +128,7 @@ def test_every_buffered_event_passes_the_admit_gate(sample: Ledger) -> None:
         if event.name == "cancel":
             raise RuleViolation("admit", "refused", finding_id=event.finding_id, event=event.name)
 
-    sample._admit = admit  # type: ignore[method-assign]
+    sample._writer.admit = admit  # type: ignore[method-assign]
     with sample.batch():
         fire_all(sample)
         with pytest.raises(RuleViolation):
@@ -141,7 +141,7 @@ def test_a_long_batch_is_flushed_in_bulks_and_stays_atomic(
     sample: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the bulk size the buffer goes to the store early; a later failure still undoes it all."""
-    monkeypatch.setattr(ledger_module, "_FLUSH_EVERY", 1)
+    monkeypatch.setattr(writer_module, "_FLUSH_EVERY", 1)
     before, extensions = sample.head(), sample.get("G").extensions
 
     def failing() -> None:

@@ -2,7 +2,7 @@
 
 Each worker is a real process (this file run as a script) that fires
 ``record_measure`` on random findings of one shared ledger, with
-``Ledger._before_write`` sleeping between reading the finding and appending,
+``Writer.before_write`` sleeping between reading the finding and appending,
 to widen the read-write gap. Afterwards the ledger must account for every
 acknowledged fire: the sum of the findings' versions equals the events stored
 equals the setup events plus the fires the workers were told succeeded, and
@@ -70,7 +70,7 @@ def work(
     """One worker: *fires* record_measure events on random findings; count outcomes."""
     ledger = open_ledger(target)
     ledger.store._unsafe_no_version_check = unsafe  # type: ignore[attr-defined]
-    ledger._before_write = lambda: time.sleep(gap)
+    ledger._writer.before_write = lambda: time.sleep(gap)
     rng = random.Random(seed)
     print("ready", flush=True)
     sys.stdin.readline()  # wait for the others

@@ -61,7 +61,7 @@ def setup_ledger(target: str) -> None:
 def write_batch(target: str, trial: int) -> None:
     """The writer: one batch of an inspection and BATCH fires, each step announced; then wait to die."""
     ledger = open_ledger(target)
-    ledger._before_write = lambda: time.sleep(0.002)
+    ledger._writer.before_write = lambda: time.sleep(0.002)
     print("open", flush=True)
     with ledger.batch():
         ledger.add_inspection(f"B{trial}", title="批次", feedback_at="2029-05-01", at=AT)

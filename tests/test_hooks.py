@@ -165,7 +165,7 @@ def test_bad_subscribe_arguments_are_refused(callback, events):
     ledger = Ledger(MemoryStore())
     with pytest.raises(InvalidInput):
         ledger.subscribe(callback, events=events)
-    assert ledger._subscribers == ()
+    assert ledger._writer.subscribers == ()
 
 
 # ---------------------------------------------------------------- events_since
@@ -383,10 +383,10 @@ def test_subscribers_run_after_the_ledger_lock_is_left(block, make_ledger, tmp_p
         got: list[bool] = []
 
         def other() -> None:
-            acquired = ledger._lock.acquire(timeout=2)
+            acquired = ledger._writer.lock.acquire(timeout=2)
             got.append(acquired)
             if acquired:
-                ledger._lock.release()
+                ledger._writer.lock.release()
 
         thread = threading.Thread(target=other)
         thread.start()

@@ -28,6 +28,7 @@ from rectflow import (
 from rectflow._io import xlsxfile
 from rectflow._io.cells import escape_formula, split_measures, unescape_formula
 from rectflow._io.table import FileProblem, Formula
+from rectflow._writer import Writer
 from rectflow.cli import main
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -221,13 +222,13 @@ def test_the_garbage_collector_is_as_it_was_after_any_import(tmp_path, monkeypat
     import gc  # noqa: PLC0415
 
     seen: list[bool] = []
-    real = Ledger._admit
+    real = Writer.admit
 
-    def spy(self: Ledger, *args: object) -> None:
+    def spy(self: Writer, *args: object) -> None:
         seen.append(gc.isenabled())
         real(self, *args)
 
-    monkeypatch.setattr(Ledger, "_admit", spy)
+    monkeypatch.setattr(Writer, "admit", spy)
     good = _office_csv(tmp_path / "a.csv")
     bad = tmp_path / "b.csv"
     bad.write_text(
@@ -580,10 +581,10 @@ def test_the_import_excel_howto_runs(tmp_path, monkeypatch):
 
 
 def test_every_imported_event_passes_the_ledger_gate(tmp_path, monkeypatch):
-    """import_file sends each event through Ledger._admit (the roles gate) before storing."""
+    """import_file sends each event through the writer's gate (the roles gate) before storing."""
     ledger = _ledger()
     seen = []
-    monkeypatch.setattr(ledger, "_admit", lambda event, before: seen.append((event, before)))
+    monkeypatch.setattr(ledger._writer, "admit", lambda event, before: seen.append((event, before)))
     summary = ledger.import_file(_office_csv(tmp_path / "a.csv"), actor="整改办", inspection="R1")
     assert len(seen) == summary.events_added == 16
     assert [e.name for e, _ in seen[:6]] == [e.name for e in ledger.history("1.1.1")]
@@ -603,7 +604,7 @@ def test_a_refusal_by_the_gate_is_a_file_error_and_writes_nothing(tmp_path, monk
             raise PermissionDenied(f"{event.actor} may not sign off")
 
     ledger = _ledger()
-    monkeypatch.setattr(ledger, "_admit", admit)
+    monkeypatch.setattr(ledger._writer, "admit", admit)
     with pytest.raises(LedgerFileError) as caught:
         ledger.import_file(_office_csv(tmp_path / "a.csv"), actor="整改办", inspection="R1")
     assert [(e.row, e.column, e.code) for e in caught.value.errors] == [

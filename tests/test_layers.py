@@ -33,13 +33,15 @@ LAYERS: dict[str, int] = {
     # Files (import, export): the exported 台账's head dates itself as documents do (render's
     # fmt.zh_date); they import no view and never the ledger.
     "_io": 7,
-    # The ledger calls views, renderers and files.
-    "_ledger": 8,
-    "_demo": 9,
-    "testing": 9,
-    "aio": 9,
-    "cli": 10,
-    "_cli": 10,
+    # The write pipeline, below the facade that delegates to it; both call views, renderers
+    # and files.
+    "_writer": 8,
+    "_ledger": 9,
+    "_demo": 10,
+    "testing": 10,
+    "aio": 10,
+    "cli": 11,
+    "_cli": 11,
 }
 
 

@@ -428,10 +428,10 @@ def test_a_real_race_is_a_conflict_not_last_writer_wins():
     add(first, "F1")
 
     def other_writer_moves_first() -> None:
-        first._before_write = None
+        first._writer.before_write = None
         second.fire("F1", "start", actor=PERSON, at=at("2023-12-01"))
 
-    first._before_write = other_writer_moves_first
+    first._writer.before_write = other_writer_moves_first
     with pytest.raises(ConcurrencyConflict) as info:
         first.fire("F1", "cancel", actor=ADDER, at=at("2023-12-02"), reason="重复")
     assert (info.value.expected, info.value.actual) == (1, 2)

@@ -113,13 +113,13 @@ def test_agenda_of_a_past_day_uses_the_indexes_with_the_wall_clock(tmp_path, tar
     ledger = readme_ledger(Ledger.open(":memory:" if target == "memory" else tmp_path / "a.db"))
     replayed = ledger.agenda(as_of="2024-04-01", upcoming=0)  # reference: replay forced below
     calls: list[dt.datetime] = []
-    replay = ledger._as_of
+    replay = ledger._writer.as_of
 
     def spy(cutoff: dt.datetime, *args: Any, **kwargs: Any) -> Any:
         calls.append(cutoff)
         return replay(cutoff, *args, **kwargs)
 
-    ledger._as_of = spy  # type: ignore[method-assign]
+    ledger._writer.as_of = spy  # type: ignore[method-assign]
     indexed = ledger.agenda(as_of="2024-04-01")
     assert calls == []  # the indexes answered
     assert indexed.to_dict() == replayed.to_dict()
@@ -144,13 +144,13 @@ def test_agenda_index_after_a_rolled_back_batch_is_not_stale():
         rolled_back()
     ledger.fire("1.1.3", "recheck", actor="巡察办", at="2024-04-10T10:00:00+08:00", evidence=["x"])
     calls: list[object] = []
-    replay = ledger._as_of
+    replay = ledger._writer.as_of
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
         return replay(*args, **kwargs)
 
-    ledger._as_of = spy  # type: ignore[method-assign]
+    ledger._writer.as_of = spy  # type: ignore[method-assign]
     ledger.agenda(as_of="2024-04-01")  # an event of 2024-04-10 exists: the index cannot answer
     assert len(calls) == 1
 
@@ -208,7 +208,7 @@ def test_loser_between_read_and_write_gets_a_conflict_whatever_at_says(tmp_path)
     for i, at in enumerate(("2025-01-07T09:00:00+08:00", None)):
         (tmp_path / str(i)).mkdir()
         loser, winner = two_writers(tmp_path / str(i))
-        loser._before_write = functools.partial(  # widen the race window
+        loser._writer.before_write = functools.partial(  # widen the race window
             winner.fire, "F1", "submit", at="2025-01-08T09:00:00+08:00", **SUBMIT
         )
         with pytest.raises(ConcurrencyConflict) as info:

@@ -97,9 +97,9 @@ def test_fire_dropped_between_its_read_and_its_write(
     setup(pg_target)
     ledger = opened(pg_target)
     head = ledger.head()
-    ledger._before_write = lambda: terminate(pg_sql, backend_pid_raw(ledger))
+    ledger._writer.before_write = lambda: terminate(pg_sql, backend_pid_raw(ledger))
     ledger.fire("F0", "start", actor="乙", at=t(2))
-    ledger._before_write = None
+    ledger._writer.before_write = None
     assert ledger.head().count == head.count + 1
     assert [e.name for e in ledger.history("F0")] == ["add", "start"]
     assert ledger.verify(anchor=head).ok
@@ -255,9 +255,9 @@ def test_fire_after_another_writer_moved_the_head(pg_target: str) -> None:
     setup(pg_target)
     ledger, other = opened(pg_target), opened(pg_target)
     assert ledger.roles_mode  # the ledger-level state read before the traced fire
-    ledger._before_write = lambda: other.fire("F1", "start", actor="乙", at=t(2))
+    ledger._writer.before_write = lambda: other.fire("F1", "start", actor="乙", at=t(2))
     n, _ = traced(ledger, lambda: ledger.fire("F0", "start", actor="乙", at=t(2)))
-    ledger._before_write = None
+    ledger._writer.before_write = None
     assert n <= 3, n  # read, a write refused for its stale head, the write again
     chain = list(ledger.store.chain())
     assert [(e.event.finding_id, e.event.name) for e in chain[-2:]] == [

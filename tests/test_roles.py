@@ -341,7 +341,7 @@ def test_sod_gate_refuses_a_submitter_signing_even_past_the_workflow(office: Led
     office.fire("F1", "submit", actor="丙", evidence=["e.pdf"], at=t(3))
     before = office.get("F1")
     row = Event("F1", "sign_off", pendulum.parse(t(4)), "丙", version=before.version + 1)
-    error = refused(office, PermissionDenied, lambda: office._admit(row, before))
+    error = refused(office, PermissionDenied, lambda: office._writer.admit(row, before))
     assert isinstance(error, PermissionDenied)
     assert error.needed == ()
 
@@ -355,9 +355,9 @@ def test_sod_gate_applies_without_actors() -> None:
     ledger.fire("F1", "submit", actor="丙", evidence=["e.pdf"], at=t(3))
     before = ledger.get("F1")
     signed = Event("F1", "sign_off", pendulum.parse(t(4)), "丙", version=before.version + 1)
-    refused(ledger, PermissionDenied, lambda: ledger._admit(signed, before))
+    refused(ledger, PermissionDenied, lambda: ledger._writer.admit(signed, before))
     cancel = Event("F1", "cancel", pendulum.parse(t(4)), "乙", payload={"reason": "x"})
-    refused(ledger, PermissionDenied, lambda: ledger._admit(cancel, before))
+    refused(ledger, PermissionDenied, lambda: ledger._writer.admit(cancel, before))
 
 
 def test_sod_revoked_role_stops_working_from_its_revocation(office: Ledger) -> None:
@@ -663,15 +663,15 @@ def test_every_public_method_is_classified() -> None:
 
 @pytest.mark.parametrize("name", sorted(WRITERS))
 def test_every_writer_goes_through_the_gate(name: str, office: Ledger) -> None:
-    """Every public writing method calls _admit before it stores anything; a refusal there stores nothing."""
+    """Every public writing method calls the gate (Writer.admit) before it stores anything; a refusal there stores nothing."""
     seen: list[Event] = []
-    admit = office._admit
+    admit = office._writer.admit
 
     def spy(event: Event, before: Any) -> None:
         seen.append(event)
         admit(event, before)
 
-    office._admit = spy  # type: ignore[method-assign]
+    office._writer.admit = spy  # type: ignore[method-assign]
     WRITERS[name](office, 1)
     assert seen, name
     assert seen[-1] in (office.ledger_history()[-1], *office.history(seen[-1].finding_id or "F1"))
@@ -681,7 +681,7 @@ def test_every_writer_goes_through_the_gate(name: str, office: Ledger) -> None:
     def deny(event: Event, before: Any) -> None:
         raise PermissionDenied("no", actor=event.actor, event=event.name, needed=())
 
-    office._admit = deny  # type: ignore[method-assign]
+    office._writer.admit = deny  # type: ignore[method-assign]
     with pytest.raises((PermissionDenied, LedgerFileError)) as refused:
         WRITERS[name](office, 2)
     if isinstance(refused.value, LedgerFileError):  # a file reports it at its row

@@ -420,13 +420,13 @@ def test_a_yaml_event_after_the_last_ledger_event_passes_the_role_gate(
     assert target.head().count == 0
 
 
-# ---------------------------------------------------------------- _ledger.py
+# ---------------------------------------------------------------- _ledger.py, _writer.py
 
 
 def test_an_import_is_admitted_again_when_a_role_is_revoked_before_its_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """_ledger.py: a YAML import's events (admitted with no known tip) are admitted again under
+    """_writer.py: a YAML import's events (admitted with no known tip) are admitted again under
     the write lock (bug: re-admission skipped when the tip is unknown, so a revoke another writer
     committed between planning and writing lets the import through)."""
     path = tmp_path / "g.yaml"

@@ -156,7 +156,7 @@ def test_negative_control_catches_lost_updates(sqlite_target: str) -> None:
         before = ledger.head().count
         store: Any = ledger.store
         store._unsafe_no_version_check = True
-        ledger._before_write = lambda: time.sleep(0.0005)  # the read-write gap a request has
+        ledger._writer.before_write = lambda: time.sleep(0.0005)  # the read-write gap a request has
         ok, _, errors = hammer(ledger, expected=False)
         assert not errors, errors[:3]
         assert lost_updates(ledger, ok, before) > 0

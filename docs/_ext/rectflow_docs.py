@@ -95,6 +95,7 @@ def _defining_module(name: str, obj: object) -> str:
 
 API_GROUPS: tuple[tuple[str, str], ...] = (
     ("rectflow._ledger", "The ledger"),
+    ("rectflow._writer", "The ledger"),
     ("rectflow._model", "Records"),
     ("rectflow._workflow", "The workflow"),
     ("rectflow._roles", "Actors and roles"),
@@ -157,7 +158,7 @@ def api_markdown() -> str:
     groups: dict[str, list[str]] = {}
     for name in rectflow.__all__:
         groups.setdefault(_group(name, getattr(rectflow, name)), []).append(name)
-    order = [title for _, title in API_GROUPS] + ["Other"]
+    order = list(dict.fromkeys([title for _, title in API_GROUPS] + ["Other"]))
     out: list[str] = []
     for title in order:
         names = groups.get(title)

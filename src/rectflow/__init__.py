@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from rectflow._io import FileIssue, FileLimits, ImportSummary
 from rectflow._io.update import Change, FieldChange, UpdateSummary
-from rectflow._ledger import EventPage, Ledger, SpotCheckDraw
+from rectflow._ledger import Ledger
 from rectflow._model import (
     DONE_STATES,
     EVENT_NAMES,
@@ -41,6 +41,7 @@ from rectflow._views.agenda import AgendaItem, InspectionAgenda
 from rectflow._views.integrity import SignedHead, hash_evidence
 from rectflow._views.verify import Problem, Verification
 from rectflow._workflow import Context, Rule, Workflow
+from rectflow._writer import EventPage, SpotCheckDraw
 from rectflow.exceptions import (
     ConcurrencyConflict,
     DuplicateId,

@@ -36,7 +36,7 @@ import pendulum
 
 from rectflow._io.cells import FileLimits
 from rectflow._io.files import ImportSummary
-from rectflow._ledger import EventPage, Ledger, SpotCheckDraw
+from rectflow._ledger import Ledger
 from rectflow._model import Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy
 from rectflow._render.agenda import Agenda
@@ -46,6 +46,7 @@ from rectflow._store.base import Head
 from rectflow._views.integrity import SignedHead
 from rectflow._views.verify import Verification
 from rectflow._workflow import Workflow
+from rectflow._writer import EventPage, SpotCheckDraw
 
 __all__ = ["AsyncLedger"]
 

@@ -1,8 +1,8 @@
 """Turning checked rows and YAML entries into the events an import writes.
 
-Nothing here writes. The ledger lends what needs it (:class:`Hooks`): the
-checks of ``add_inspection`` and ``add_finding``, the workflow, the gate every
-write passes (``admit``) and the clock. A row in a later state becomes its
+Nothing here writes. The ledger lends what needs it (:class:`Hooks`): a
+:class:`Planner` (the checks of ``add_inspection`` and ``add_finding``, the
+gate every write passes), the workflow and the clock. A row in a later state becomes its
 history explicitly: an ``add`` with ``imported`` provenance by the importing
 actor, then the events the row implies, each through ``Workflow.apply`` like
 any ``fire``. A problem is recorded against the row and column it comes from.
@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, Protocol, cast
 
 import attrs
 from cattrs.errors import BaseValidationError
@@ -23,6 +23,7 @@ from rectflow import _codec
 from rectflow._io.cells import COLUMNS
 from rectflow._io.table import Issues, RowSpec, Table
 from rectflow._model import Event, Finding, Inspection, Measure, Owner
+from rectflow._policy import Period
 from rectflow._roles import LEDGER
 from rectflow._time import local_date, parse_date, parse_time
 from rectflow._workflow import Workflow
@@ -89,19 +90,65 @@ _EVENT_COLUMNS: Final[Mapping[str, str]] = {
 }
 
 
+class Planner(Protocol):
+    """The ledger's checks an import plan calls (``rectflow._writer.Writer`` has them).
+
+    Nothing they do writes: each returns what a write would store, or raises.
+    """
+
+    def plan_finding(
+        self,
+        finding_id: str,
+        *,
+        inspection: str,
+        title: str,
+        kind: str,
+        owner: Owner,
+        deadline: dt.date | str | Period,
+        actor: str,
+        aspect: str = "",
+        category: str = "",
+        measures: Iterable[Measure] = (),
+        itemized: bool = True,
+        at: dt.datetime | str | None = None,
+        provenance: dict[str, Any] | None = None,
+        note: str | None = None,
+        evidence: Iterable[str] = (),
+        known: Inspection | None = None,
+        known_new: bool = False,
+    ) -> tuple[Event, Finding]:
+        """``add_finding``'s checks: the ``add`` event and the new finding, not stored yet."""
+
+    def plan_inspection(
+        self,
+        inspection_id: str,
+        *,
+        title: str,
+        feedback_at: dt.date | str,
+        declared_findings: int | None = None,
+        at: dt.datetime | str | None = None,
+        unit: str | None = None,
+    ) -> Inspection:
+        """``add_inspection``'s checks: the inspection to store, not stored yet."""
+
+    def resolve_deadline(self, spec: object, inspection: Inspection) -> dt.date:
+        """A deadline (a day or a period's text) for *inspection*."""
+
+    def admit(self, event: Event, before: Finding | None) -> None:
+        """The gate every write passes (roles), after the workflow's rules."""
+
+    def existing(self, ids: list[str]) -> set[str]:
+        """Which of the finding *ids* are on the ledger (one read for many)."""
+
+
 @attrs.frozen
 class Hooks:
     """What the ledger lends an import plan.
 
     Attributes:
         workflow: The ledger's workflow.
+        planner: The ledger's checks and gate (:class:`Planner`).
         inspection: The inspection with an id, on the ledger or created by the file.
-        existing: Which of the finding ids given are on the ledger (one read for many).
-        new_finding: ``add_finding``'s checks; returns the ``add`` event and the
-            new finding without writing.
-        new_inspection: ``add_inspection``'s checks; returns the inspection without writing.
-        resolve_deadline: A deadline (a day or a period's text) for an inspection.
-        admit: The gate every write passes (roles), after the workflow's rules.
         now: The ledger clock's time at the import.
         actor: Who imports.
         record: Writes a ledger-level event of a YAML file (an inspection, an actor,
@@ -114,12 +161,8 @@ class Hooks:
     """
 
     workflow: Workflow
+    planner: Planner
     inspection: Callable[[str], Inspection | None]
-    existing: Callable[[list[str]], set[str]]
-    new_finding: Callable[..., tuple[Event, Finding]]
-    new_inspection: Callable[..., Inspection]
-    resolve_deadline: Callable[[object, Inspection], dt.date]
-    admit: Callable[[Event, Finding | None], None]
     now: dt.datetime
     actor: str
     record: Callable[[Event, list[Item]], None] | None = None
@@ -247,7 +290,7 @@ class _RowPlan:
             )
         else:
             try:
-                day = hooks.resolve_deadline(spec.deadline, inspection)
+                day = hooks.planner.resolve_deadline(spec.deadline, inspection)
             except InvalidInput:
                 raise _Refused("deadline", "bad_date", value=spec.deadline) from None
         self.due[key] = day
@@ -260,7 +303,7 @@ class _RowPlan:
         try:
             after = self.hooks.workflow.apply(before, event, now=self.hooks.now)
             stored = attrs.evolve(event, version=after.version)
-            self.hooks.admit(stored, before)
+            self.hooks.planner.admit(stored, before)
         except RectflowError as exc:
             raise _refusal(exc, name) from exc
         self.items.append((stored, after, before.version))
@@ -321,7 +364,7 @@ class _RowPlan:
         if spec.extra:
             own_fields["extra"] = dict(spec.extra)
         try:
-            event, finding = hooks.new_finding(
+            event, finding = hooks.planner.plan_finding(
                 spec.id,
                 inspection=inspection.id,
                 title=spec.title,
@@ -342,7 +385,7 @@ class _RowPlan:
                 known_new=self.known_new,
                 **(carried if "add" in STATE_EVENTS[spec.state] else {}),
             )
-            hooks.admit(event, None)
+            hooks.planner.admit(event, None)
         except RectflowError as exc:
             raise _refusal(exc, "add") from exc
         self.items.append((event, finding, 0))
@@ -420,7 +463,7 @@ def plan_rows(table: Table, issues: Issues, hooks: Hooks, source: str) -> list[I
     due: dict[tuple[str, str], dt.date] = {}  # a period's day per inspection, worked out once
     rows = iter(table.rows)
     while chunk := list(itertools.islice(rows, _CHUNK)):
-        on_ledger = hooks.existing([spec.id for spec in chunk])  # one read, not one per row
+        on_ledger = hooks.planner.existing([spec.id for spec in chunk])  # one read, not one per row
         for spec in chunk:
             plan = _RowPlan(
                 spec, hooks, f"{source}:{spec.row}", due, known_new=spec.id not in on_ledger
@@ -619,7 +662,7 @@ def plan_inspections(data: Mapping[str, Any], issues: Issues, hooks: Hooks) -> l
         try:
             entry = _entry(raw, "inspections", keys, ("id", "title", "feedback_at"))
             created_at = entry.get("created_at")
-            found = hooks.new_inspection(
+            found = hooks.planner.plan_inspection(
                 str(entry["id"]),
                 title=entry["title"],
                 feedback_at=_plain(entry["feedback_at"]),
@@ -793,7 +836,7 @@ def _yaml_event(
     if not isinstance(version, int) or isinstance(version, bool) or version != expected:
         raise _Refused("events.version", "version", finding=fid, expected=expected, value=version)
     if name == "add":
-        if before is not None or hooks.existing([fid]):
+        if before is not None or hooks.planner.existing([fid]):
             raise _Refused("events.finding_id", "id_exists", value=fid)
         insp = hooks.inspection(str(payload.get("inspection")))
         if insp is None:
@@ -801,11 +844,11 @@ def _yaml_event(
         if only is not None and insp.id != only:
             raise _Refused("events.payload", "inspection_mismatch", value=insp.id, expected=only)
         try:
-            event, finding = hooks.new_finding(
+            event, finding = hooks.planner.plan_finding(
                 fid,
                 inspection=insp.id,
-                title=payload.get("title"),
-                kind=payload.get("kind"),
+                title=cast("str", payload.get("title")),  # checked there: an empty one refused
+                kind=cast("str", payload.get("kind")),
                 owner=_codec.owner_from(payload.get("owner") or {}),
                 deadline=parse_date(payload.get("deadline"), "deadline"),
                 actor=entry["actor"],
@@ -819,7 +862,7 @@ def _yaml_event(
                 note=note,
                 evidence=evidence,
             )
-            hooks.admit(event, None)
+            hooks.planner.admit(event, None)
         except RectflowError as exc:
             raise _refusal(exc, "add", "events.") from exc
         except _DAMAGED as exc:
@@ -829,7 +872,7 @@ def _yaml_event(
         current[fid] = finding
         return event, finding, 0
     if before is None:
-        if hooks.existing([fid]):
+        if hooks.planner.existing([fid]):
             raise _Refused("events.finding_id", "id_exists", value=fid)
         raise _Refused("events.finding_id", "finding_not_found", value=fid)
     if name not in hooks.workflow.rules:
@@ -837,7 +880,7 @@ def _yaml_event(
     event = Event(fid, name, at, str(entry["actor"]), note, tuple(evidence), payload, version)
     try:
         after = hooks.workflow.apply(before, event, now=hooks.now)
-        hooks.admit(event, before)
+        hooks.planner.admit(event, before)
     except RectflowError as exc:
         raise _refusal(exc, name, "events.") from exc
     except _DAMAGED as exc:  # a payload value the event's rules cannot read (a checkpoint "x")
