@@ -162,33 +162,9 @@ class Ledger:
 
     @in_lang
     def change_workflow(
-        self,
-        *,
-        actor: str | None,
-        spec: WorkflowSpec | str | os.PathLike[str] | None = None,
-        at: dt.datetime | str | None = None,
+        self, *, actor: str | None, spec: WorkflowSpec | str | None = None, at: Any = None
     ) -> Event:
-        """Record on the chain that the ledger now runs this workflow definition.
-
-        A ledger records the definition it is written with (its digest and its
-        rules' and effects' ``name@version``): opened with another one, its first
-        write raises :class:`~rectflow.WorkflowMismatch`. Open it with the new
-        definition and call this to record it; later writes then run under it.
-
-        Args:
-            actor: Who records it; required once the ledger has registered actors
-                (the policy's ``change_workflow`` roles, else its ``add_inspection`` ones).
-            spec: The definition (default: the one the ledger was opened with, which
-                it must be).
-            at: When (default: now).
-
-        Returns:
-            The ``change_workflow`` event.
-
-        Raises:
-            InvalidInput: *spec* is not the definition the ledger was opened with.
-            PermissionDenied: When *actor* may not change the workflow.
-        """
+        """Record the definition opened with (:class:`~rectflow.WorkflowMismatch`); needs a role."""
         return self._writer.change_workflow(actor=actor, spec=spec, at=at)
 
     @in_lang
