@@ -425,8 +425,11 @@ class Writer:
             raise InvalidInput(msg("bad_value", self.lang, field="note", value=note), field="note")
         now = self.now()
         when = now if at is None else parse_time(at, "at", self.lang)
-        self.bound(actor, when)  # before the workflow reads the finding's state
-        payload = self.workflow.arguments(str(event), arguments, self.lang) if arguments else {}
+        try:
+            payload = self.workflow.arguments(str(event), arguments, self.lang) if arguments else {}
+        except RectflowError:
+            self.bound(actor, when)  # a ledger recording another definition says so first
+            raise
         # Built with its final version (the finding's next), so it is not copied again.
         known, tip = (
             self.current_and_tip(finding_id) if isinstance(finding_id, str) else (None, None)
@@ -442,7 +445,11 @@ class Writer:
             0 if known is None else known.version + 1,
         )
         if known is None or expected_version is not None:  # else apply checks it first
-            self.workflow.check_event(new_event, lang=self.lang)
+            try:
+                self.workflow.check_event(new_event, lang=self.lang)
+            except RectflowError:
+                self.bound(actor, when)
+                raise
         current = self.get(finding_id) if known is None else known
         if expected_version is not None and expected_version != current.version:
             raise ConcurrencyConflict(
@@ -462,9 +469,13 @@ class Writer:
                 current, new_event, now=now, lang=self.lang, history=self.history_of(finding_id)
             )
         except RuleViolation as exc:
+            self.bound(actor, when)
             if exc.rule != "time_order" or expected_version is not None:
                 raise  # with the current version in hand, no race was lost: a bad time
             raise self.time_conflict(current, when) from exc
+        except RectflowError:  # an unknown state, an event the definition lacks
+            self.bound(actor, when)
+            raise
         if new_event.name == "spot_check":
             self.check_draw(current, new_event)
         stored = new_event
@@ -1280,7 +1291,7 @@ class Writer:
             state.check(event, before, self.policy, self.lang, self.workflow.spec)
 
     def bound(self, actor: str | None, when: dt.datetime) -> None:
-        """:meth:`bind` once per writer, before a write reads anything (the gate checks again)."""
+        """:meth:`bind` once per writer, when a write fails before the gate (which binds too)."""
         if not self._bound:
             with self.lock:
                 self.bind(self.ledger_state(), actor if isinstance(actor, str) else None, when)
