@@ -25,19 +25,24 @@ LAYERS: dict[str, int] = {
     "_spec": 3,
     "_roles": 3,
     "_store": 4,
+    # The edges, each its own layer (issue 15). Views compute records (a report, an agenda,
+    # a verification) from the store's rows and events; they import no renderer and no file.
     "_views": 5,
-    # The write pipeline, below the facade that delegates to it:
-    "_writer": 6,
-    "_ledger": 7,
-    # Files and renderers take records and report data, never the ledger:
-    # the ledger (and the CLI) call them.
-    "_io": 5,
-    "_render": 5,
-    "_demo": 8,
-    "testing": 8,
-    "aio": 8,
-    "cli": 9,
-    "_cli": 9,
+    # Renderers take the views' records and write text (Markdown, HTML, charts, calendars,
+    # diagrams), in words from the one catalogue (_i18n); never the ledger.
+    "_render": 6,
+    # Files (import, export): the exported 台账's head dates itself as documents do (render's
+    # fmt.zh_date); they import no view and never the ledger.
+    "_io": 7,
+    # The write pipeline, below the facade that delegates to it; both call views, renderers
+    # and files.
+    "_writer": 8,
+    "_ledger": 9,
+    "_demo": 10,
+    "testing": 10,
+    "aio": 10,
+    "cli": 11,
+    "_cli": 11,
 }
 
 
@@ -126,3 +131,34 @@ def test_no_import_cycles():
     for node in sorted(graph):
         if node not in state:
             visit(node)
+
+
+#: Layers that may not import one another although one sits above the other: files (import,
+#: export) take rows and plans, not the views' records.
+APART: frozenset[tuple[str, str]] = frozenset({("_io", "_views")})
+
+
+def test_apart_layers_do_not_import_each_other():
+    """No module of a layer imports a module of a layer it is kept apart from."""
+    found = sorted(
+        (name, m)
+        for name, path in MODULES.items()
+        for m in _imports(path, name)
+        if m in MODULES
+        and name.count(".") >= 1
+        and m.count(".") >= 1
+        and (name.split(".")[1], m.split(".")[1]) in APART
+    )
+    assert found == []
+
+
+def test_a_view_imports_no_renderer_and_no_file():
+    """A view computes records; turning them into text or files is the renderers' and files'."""
+    found = sorted(
+        (name, m)
+        for name, path in MODULES.items()
+        if name.startswith("rectflow._views")
+        for m in _imports(path, name)
+        if m.startswith(("rectflow._render", "rectflow._io"))
+    )
+    assert found == []

@@ -15,6 +15,7 @@ from matplotlib import font_manager
 
 from rectflow import Ledger, Measure, Owner, Report
 from rectflow._demo import load_seed
+from rectflow._i18n import keys, msg
 from rectflow._render import charts, html
 from rectflow._render.fmt import pct, rate_text
 
@@ -277,7 +278,8 @@ def test_html_charts_false_leaves_them_out_without_a_note(seed_report):
 
 
 CHART_TEXT = (
-    "".join(zh for zh, _ in charts._TEXT.values()) + "第一二三四五六七八九十方面0123456789/%年月日"
+    "".join(msg(key, "zh", n=1, zh_n="一") for key in keys("chart."))
+    + "第一二三四五六七八九十方面0123456789/%年月日"
 )
 
 
@@ -303,8 +305,8 @@ def test_charts_render_chinese_without_missing_glyphs(seed_report):
     """Drawing both charts in Chinese warns about no missing glyph, and yields SVG."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        burndown = charts.burndown_svg(seed_report.to_dict(), "zh")
-        aspects = charts.aspects_svg(seed_report.to_dict(), "zh")
+        burndown = charts.burndown_svg(seed_report.data, "zh")
+        aspects = charts.aspects_svg(seed_report.data, "zh")
     glyph_warnings = [str(w.message) for w in caught if "missing from" in str(w.message)]
     assert glyph_warnings == []
     for svg in (burndown, aspects):
@@ -315,14 +317,14 @@ def test_charts_render_chinese_without_missing_glyphs(seed_report):
 
 def test_charts_are_reproducible(seed_report):
     """The same data gives the same SVG (no dates or random ids in it)."""
-    data = seed_report.to_dict()
+    data = seed_report.data
     assert charts.burndown_svg(data) == charts.burndown_svg(data)
     assert html.chart_images(data, "en") == html.chart_images(data, "en")
 
 
 def test_charts_without_a_cjk_font_fall_back_to_english_labels(seed_report, monkeypatch):
     """With matplotlib but no CJK font the charts are drawn in English, not in empty boxes."""
-    data = seed_report.to_dict()
+    data = seed_report.data
     zh = [c["src"] for c in html.chart_images(data, "zh")]
     assert zh != [c["src"] for c in html.chart_images(data, "en")]
     monkeypatch.setattr(charts, "font_family", lambda: None)

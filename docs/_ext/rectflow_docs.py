@@ -171,7 +171,12 @@ def api_markdown() -> str:
             if isinstance(obj, type) and issubclass(obj, BaseException):
                 out += [f".. autoexception:: rectflow.{name}", "   :show-inheritance:", ""]
             elif inspect.isclass(obj):
-                out += [f".. autoclass:: rectflow.{name}", ""]
+                out += [f".. autoclass:: rectflow.{name}"]
+                # A public class built on a private record (Agenda on the view's AgendaData)
+                # documents the record's members too.
+                if any(b.__module__.startswith("rectflow._") for b in obj.__mro__[1:]):
+                    out += ["   :inherited-members:"]
+                out += [""]
             elif inspect.isfunction(obj):
                 out += [f".. autofunction:: rectflow.{name}", ""]
             else:

@@ -31,6 +31,8 @@ from rectflow._model import (
     Owner,
 )
 from rectflow._policy import ROLES, ImportWords, Period, Policy, load_policy, policy_pack
+from rectflow._render.agenda import Agenda
+from rectflow._render.report import Report
 from rectflow._roles import Actor, Grant
 from rectflow._spec import (
     Context,
@@ -45,9 +47,8 @@ from rectflow._spec import (
 from rectflow._store.base import ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._version import __version__
-from rectflow._views.agenda import Agenda, AgendaItem, InspectionAgenda
+from rectflow._views.agenda import AgendaItem, InspectionAgenda
 from rectflow._views.integrity import SignedHead, hash_evidence
-from rectflow._views.report import Report
 from rectflow._views.verify import Problem, Verification
 from rectflow._workflow import Workflow
 from rectflow._writer import EventPage, SpotCheckDraw

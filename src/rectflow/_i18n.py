@@ -732,6 +732,300 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "事件 {event!r} 的参数 {field!r} 应为 {type},而不是 {value!r}",
         "event {event!r}: argument {field!r} should be {type}, not {value!r}",
     ),
+    # issue 15: the words of the report, its charts, the agenda and its calendar (one catalogue)
+    "report.report": ("整改进展情况报告", "rectification progress report"),
+    "report.as_of": ("截至", "As of"),
+    "report.feedback": ("巡察反馈日期", "feedback on"),
+    "report.due": ("整改报告报送时限", "report due"),
+    "report.overdue_tag": ("已逾期", "overdue"),
+    "report.submitted": ("整改报告已报送", "report submitted on"),
+    "report.figures": ("主要指标", "Key figures"),
+    "report.figure": ("指标", "figure"),
+    "report.value": ("数值", "value"),
+    "report.total": ("问题总数(台账)", "findings on the ledger"),
+    "report.declared": ("反馈问题数", "declared in the feedback"),
+    "report.itemized": ("逐项列明", "itemized"),
+    "report.completed": ("已完成整改(含已回头看)", "completed (incl. rechecked)"),
+    "report.staged": ("取得阶段性成效", "staged results"),
+    "report.overdue": ("逾期未完成", "overdue"),
+    "report.completion_rate": ("整改完成率", "completion rate"),
+    "report.on_time_rate": ("按期完成率", "on-time rate"),
+    "report.late": ("逾期完成", "late completions"),
+    "report.rebounds": ("反弹(回潮)问题", "rebounds"),
+    "report.recurring": ("常态化措施按期开展 / 漏开展", "recurring measures kept / missed"),
+    "report.charts": ("图表", "Charts"),
+    "report.no_charts": (
+        "未安装图表组件, 本报告不含图表(pip install 'rectflow[charts]')。",
+        "Charts are not included: install the charts extra (pip install 'rectflow[charts]').",
+    ),
+    "report.burndown_alt": ("未完成问题数变化(燃尽图)", "Open findings over time (burndown)"),
+    "report.aspects_alt": ("分方面整改完成情况", "Completion per aspect"),
+    "report.by_state": ("各状态问题数", "By state"),
+    "report.state": ("状态", "state"),
+    "report.count": ("数量", "count"),
+    "report.by_aspect": ("分方面整改情况", "By aspect"),
+    "report.aspect": ("方面 / 类别", "aspect / category"),
+    "report.n_total": ("问题数", "findings"),
+    "report.n_completed": ("已完成", "completed"),
+    "report.n_staged": ("阶段性成效", "staged"),
+    "report.n_overdue": ("逾期", "overdue"),
+    "report.rate": ("完成率", "completion rate"),
+    "report.ledger": ("整改台账", "The findings"),
+    "report.col_id": ("编号", "id"),
+    "report.col_title": ("问题", "finding"),
+    "report.col_owner": ("责任部门 / 责任人", "department / person"),
+    "report.col_deadline": ("整改时限", "deadline"),
+    "report.col_state": ("状态", "state"),
+    "report.col_note": ("最新进展", "latest note"),
+    "report.late_tag": ("逾期完成", "late"),
+    "report.overdue_list": ("逾期未完成的问题", "Overdue findings"),
+    "report.late_list": ("逾期完成的问题", "Completed late"),
+    "report.documents": ("建立的制度和规划", "Rules and plans adopted"),
+    "report.data_as_of": ("数据截至", "Data as of"),
+    "report.recurring_missed": ("常态化措施漏开展", "Recurring measures missed"),
+    "report.md.as_of": (
+        "截至 {as_of}(巡察反馈日期 {feedback},{report})。",
+        "As of {as_of} (feedback on {feedback}; {report}).",
+    ),
+    "report.md.submitted": ("整改报告已于 {day} 报送", "the report was submitted on {day}"),
+    "report.md.due": ("整改报告应于 {day} 前报送", "the report is due by {day}"),
+    "report.md.due_overdue": (
+        "整改报告应于 {day} 前报送,已逾期",
+        "the report is due by {day}, overdue",
+    ),
+    "report.md.aspect": (
+        "- **{head}** 共{total}个,已完成{completed}个,阶段性成效{staged}个",
+        "- **{head}**: {total} findings, {completed} completed, {staged} staged",
+    ),
+    "report.md.aspect_overdue": (",逾期{overdue}个", ", {overdue} overdue"),
+    "report.md.category": (
+        "  - {head}:共{total}个,已完成{completed}个,阶段性成效{staged}个",
+        "  - {head}: {total}, {completed} completed, {staged} staged",
+    ),
+    "report.md.overdue_list": ("逾期未完成的问题", "Overdue"),
+    "report.headline": ("{summary}{rates}", "{summary} {rates}"),
+    "report.summary.all_done": (
+        "对巡察反馈的{declared}个问题,已完成整改{completed}项。",
+        "Of the {declared} {problems} in the feedback: {completed} completed.",
+    ),
+    "report.summary.rest_staged": (
+        (
+            "对巡察反馈的{declared}个问题,已完成整改{completed}项,"
+            "其余{rest}项已取得阶段性成效,正在常态化推进、长期坚持。"
+        ),
+        (
+            "Of the {declared} {problems} in the feedback: {completed} completed; "
+            "{rest} with staged results, kept up over the long term."
+        ),
+    ),
+    "report.summary.rest": (
+        "对巡察反馈的{declared}个问题,已完成整改{completed}项,其余{rest}项中{parts}。",
+        "Of the {declared} {problems} in the feedback: {completed} completed; {parts}.",
+    ),
+    "report.summary.staged": (
+        "{n}项已取得阶段性成效",
+        "{n} with staged results, kept up over the long term",
+    ),
+    "report.summary.others": ("{n}项正在整改", "{n} in rectification"),
+    "report.summary.missing": ("{n}项尚未录入台账", "{n} not on the ledger yet"),
+    "report.summary.sep": ("、", "; "),
+    "report.problems": ("问题", "problems"),
+    "report.problems.one": ("问题", "problem"),
+    "report.rates": (
+        "台账所列问题整改完成率{completion},已完成问题按期完成率{on_time}。",
+        (
+            "Completion rate {completion} of the findings on the ledger; "
+            "on-time rate {on_time} of those completed."
+        ),
+    ),
+    "report.rates.known_day": (
+        "台账所列问题整改完成率{completion},完成日期可考的已完成问题按期完成率{on_time}。",
+        (
+            "Completion rate {completion} of the findings on the ledger; "
+            "on-time rate {on_time} of those completed on a known day."
+        ),
+    ),
+    "report.rates.completion_only": (
+        "台账所列问题整改完成率{completion}。",
+        "Completion rate {completion} of the findings on the ledger.",
+    ),
+    "report.note.by_import": (
+        "其中{n}项为导入台账时已完成(台账未记录提交人、销号人)。",
+        (
+            "{n} of the completed were completed as the imported sheet says "
+            "(no submitter or signer recorded)."
+        ),
+    ),
+    "report.note.on_time_unknown": (
+        "{n}项完成日期不详(导入台账时已完成),未计入按期完成率和逾期完成。",
+        "{n} completed on a day the sheet does not give are left out of the on-time figures.",
+    ),
+    "report.note.on_time_unknown.one": (
+        "{n}项完成日期不详(导入台账时已完成),未计入按期完成率和逾期完成。",
+        "{n} completed on a day the sheet does not give is left out of the on-time figures.",
+    ),
+    "report.note.not_itemized": (
+        "其中{n}个问题已计入总数但未逐项列明。",
+        "{n} problems are counted but not itemized.",
+    ),
+    "report.note.not_itemized.one": (
+        "其中{n}个问题已计入总数但未逐项列明。",
+        "{n} problem is counted but not itemized.",
+    ),
+    "report.note.missing": (
+        "另有{n}个反馈问题尚未录入台账。",
+        "{n} declared problems are not on the ledger yet.",
+    ),
+    "report.note.extra": (
+        "台账问题数比反馈问题数多{n}个,请核对。",
+        "The ledger holds {n} more problems than declared; check it.",
+    ),
+    "report.note.adopted": (
+        "建立并完善{rules}项制度或方案和{plans}项发展规划。",
+        "Adopted: {rules} {rule_words} and {plans} {plan_words}.",
+    ),
+    "report.rules": ("制度或方案", "rules or schemes"),
+    "report.rules.one": ("制度或方案", "rule or scheme"),
+    "report.plans": ("发展规划", "plans"),
+    "report.plans.one": ("发展规划", "plan"),
+    "chart.burndown": ("未完成问题数变化(燃尽图)", "Open findings over time (burndown)"),
+    "chart.open": ("未完成问题", "open findings"),
+    "chart.planned": ("按原定时限应未完成", "planned (original deadlines)"),
+    "chart.report_due": ("整改报告报送时限", "report due"),
+    "chart.aspects": ("分方面整改完成情况", "Completion per aspect"),
+    "chart.completed": ("已完成整改", "completed"),
+    "chart.staged": ("取得阶段性成效", "staged results"),
+    "chart.other": ("正在整改", "in rectification"),
+    "chart.findings": ("问题数", "findings"),
+    "chart.date": ("日期", "date"),
+    "chart.imported": ("导入", "imported"),
+    "agenda.overdue": ("逾期未完成", "overdue"),
+    "agenda.due_soon": ("即将到期", "due soon"),
+    "agenda.checkpoint_missed": ("阶段性成效检查点已过", "checkpoint missed"),
+    "agenda.look_back_due": ("应开展回头看", "look-back due"),
+    "agenda.recurring_missed": ("常态化措施漏开展", "recurring measure missed"),
+    "agenda.effectiveness_due": ("有效性验证到期", "effectiveness check due"),
+    "agenda.reminder": ("提醒", "reminder"),
+    "agenda.warning": ("预警", "warning"),
+    "agenda.referral": ("移交/约谈", "referral"),
+    "agenda.next_deadline": ("整改时限", "deadline"),
+    "agenda.next_checkpoint": ("阶段性成效检查点", "checkpoint"),
+    "agenda.next_look_back": ("可开展回头看", "look-back from"),
+    "agenda.next_effectiveness": ("有效性验证", "effectiveness check"),
+    "agenda.title": ("## 待办事项,截至 {day}", "## Agenda as of {day}"),
+    "agenda.report_due": ("整改报告报送时限", "report due"),
+    "agenda.report_overdue": ("已逾期", "overdue"),
+    "agenda.report_submitted": ("已报送 {at}", "submitted {at}"),
+    "agenda.nothing_due": ("无待办事项", "nothing due"),
+    "agenda.days_left": ("剩余{n}个工作日", "{n} working days left"),
+    "agenda.days_late": ("逾期{n}个工作日", "{n} working days late"),
+    "agenda.provisional": ("日期为预估", "provisional"),
+    "agenda.upcoming": ("接下来到期", "Falling due next"),
+    "ics.deadline": ("整改时限", "Deadline"),
+    "ics.checkpoint": ("阶段性成效检查点", "Checkpoint"),
+    "ics.look-back": ("回头看", "Look-back"),
+    "ics.recurring": ("常态化措施漏开展", "Recurring measure missed"),
+    "ics.effectiveness": ("有效性验证", "Effectiveness check"),
+    "ics.report": ("整改报告报送时限", "Progress report due"),
+    "ics.report_submitted": ("整改报告已报送", "Progress report submitted"),
+    "ics.overdue": ("已逾期", "overdue"),
+    "ics.due_soon": ("即将到期", "due soon"),
+    "ics.checkpoint_missed": ("检查点已过", "checkpoint missed"),
+    "ics.look_back_due": ("应开展回头看", "look-back due"),
+    "ics.effectiveness_due": ("验证到期", "check due"),
+    "ics.owner": ("责任人", "Owner"),
+    "ics.inspection": ("巡察", "Inspection"),
+    "ics.finding": ("问题", "Finding"),
+    "ics.workdays": ("工作日", "working days"),
+    "ics.level": ("级别", "level"),
+    "ics.provisional": (
+        "日期为预估(超出已公布的节假日安排)",
+        "provisional date (beyond the published holidays)",
+    ),
+    "ics.missed": ("漏开展周期", "missed periods"),
+    "ics.measure": ("措施", "measure"),
+    "ics.calendar": ("整改待办", "Rectification agenda"),
+    "ics.as_of": ("截至", "as of"),
+    # the import's summaries (_io)
+    "update.add": ("新增", "added"),
+    "update.moved": ("状态 {before} → {after}", "state {before} → {after}"),
+    "update.backward": ("状态倒退 {before} → {after}", "moved back {before} → {after}"),
+    "update.missing": (
+        "表中已无此问题(台账中为 {state})",
+        "no longer in the sheet (on the ledger: {state})",
+    ),
+    "update.amended": ("修订", "amended"),
+    "update.not_applied": ("— 未应用", "— not applied"),
+    "update.hint_backward": (
+        (
+            "状态倒退未应用: 在「整改进展」中写明反弹(以「反弹」或「回潮」开头)并附佐证材料, "
+            "或导入时加 --allow-rebound"
+        ),
+        (
+            "moves back are not applied: record the rebound in 整改进展 (starting with 反弹 or "
+            "回潮) with evidence, or import with --allow-rebound"
+        ),
+    ),
+    "update.hint_missing": (
+        "表中缺少的问题未作改动; 如需撤销, 请逐个执行 cancel(撤销)",
+        "findings missing from the sheet were left as they are; cancel them one by one if needed",
+    ),
+    "update.nothing": (
+        "{file}: 与台账相比没有变化, 未写入任何内容",
+        "{file}: nothing changed since the ledger's state; nothing written",
+    ),
+    "update.head_dry": (
+        "试导入 {file}(未写入): {n} 个问题有变化",
+        "dry run of {file} (nothing written): {n} finding(s) change",
+    ),
+    "update.head": (
+        "已按 {file} 更新台账: {n} 个问题有变化",
+        "updated from {file}: {n} finding(s) changed",
+    ),
+    "update.unchanged": ("{n} 个问题无变化", "{n} finding(s) unchanged"),
+    "import.skipped.blank": ("空行", "blank row"),
+    "import.skipped.footer": ("表尾", "footer"),
+    "import.skipped.section": ("通栏文字行", "text across the table"),
+    "import.skipped.header": ("重复的表头", "repeated header"),
+    "import.at_source.at": ("--at 指定", "given by --at"),
+    "import.at_source.sheet": ("表格的填报时间", "the sheet's 填报时间"),
+    "import.at_source.now": ("当前时间(表格无填报时间)", "now (the sheet has no 填报时间)"),
+    "import.renumbered.aspect": ("方面", "aspect"),
+    "import.renumbered.category": ("类别", "category"),
+    # a period in words (Policy's Period.text); its canonical form (str) is not a message
+    "period.days": ("{n}天", "{n} days"),
+    "period.days.one": ("{n}天", "{n} day"),
+    "period.workdays": ("{n}个工作日", "{n} working days"),
+    "period.workdays.one": ("{n}个工作日", "{n} working day"),
+    "period.months": ("{n}个月", "{n} months"),
+    "period.months.one": ("{n}个月", "{n} month"),
+    "report.aspect_head": ("第{zh_n}方面问题:{name}", "Aspect {n}: {name}"),
+    "report.category_head": ("({zh_n}){name}", "({n}) {name}"),
+    "chart.aspect": ("第{zh_n}方面", "Aspect {n}"),
+    "update.event_sep": ("、", ", "),
+    "import.note.at": ("事件时间 {at}({where})", "events dated {at} ({where})"),
+    "import.note.skipped": (
+        "跳过非问题行 {n} 行: {rows}",
+        "skipped {n} rows that are not findings: {rows}",
+    ),
+    "import.note.renumbered": (
+        "序号在每个{by}内重新编号: 编号按 方面.类别.序号 生成(如 1.1.1)",
+        "序号 restarts within each {by}: ids made aspect.category.n (1.1.1)",
+    ),
+    "import.note.attested": (
+        "其中{n}项为导入台账时已完成(表中无提交人、销号人, 由导入人确认)",
+        "{n} completed as the sheet says (no submitter or signer named: attested on import)",
+    ),
+    "import.note.no_evidence": (
+        "提醒: {ids} 未附佐证材料(表中无佐证材料列的, 以台账本行为据)",
+        "warning: no evidence for {ids} (a sheet without an evidence column: its row is cited)",
+    ),
+    "import.note.extra_columns": ("保留的其他列: {cols}", "columns kept as extra: {cols}"),
+    "import.remarks": ("备注", "remarks"),
+    "import.note.attested_by": (
+        "导入台账时已完成(由 {who} 确认)",
+        "completed as the imported sheet says (attested by {who})",
+    ),
 }
 
 
@@ -739,6 +1033,12 @@ def msg(key: str, lang: str = "zh", /, **fields: Any) -> str:
     """Format message *key* in *lang* with *fields*."""
     zh, en = _MESSAGES[key]
     return (en if lang == "en" else zh).format(**fields)
+
+
+def msg_n(key: str, n: int, lang: str = "zh", /, **fields: Any) -> str:
+    """Message *key* counting *n*: its ``.one`` form when *n* is 1 and the catalogue has one."""
+    one = f"{key}.one"
+    return msg(one if n == 1 and one in _MESSAGES else key, lang, n=n, **fields)
 
 
 def translate(error: E, key: str, /, prefix: str = "", **fields: Any) -> E:
@@ -753,3 +1053,8 @@ def translate(error: E, key: str, /, prefix: str = "", **fields: Any) -> E:
 def has(key: str) -> bool:
     """Whether the catalogue has *key*."""
     return key in _MESSAGES
+
+
+def keys(prefix: str) -> tuple[str, ...]:
+    """The catalogue's keys that begin with *prefix* (``"chart."``: every chart's word)."""
+    return tuple(k for k in _MESSAGES if k.startswith(prefix))

@@ -139,16 +139,23 @@ class Period:
         return out
 
     def __str__(self) -> str:
-        """E.g. ``3 months``, ``1 month``, ``10 working days``."""
+        """The canonical form, part of the policy's digest: ``3 months``, ``10 working days``.
+
+        Shown to people a period is :meth:`text`, in their language.
+        """
         unit = {"workdays": "working days"}.get(self.unit, self.unit)
         if abs(self.amount) == 1:
             unit = unit.removesuffix("s")
         return f"{self.amount} {unit}"
 
+    def text(self, lang: str = "zh") -> str:
+        """The period in words in *lang*: ``3个月``, ``10个工作日``; ``3 months``, ``1 day``."""
+        key = f"period.{self.unit}"
+        return msg(f"{key}.one" if abs(self.amount) == 1 else key, lang, n=self.amount)
+
     def zh(self) -> str:
-        """E.g. ``3个月``."""
-        unit = {"workdays": "个工作日", "days": "天", "months": "个月"}[self.unit]
-        return f"{self.amount}{unit}"
+        """E.g. ``3个月`` (:meth:`text` in Chinese)."""
+        return self.text("zh")
 
 
 def _period(value: object) -> Period:

@@ -247,7 +247,7 @@ class Context:
 
     def period(self, period: Period) -> str:
         """A period in the message language, e.g. ``3个月`` or ``3 months``."""
-        return str(period) if self.lang == "en" else period.zh()
+        return period.text(self.lang)
 
     def payload_date(self, key: str) -> dt.date | None:
         """A date argument of the event (stored as ISO text)."""

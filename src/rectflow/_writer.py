@@ -31,12 +31,14 @@ from rectflow import _codec
 from rectflow._i18n import LANGS, msg
 from rectflow._model import DONE_STATES, Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy, policy_digest, policy_from_mapping, policy_to_mapping
+from rectflow._render.agenda import Agenda
+from rectflow._render.report import Report
 from rectflow._roles import LEDGER, Actor, Grant, LedgerState, inspection_payload
 from rectflow._spec import WorkflowSpec
 from rectflow._store.base import AgendaQuery, ChainEntry, Head, Store
 from rectflow._store.memory import MemoryStore
 from rectflow._time import as_of_cutoff, default_clock, local_date, parse_date, parse_time
-from rectflow._views.agenda import Agenda, build_agenda
+from rectflow._views.agenda import build_agenda
 from rectflow._views.integrity import (
     SignedHead,
     anchor_problems,
@@ -45,7 +47,7 @@ from rectflow._views.integrity import (
     parse_anchor,
     with_problems,
 )
-from rectflow._views.report import Report, build_report
+from rectflow._views.report import build_report
 from rectflow._views.verify import Verification, verify_chain
 from rectflow._workflow import (
     Workflow,
@@ -486,9 +488,16 @@ class Writer:
             for e in (histories[f.id] if histories is not None else self.store.history(f.id))
             if e.at <= cutoff
         ]
-        return build_report(
-            insp, findings, cutoff, self.policy, self.workflow.calendar, lang or self.lang, events
+        data = build_report(
+            insp,
+            findings,
+            cutoff,
+            self.policy,
+            self.workflow.calendar,
+            events,
+            states=self.workflow.spec.state_names,
         )
+        return Report(data, lang or self.lang)
 
     def agenda(
         self,
@@ -507,15 +516,17 @@ class Writer:
             )
         inspections = self.inspections_as_of(cutoff, inspection)
         self.flush()  # the indexes answer: a running batch's writes must be in the store
-        return build_agenda(
-            policy=self.policy,
-            calendar=self.workflow.calendar,
-            inspections=inspections,
-            cutoff=cutoff,
-            indexed=self.store if self.indexed_at(cutoff) else None,
-            replayed=lambda: self.as_of(cutoff, inspection),
-            inspection=inspection,
-            upcoming=upcoming,
+        return Agenda.of(
+            build_agenda(
+                policy=self.policy,
+                calendar=self.workflow.calendar,
+                inspections=inspections,
+                cutoff=cutoff,
+                indexed=self.store if self.indexed_at(cutoff) else None,
+                replayed=lambda: self.as_of(cutoff, inspection),
+                inspection=inspection,
+                upcoming=upcoming,
+            )
         )
 
     def draw_spot_checks(

@@ -39,12 +39,12 @@ from rectflow._io.files import ImportSummary
 from rectflow._ledger import Ledger
 from rectflow._model import Event, Finding, Inspection, Measure, Owner
 from rectflow._policy import Period, Policy
+from rectflow._render.agenda import Agenda
+from rectflow._render.report import Report
 from rectflow._roles import Actor, Grant
 from rectflow._spec import WorkflowSpec
 from rectflow._store.base import Head
-from rectflow._views.agenda import Agenda
 from rectflow._views.integrity import SignedHead
-from rectflow._views.report import Report
 from rectflow._views.verify import Verification
 from rectflow._workflow import Workflow
 from rectflow._writer import EventPage, SpotCheckDraw

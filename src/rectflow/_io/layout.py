@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import attrs
 
+from rectflow._i18n import msg
 from rectflow._io.cells import COLUMNS, BadDate, header_key, in_range, parse_day
 from rectflow._policy import ImportWords
 
@@ -266,22 +267,6 @@ def repeats_header(cells: list[Any], header: list[str], names: Mapping[str, str]
     )
 
 
-SKIPPED: Final[Mapping[str, tuple[str, str]]] = {
-    "blank": ("空行", "blank row"),
-    "footer": ("表尾", "footer"),
-    "section": ("通栏文字行", "text across the table"),
-    "header": ("重复的表头", "repeated header"),
-}
-"""Why a row is not a finding, in Chinese and English."""
-
-
-_AT_SOURCE: Final[Mapping[str, tuple[str, str]]] = {
-    "at": ("--at 指定", "given by --at"),
-    "sheet": ("表格的填报时间", "the sheet's 填报时间"),
-    "now": ("当前时间(表格无填报时间)", "now (the sheet has no 填报时间)"),
-}
-
-
 def import_notes(summary: Any, lang: str = "zh") -> list[str]:
     """What an import of an office sheet did besides adding rows, one line each.
 
@@ -289,70 +274,42 @@ def import_notes(summary: Any, lang: str = "zh") -> list[str]:
     came from, the rows skipped, ids renumbered, completions attested by the import,
     rows without evidence and the columns kept as ``extra``.
     """
-    en = lang == "en"
     lines: list[str] = []
     if summary.at_source:
-        where = _AT_SOURCE[summary.at_source][en]
-        lines.append(
-            f"events dated {summary.at} ({where})" if en else f"事件时间 {summary.at}({where})"
-        )
+        where = msg(f"import.at_source.{summary.at_source}", lang)
+        lines.append(msg("import.note.at", lang, at=summary.at, where=where))
     if summary.skipped:
         parts = []
         for row, reason, words in summary.skipped:
-            label = SKIPPED[reason][en]
+            label = msg(f"import.skipped.{reason}", lang)
             if reason == "blank":  # a long run of blank rows: "7-1048576"
                 parts.append(f"{row}{words} {label}")
             else:
                 parts.append(f"{row} {label}" + (f"「{words[:20]}」" if words else ""))
-        head = (
-            f"skipped {len(parts)} rows that are not findings: "
-            if en
-            else f"跳过非问题行 {len(parts)} 行: "
-        )
-        lines.append(head + "; ".join(parts))
+        lines.append(msg("import.note.skipped", lang, n=len(parts), rows="; ".join(parts)))
     if summary.renumbered:
-        by = {"aspect": ("方面", "aspect"), "category": ("类别", "category")}[summary.renumbered][
-            en
-        ]
-        lines.append(
-            f"序号 restarts within each {by}: ids made aspect.category.n (1.1.1)"
-            if en
-            else f"序号在每个{by}内重新编号: 编号按 方面.类别.序号 生成(如 1.1.1)"
-        )
+        by = msg(f"import.renumbered.{summary.renumbered}", lang)
+        lines.append(msg("import.note.renumbered", lang, by=by))
     if summary.completed_by_import:
-        n = summary.completed_by_import
-        lines.append(
-            f"{n} completed as the sheet says (no submitter or signer named: attested on import)"
-            if en
-            else f"其中{n}项为导入台账时已完成(表中无提交人、销号人, 由导入人确认)"
-        )
+        lines.append(msg("import.note.attested", lang, n=summary.completed_by_import))
     if summary.no_evidence:
         ids = ", ".join(summary.no_evidence)
-        lines.append(
-            f"warning: no evidence for {ids} (a sheet without an evidence column: its row is cited)"
-            if en
-            else f"提醒: {ids} 未附佐证材料(表中无佐证材料列的, 以台账本行为据)"
-        )
+        lines.append(msg("import.note.no_evidence", lang, ids=ids))
     if summary.extra_columns:
         cols = "、".join(summary.extra_columns)
-        lines.append(f"columns kept as extra: {cols}" if en else f"保留的其他列: {cols}")
+        lines.append(msg("import.note.extra_columns", lang, cols=cols))
     return lines
 
 
 def finding_notes(finding: Any, history: Any, lang: str = "zh") -> list[str]:
     """What ``show`` adds for a finding read from an office sheet: 备注, extra columns, attest."""
-    en = lang == "en"
     lines = []
     if finding.remarks:
-        lines.append(f"  {'remarks' if en else '备注'}: {finding.remarks}")
+        lines.append(f"  {msg('import.remarks', lang)}: {finding.remarks}")
     for name, value in finding.extra.items():
         lines.append(f"  {name}: {value}")
     attests = [e for e in history if e.name == "attest"]
     if attests:
         who = attests[-1].actor
-        lines.append(
-            f"  completed as the imported sheet says (attested by {who})"
-            if en
-            else f"  导入台账时已完成(由 {who} 确认)"
-        )
+        lines.append("  " + msg("import.note.attested_by", lang, who=who))
     return lines

@@ -27,6 +27,7 @@ from typing import Any, Final
 
 import attrs
 
+from rectflow._i18n import msg
 from rectflow._io.cells import COLUMNS, word
 from rectflow._io.files import ImportSummary
 from rectflow._io.plan import Hooks, Item, _Refused, _RowPlan
@@ -103,64 +104,29 @@ class Change:
         en = lang == "en"
         parts: list[str] = []
         if self.action == "add":
-            parts.append(f"{_T['add'][en]} ({_state(self.after, lang)})")
+            parts.append(f"{msg('update.add', lang)} ({_state(self.after, lang)})")
         elif self.action == "missing":
-            parts.append(_T["missing"][en].format(state=_state(self.before, lang)))
+            parts.append(msg("update.missing", lang, state=_state(self.before, lang)))
         elif self.before != self.after:
             key = "backward" if self.action == "backward" else "moved"
             parts.append(
-                _T[key][en].format(before=_state(self.before, lang), after=_state(self.after, lang))
+                msg(
+                    f"update.{key}",
+                    lang,
+                    before=_state(self.before, lang),
+                    after=_state(self.after, lang),
+                )
             )
         if self.fields:
             shown = "; ".join(_shown(f, lang) for f in self.fields)
-            parts.append(f"{_T['amended'][en]}: {shown}")
+            parts.append(f"{msg('update.amended', lang)}: {shown}")
         if self.events and self.action != "add":
-            sep = ", " if en else "、"
+            sep = msg("update.event_sep", lang)
             names = sep.join(EVENT_LABELS[e][1 if en else 0] for e in self.events)
             parts.append(f"[{names}]")
         if not self.applied:
-            parts.append(_T["not_applied"][en])
+            parts.append(msg("update.not_applied", lang))
         return f"{self.finding_id}  " + "  ".join(parts)
-
-
-_T: Final[Mapping[str, tuple[str, str]]] = {
-    "add": ("新增", "added"),
-    "moved": ("状态 {before} → {after}", "state {before} → {after}"),
-    "backward": ("状态倒退 {before} → {after}", "moved back {before} → {after}"),
-    "missing": (
-        "表中已无此问题(台账中为 {state})",
-        "no longer in the sheet (on the ledger: {state})",
-    ),
-    "amended": ("修订", "amended"),
-    "not_applied": ("— 未应用", "— not applied"),
-    "hint_backward": (
-        (
-            "状态倒退未应用: 在「整改进展」中写明反弹(以「反弹」或「回潮」开头)并附佐证材料, "
-            "或导入时加 --allow-rebound"
-        ),
-        (
-            "moves back are not applied: record the rebound in 整改进展 (starting with 反弹 or "
-            "回潮) with evidence, or import with --allow-rebound"
-        ),
-    ),
-    "hint_missing": (
-        "表中缺少的问题未作改动; 如需撤销, 请逐个执行 cancel(撤销)",
-        "findings missing from the sheet were left as they are; cancel them one by one if needed",
-    ),
-    "nothing": (
-        "{file}: 与台账相比没有变化, 未写入任何内容",
-        "{file}: nothing changed since the ledger's state; nothing written",
-    ),
-    "head_dry": (
-        "试导入 {file}(未写入): {n} 个问题有变化",
-        "dry run of {file} (nothing written): {n} finding(s) change",
-    ),
-    "head": (
-        "已按 {file} 更新台账: {n} 个问题有变化",
-        "updated from {file}: {n} finding(s) changed",
-    ),
-    "unchanged": ("{n} 个问题无变化", "{n} finding(s) unchanged"),
-}
 
 
 def _state(state: str | None, lang: str) -> str:
@@ -227,17 +193,16 @@ class UpdateSummary(ImportSummary):
 
     def to_text(self, lang: str = "zh") -> str:
         """The change list, one line per finding, for a person."""
-        en = lang == "en"
         if not self.changes:
-            return _T["nothing"][en].format(file=self.file)
+            return msg("update.nothing", lang, file=self.file)
         head = "head_dry" if self.dry_run else "head"
-        lines = [_T[head][en].format(file=self.file, n=len(self.changes))]
+        lines = [msg(f"update.{head}", lang, file=self.file, n=len(self.changes))]
         lines += ["  " + c.to_text(lang) for c in self.changes]
-        lines.append(_T["unchanged"][en].format(n=self.unchanged))
+        lines.append(msg("update.unchanged", lang, n=self.unchanged))
         if any(c.action == "backward" for c in self.changes):
-            lines.append(_T["hint_backward"][en])
+            lines.append(msg("update.hint_backward", lang))
         if any(c.action == "missing" for c in self.changes):
-            lines.append(_T["hint_missing"][en])
+            lines.append(msg("update.hint_missing", lang))
         return "\n".join(lines)
 
 

@@ -22,7 +22,9 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Final
 
-from rectflow._render.fmt import numbering, word, zh_num
+from rectflow._i18n import msg
+from rectflow._render.fmt import numbering, zh_num
+from rectflow._views.report import Burndown, Point, ReportData
 
 #: Families tried on the system when the packaged font is missing, best first.
 SYSTEM_CJK_FAMILIES: Final = (
@@ -38,24 +40,9 @@ SYSTEM_CJK_FAMILIES: Final = (
 
 _PACKAGED_FONT: Final = "fonts/NotoSansCJKsc-Regular.otf"
 
-_TEXT: Final = {
-    "burndown": ("未完成问题数变化(燃尽图)", "Open findings over time (burndown)"),
-    "open": ("未完成问题", "open findings"),
-    "planned": ("按原定时限应未完成", "planned (original deadlines)"),
-    "report_due": ("整改报告报送时限", "report due"),
-    "as_of": ("截至", "as of"),
-    "aspects": ("分方面整改完成情况", "Completion per aspect"),
-    "completed": ("已完成整改", "completed"),
-    "staged": ("取得阶段性成效", "staged results"),
-    "other": ("正在整改", "in rectification"),
-    "findings": ("问题数", "findings"),
-    "date": ("日期", "date"),
-    "imported": ("导入", "imported"),
-}
-
 
 def _t(key: str, lang: str) -> str:
-    return word(_TEXT, key, lang)
+    return msg(f"chart.{key}", lang)
 
 
 def available() -> bool:
@@ -119,14 +106,14 @@ def _svg(figure: Any) -> str:
     return text[text.index("<svg") :]
 
 
-def _day(text: str) -> Any:
-    """An ISO day as a matplotlib date number."""
+def _day(day: dt.date) -> Any:
+    """A day as a matplotlib date number."""
     from matplotlib.dates import date2num  # noqa: PLC0415
 
-    return date2num(dt.date.fromisoformat(text))  # type: ignore[no-untyped-call]
+    return date2num(day)  # type: ignore[no-untyped-call]
 
 
-def burndown_svg(data: dict[str, Any], lang: str = "zh") -> str:
+def burndown_svg(data: ReportData, lang: str = "zh") -> str:
     """The burndown chart of report *data* as SVG text.
 
     Raises:
@@ -136,22 +123,22 @@ def burndown_svg(data: dict[str, Any], lang: str = "zh") -> str:
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: PLC0415
     from matplotlib.figure import Figure  # noqa: PLC0415
 
-    series = data["burndown"]
+    series = data.burndown
     with mpl.rc_context(_rc()):
         fig = Figure(figsize=(6.6, 2.8))
         ax = fig.add_subplot()
-        days = [_day(d) for d, _ in series["open"]]
-        ax.step(days, [n for _, n in series["open"]], where="post", label=_t("open", lang))
-        if series["planned"]:
+        days = [_day(d) for d, _ in series.open]
+        ax.step(days, [n for _, n in series.open], where="post", label=_t("open", lang))
+        if series.planned:
             ax.step(
-                [_day(d) for d, _ in series["planned"]],
-                [n for _, n in series["planned"]],
+                [_day(d) for d, _ in series.planned],
+                [n for _, n in series.planned],
                 where="post",
                 linestyle="--",
                 color="#888888",
                 label=_t("planned", lang),
             )
-        due = _day(data["report_due"])
+        due = _day(data.report_due)
         ax.axvline(due, color="#c0392b", linewidth=1.2, label=_t("report_due", lang))
         _mark_imports(ax, series, lang)
         ax.set_title(_t("burndown", lang))
@@ -170,7 +157,7 @@ def burndown_svg(data: dict[str, Any], lang: str = "zh") -> str:
         return _svg(fig)
 
 
-def _count_on(series: list[list[Any]], day: str) -> int:
+def _count_on(series: tuple[Point, ...], day: dt.date) -> int:
     """The value of a ``[day, count]`` step line on *day*."""
     count = 0
     for d, n in series:
@@ -180,10 +167,10 @@ def _count_on(series: list[list[Any]], day: str) -> int:
     return int(count)
 
 
-def _mark_imports(ax: Any, series: dict[str, Any], lang: str) -> None:
+def _mark_imports(ax: Any, series: Burndown, lang: str) -> None:
     """A point marked 导入 on each day an import took findings in (a snapshot, not a jump)."""
-    for day in series.get("imported", ()):
-        x, y = _day(day), _count_on(series["open"], day)
+    for day in series.imported:
+        x, y = _day(day), _count_on(series.open, day)
         ax.plot([x], [y], marker="o", color="#1f4e79", markersize=5, zorder=3)
         ax.annotate(
             _t("imported", lang),
@@ -236,7 +223,7 @@ def _zh_dates() -> Any:
     return ZhDates()
 
 
-def aspects_svg(data: dict[str, Any], lang: str = "zh") -> str:
+def aspects_svg(data: ReportData, lang: str = "zh") -> str:
     """Completion per aspect of report *data* as SVG text (stacked horizontal bars).
 
     Raises:
@@ -245,14 +232,14 @@ def aspects_svg(data: dict[str, Any], lang: str = "zh") -> str:
     import matplotlib as mpl  # noqa: PLC0415
     from matplotlib.figure import Figure  # noqa: PLC0415
 
-    aspects = data["by_aspect"]
+    aspects = data.by_aspect
     with mpl.rc_context(_rc()):
         fig = Figure(figsize=(6.6, 1.2 + 0.4 * max(len(aspects), 1)))
         ax = fig.add_subplot()
-        names = [_aspect_label(i, a["aspect"], lang) for i, a in enumerate(aspects)][::-1]
-        completed = [a["completed"] for a in aspects][::-1]
-        staged = [a["staged"] for a in aspects][::-1]
-        other = [a["total"] - a["completed"] - a["staged"] for a in aspects][::-1]
+        names = [_aspect_label(i, a.aspect, lang) for i, a in enumerate(aspects)][::-1]
+        completed = [a.completed for a in aspects][::-1]
+        staged = [a.staged for a in aspects][::-1]
+        other = [a.total - a.completed - a.staged for a in aspects][::-1]
         ax.barh(names, completed, color="#2e7d32", label=_t("completed", lang))
         ax.barh(names, staged, left=completed, color="#f9a825", label=_t("staged", lang))
         ax.barh(
@@ -263,10 +250,10 @@ def aspects_svg(data: dict[str, Any], lang: str = "zh") -> str:
             label=_t("other", lang),
         )
         for y, a in enumerate(aspects[::-1]):
-            ax.text(a["total"] + 0.1, y, f"{a['completed']}/{a['total']}", va="center")
+            ax.text(a.total + 0.1, y, f"{a.completed}/{a.total}", va="center")
         ax.set_title(_t("aspects", lang))
         ax.set_xlabel(_t("findings", lang))
-        ax.set_xlim(right=max([a["total"] for a in aspects] or [1]) * 1.15 + 0.5)
+        ax.set_xlim(right=max([a.total for a in aspects] or [1]) * 1.15 + 0.5)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
         return _svg(fig)
 
@@ -279,6 +266,4 @@ def _aspect_label(i: int, name: str, lang: str) -> str:
     own = numbering(name)
     if own is not None:
         return own
-    if lang == "en":
-        return f"Aspect {i + 1}"
-    return f"第{zh_num(i)}方面"
+    return msg("chart.aspect", lang, n=i + 1, zh_n=zh_num(i))

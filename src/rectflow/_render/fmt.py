@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
+
+from rectflow._i18n import msg
 
 
 def pct(rate: float | None) -> str:
@@ -51,14 +52,14 @@ def aspect_head(i: int, name: str, lang: str) -> str:
     """
     if numbering(name) is not None:
         return name
-    return f"Aspect {i + 1}: {name}" if lang == "en" else f"第{zh_num(i)}方面问题:{name}"
+    return msg("report.aspect_head", lang, n=i + 1, zh_n=zh_num(i), name=name)
 
 
 def category_head(j: int, name: str, lang: str) -> str:
     """The heading of the *j*-th category of an aspect: ``(一)…`` unless already numbered."""
     if numbering(name) is not None:
         return name
-    return f"({j + 1}) {name}" if lang == "en" else f"({zh_num(j)}){name}"
+    return msg("report.category_head", lang, n=j + 1, zh_n=zh_num(j), name=name)
 
 
 _ZH_DIGITS: Final = "〇一二三四五六七八九"
@@ -82,27 +83,7 @@ def en_date(day: dt.date) -> str:
     return f"{day.day} {day:%B} {day.year}"
 
 
-def word(table: Mapping[str, tuple[str, str]], key: str, lang: str) -> str:
-    """The ``(zh, en)`` entry *key* of *table* in *lang*."""
-    zh, en = table[key]
-    return en if lang == "en" else zh
-
-
 def signed_day(as_of: str, lang: str) -> str:
     """The day signed under a report as of *as_of*, in words (二〇二四年一月二十二日)."""
     day = dt.date.fromisoformat(as_of)
     return en_date(day) if lang == "en" else zh_date(day)
-
-
-def titled(data: Mapping[str, Any], ids: list[str]) -> list[tuple[str, str]]:
-    """``(id, title)`` of each of *ids*, the titles taken from report *data*'s rows."""
-    titles = {row["id"]: row["title"] for row in data["findings"]}
-    return [(i, titles.get(i, "")) for i in ids]
-
-
-def timed_completions(d: Mapping[str, Any]) -> int:
-    """The completed whose completion day is known: the on-time rate's denominator.
-
-    A completion an import attested (``on_time_unknown``) has no known day.
-    """
-    return int(d["completed"]) - int(d.get("on_time_unknown", 0))

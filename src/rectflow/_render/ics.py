@@ -15,7 +15,7 @@ from urllib.parse import quote
 import icalendar
 import pendulum
 
-from rectflow._render.fmt import word
+from rectflow._i18n import has, msg
 from rectflow._version import __version__
 
 #: Agenda kinds grouped by what their date is about (the UID's first part).
@@ -32,37 +32,9 @@ FAMILIES: Final = {
     "next_effectiveness": "effectiveness",
 }
 
-_WORDS: Final = {
-    "deadline": ("整改时限", "Deadline"),
-    "checkpoint": ("阶段性成效检查点", "Checkpoint"),
-    "look-back": ("回头看", "Look-back"),
-    "recurring": ("常态化措施漏开展", "Recurring measure missed"),
-    "effectiveness": ("有效性验证", "Effectiveness check"),
-    "report": ("整改报告报送时限", "Progress report due"),
-    "report_submitted": ("整改报告已报送", "Progress report submitted"),
-    "overdue": ("已逾期", "overdue"),
-    "due_soon": ("即将到期", "due soon"),
-    "checkpoint_missed": ("检查点已过", "checkpoint missed"),
-    "look_back_due": ("应开展回头看", "look-back due"),
-    "effectiveness_due": ("验证到期", "check due"),
-    "owner": ("责任人", "Owner"),
-    "inspection": ("巡察", "Inspection"),
-    "finding": ("问题", "Finding"),
-    "workdays": ("工作日", "working days"),
-    "level": ("级别", "level"),
-    "provisional": (
-        "日期为预估(超出已公布的节假日安排)",
-        "provisional date (beyond the published holidays)",
-    ),
-    "missed": ("漏开展周期", "missed periods"),
-    "measure": ("措施", "measure"),
-    "calendar": ("整改待办", "Rectification agenda"),
-    "as_of": ("截至", "as of"),
-}
-
 
 def _w(key: str, lang: str) -> str:
-    return word(_WORDS, key, lang)
+    return msg(f"ics.{key}", lang)
 
 
 def uid(family: str, inspection: str, finding: str = "", extra: str = "", *, domain: str) -> str:
@@ -90,7 +62,7 @@ def _item_event(item: dict[str, Any], lang: str, domain: str, stamp: dt.datetime
     family = FAMILIES[item["kind"]]
     extra = item["measure"] or (item["check"] or "").replace(" ", "") or ""
     title = f"{_w(family, lang)}: {item['finding']} {item['title']}"
-    if item["kind"] in _WORDS:
+    if has(f"ics.{item['kind']}"):
         title += f" ({_w(item['kind'], lang)})"
     lines = [
         f"{_w('owner', lang)}: {item['owner'] or '-'}",

@@ -6,7 +6,7 @@ counted in working days), staged findings whose checkpoint was missed,
 completed findings whose look-back is due, recurring measures with missed
 occurrences, effectiveness checks due after completion (the policy's
 ``effectiveness_checks``, e.g. CAPA's 30/60/90 days), and which of these dates
-are provisional (beyond the published holiday calendar). :meth:`Agenda.to_ics`
+are provisional (beyond the published holiday calendar). :meth:`rectflow.Agenda.to_ics`
 puts them in people's calendars.
 
 As of now (or later) the agenda reads the store's indexes; as of a past day it
@@ -30,7 +30,6 @@ from rectflow._model import (
     id_key,
     missed_periods,
 )
-from rectflow._render import ics as _ics
 from rectflow._store.base import AgendaQuery
 from rectflow._time import end_of_day, local_date
 
@@ -54,25 +53,6 @@ KINDS: Final = (
     "effectiveness_due",
 )
 """Agenda item kinds, in the order they are listed."""
-
-_LABELS: Final = {
-    "overdue": ("逾期未完成", "overdue"),
-    "due_soon": ("即将到期", "due soon"),
-    "checkpoint_missed": ("阶段性成效检查点已过", "checkpoint missed"),
-    "look_back_due": ("应开展回头看", "look-back due"),
-    "recurring_missed": ("常态化措施漏开展", "recurring measure missed"),
-    "effectiveness_due": ("有效性验证到期", "effectiveness check due"),
-    "reminder": ("提醒", "reminder"),
-    "warning": ("预警", "warning"),
-    "referral": ("移交/约谈", "referral"),
-}
-
-
-def _label(key: str | None, lang: str) -> str:
-    if key is None:
-        return ""
-    zh, en = _LABELS.get(key, (key, key))
-    return en if lang == "en" else zh
 
 
 @attrs.frozen
@@ -186,8 +166,10 @@ class InspectionAgenda:
 
 
 @attrs.frozen
-class Agenda:
-    """What falls due, as of a day, per inspection.
+class AgendaData:
+    """What falls due, as of a day, per inspection: the agenda's record.
+
+    The API gives it as :class:`rectflow.Agenda`, with its renderers.
 
     Attributes:
         as_of: The day.
@@ -226,79 +208,6 @@ class Agenda:
             "inspections": [a.to_dict() for a in self.inspections],
             "upcoming": [i.to_dict() for i in self.upcoming],
         }
-
-    def to_ics(self, lang: str = "zh", *, domain: str = "rectflow") -> str:
-        """The agenda as an iCalendar file: one all-day event per date.
-
-        Every deadline, checkpoint, look-back, missed recurring occurrence,
-        effectiveness check and report due date on the agenda (and in
-        :attr:`upcoming`: build the agenda with ``upcoming=n`` to include later
-        dates) becomes an all-day event on its day in the policy's time zone,
-        with the owner in its description. UIDs are stable
-        (``deadline/R1/1.4.1@rectflow``): importing a later export updates the
-        same events instead of duplicating them.
-
-        Args:
-            lang: ``"zh"`` or ``"en"`` for summaries and descriptions.
-            domain: The right-hand side of every UID; give each ledger its own
-                when several go into one calendar.
-        """
-        return _ics.agenda_ics(self.to_dict(), lang, domain=domain)
-
-    def to_text(self, lang: str = "zh") -> str:
-        """A plain-text listing in ``zh`` or ``en``."""
-        en = lang == "en"
-        lines = [f"## {'Agenda as of' if en else '待办事项,截至'} {self.as_of.isoformat()}", ""]
-        for a in self.inspections:
-            state = ("overdue" if en else "已逾期") if a.report_overdue else ""
-            due = "report due" if en else "整改报告报送时限"
-            lines.append(f"### {a.inspection} {a.title}")
-            if a.report_submitted is not None:
-                state = ("submitted " if en else "已报送 ") + a.report_submitted.isoformat()
-            lines.append(f"- {due}: {a.report_due.isoformat()} {state}".rstrip())
-            if not a.items:
-                lines.append(f"- {'nothing due' if en else '无待办事项'}")
-            for kind in KINDS:
-                items = [i for i in a.items if i.kind == kind]
-                if not items:
-                    continue
-                lines.append(f"- {_label(kind, lang)} ({len(items)})")
-                for i in items:
-                    extra = []
-                    if i.workdays is not None:
-                        extra.append(_days_text(kind, i.workdays, en))
-                    if i.level:
-                        extra.append(_label(i.level, lang))
-                    if i.measure_id:
-                        missed = ", ".join(d.isoformat() for d in i.missed)
-                        extra.append(f"{i.measure_id}: {missed}")
-                    if i.check:
-                        extra.append(i.check)
-                    if i.provisional:
-                        extra.append("provisional" if en else "日期为预估")
-                    lines.append(
-                        f"  - {i.finding_id} {i.title} ({i.due.isoformat()}; {'; '.join(extra)})"
-                        if extra
-                        else f"  - {i.finding_id} {i.title} ({i.due.isoformat()})"
-                    )
-        if self.upcoming:
-            lines += ["", f"### {'Falling due next' if en else '接下来到期'}"]
-            names = {
-                "next_deadline": ("整改时限", "deadline"),
-                "next_checkpoint": ("阶段性成效检查点", "checkpoint"),
-                "next_look_back": ("可开展回头看", "look-back from"),
-                "next_effectiveness": ("有效性验证", "effectiveness check"),
-            }
-            for i in self.upcoming:
-                zh, eng = names[i.kind]
-                lines.append(f"- {i.due.isoformat()} {eng if en else zh}: {i.finding_id} {i.title}")
-        return "\n".join(lines) + "\n"
-
-
-def _days_text(kind: str, workdays: int, en: bool) -> str:
-    if kind == "due_soon":
-        return f"{workdays} working days left" if en else f"剩余{workdays}个工作日"
-    return f"{workdays} working days late" if en else f"逾期{workdays}个工作日"
 
 
 class _Builder:
@@ -524,7 +433,7 @@ def build_agenda(
     replayed: Callable[[], Iterable[Finding]],
     inspection: str | None = None,
     upcoming: int = 0,
-) -> Agenda:
+) -> AgendaData:
     """The agenda as of *cutoff*.
 
     Args:
@@ -550,7 +459,7 @@ def build_agenda(
         if item.inspection in by_insp:
             by_insp[item.inspection].append(item)
     nexts = _upcoming(replayed(), b, upcoming) if upcoming > 0 else ()
-    return Agenda(
+    return AgendaData(
         day,
         tuple(_inspection_agenda(i, by_insp[i.id], b, cutoff) for i in listed),
         nexts,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any, Final
+from typing import Any
 
-#: The ``schema_version`` of report data; raised on every incompatible change.
-SCHEMA_VERSION: Final = 2
+from rectflow._views.report import SCHEMA_VERSION
+
+__all__ = ["SCHEMA_VERSION", "report_schema"]
 
 
 @cache
