@@ -82,7 +82,7 @@ from rectflow._ledger import Ledger
 from rectflow._model import EVENT_NAMES, Event, Finding, Measure, Owner
 from rectflow._policy import ROLES, Policy
 from rectflow._roles import ROLES_OF_UNLISTED
-from rectflow._workflow import IMPORT_ONLY, PAYLOAD_KEYS, Workflow
+from rectflow._workflow import Workflow
 from rectflow.exceptions import (
     InvalidInput,
     PermissionDenied,
@@ -252,27 +252,44 @@ class FindingModel:
 class _Shape:
     """The workflow's shape as the machine sees it: the one place that reads the workflow.
 
+    Read from the workflow's definition (:attr:`Workflow.spec`), so an app's own
+    states and events are driven too.
+
     Attributes:
         states: Its states.
         enabled: state → the events a person may fire there.
         payload: event → the arguments it takes.
+        fields: event → its fields (name → type, required), for an app's own events.
+        edges: (state, event) → destination, as the definition says.
+        roles: event → the roles the definition lets fire it (the policy's win).
         import_only: Events only an import writes (checked on the workflow, not fired).
     """
 
     states: tuple[str, ...]
     enabled: Mapping[str, tuple[str, ...]]
     payload: Mapping[str, frozenset[str]]
+    fields: Mapping[str, Mapping[str, tuple[str, bool]]]
+    edges: Mapping[tuple[str, str], str]
+    roles: Mapping[str, tuple[str, ...]]
     import_only: frozenset[str]
 
     @classmethod
     def of(cls, workflow: Workflow) -> _Shape:
-        """The shape of *workflow* (today: its machine's states and ``allowed``)."""
-        states = tuple(workflow.machine.states)
+        """The shape of *workflow*, from its definition."""
+        spec = workflow.spec
+        states = spec.state_names
         return cls(
             states=states,
             enabled={s: tuple(workflow.allowed(s)) for s in states},
-            payload=dict(PAYLOAD_KEYS),
-            import_only=IMPORT_ONLY,
+            payload={e.name: frozenset(f.name for f in e.fields) for e in spec.events},
+            fields={e.name: {f.name: (f.type, f.required) for f in e.fields} for e in spec.events},
+            edges={
+                (source, e.name): e.destination or source
+                for e in spec.events
+                for source in e.sources
+            },
+            roles={e.name: tuple(e.roles) for e in spec.events},
+            import_only=frozenset(e.name for e in spec.events if e.import_only),
         )
 
 
@@ -355,6 +372,7 @@ class LedgerStateMachine(RuleBasedStateMachine):
         super().__init__()
         self.ledger = self.make_ledger(lambda: CLOCK)
         self.shape = _Shape.of(self.ledger.workflow)
+        self._oracle_events = {e for _, e in (*self.edges, *self.import_edges)}
         self.ledger.add_inspection(
             "T", title="stateful", feedback_at=START.date() - dt.timedelta(days=1), at=START
         )
@@ -454,7 +472,9 @@ class LedgerStateMachine(RuleBasedStateMachine):
             return True
         table = dict(self.ledger.policy.roles)
         event = {"attest": "sign_off"}.get(event, event)
-        needed = table.get(event, table.get(ROLES_OF_UNLISTED.get(event, ""), ()))
+        needed = table.get(
+            event, table.get(ROLES_OF_UNLISTED.get(event, ""), self.shape.roles.get(event, ()))
+        )
         return any(
             g[0] == actor and g[1] in needed and g[2] in (None, scope) and g[3] <= at and g[4]
             for g in self.model_grants
@@ -650,6 +670,14 @@ class LedgerStateMachine(RuleBasedStateMachine):
         return None
 
     def _dest(self, state: str, name: str) -> str | None:
+        """Where *name* takes a finding in *state* (None: not allowed there).
+
+        From :attr:`edges` (the oracle); an event :attr:`edges` never names (an
+        app's own) goes where the definition says: override :attr:`edges` to give
+        its edges an oracle of their own.
+        """
+        if name not in self._oracle_events:
+            return self.shape.edges.get((state, name))
         return self.edges.get((state, name), self.import_edges.get((state, name)))
 
     # -- the rules' oracle
@@ -861,10 +889,11 @@ class LedgerStateMachine(RuleBasedStateMachine):
         at = self._time(m, name, data, flaw)
         day = self.day(at)
         p: dict[str, Any] = {}
+        files = data.draw(st.sampled_from((1, 1, 2, 3)), label="files")
         ask: dict[str, Any] = {
             "actor": None,
             "note": "说明",
-            "evidence": ("佐证.pdf",),
+            "evidence": tuple(f"佐证{i}.pdf" for i in range(1, files + 1)),
             "payload": p,
         }
         if name == "stage":
@@ -900,6 +929,8 @@ class LedgerStateMachine(RuleBasedStateMachine):
             p["changes"] = {field: {"old": old, "new": new}}
         elif name == "attest":
             p.update(provenance="attested_by_import", source="台账.xlsx")
+        elif name not in _FLAWS:  # an app's own event: its fields, from their types
+            p.update(self._fields(name, day, data))
         if flaw is not None:
             self._flaw(flaw, m, ask, day, data)
         if flaw == "wrong_actor":  # anyone a rule bars, an app's own rules included
@@ -919,6 +950,22 @@ class LedgerStateMachine(RuleBasedStateMachine):
         use_default = mode == "valid" and at == CLOCK
         return ev, use_default
 
+    def _fields(self, name: str, day: dt.date, data: st.DataObject) -> dict[str, Any]:
+        """Values for an app's event's fields: each required one, an optional one or not."""
+        out: dict[str, Any] = {}
+        for field, (kind, required) in self.shape.fields.get(name, {}).items():
+            if not required and data.draw(st.booleans(), label=f"has {field}"):
+                continue
+            if kind == "date":
+                out[field] = day + dt.timedelta(days=data.draw(st.integers(1, 60)))
+            elif kind in ("int", "seed"):
+                out[field] = data.draw(st.integers(0, 1000))
+            elif kind == "texts":
+                out[field] = ["说明"]
+            elif kind in ("text", "name") or required:  # other types: text, if it must
+                out[field] = "说明"
+        return out
+
     def _choose(self, m: FindingModel, data: st.DataObject, mode: str) -> str | None:
         """An event its state does not allow (*mode* ``other``), else an enabled one."""
         state = m.state
@@ -928,7 +975,7 @@ class LedgerStateMachine(RuleBasedStateMachine):
                 st.sampled_from((*others, "teleport")) if others else event_names(),
                 label="event",
             )
-        enabled = [e for e in self.shape.enabled.get(state, ()) if e in _FLAWS]
+        enabled = list(self.shape.enabled.get(state, ()))
         if not enabled:
             return None
         if mode == "valid" and self.pending(m, self.day(m.updated_at)):

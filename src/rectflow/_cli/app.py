@@ -16,6 +16,8 @@ lists them module by module in the order of :data:`rectflow._cli.MODULES`.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -29,6 +31,7 @@ from rectflow._cli.parser import UsageError
 from rectflow._cli.words import t
 from rectflow._ledger import Ledger
 from rectflow._policy import load_policy
+from rectflow._spec import WorkflowSpec
 from rectflow._views.integrity import hash_evidence
 from rectflow.exceptions import RectflowError
 
@@ -113,7 +116,56 @@ def open_ledger(args: argparse.Namespace, *, create: bool = False) -> Ledger:
     if not create and is_file(args.ledger) and not Path(args.ledger).exists():
         raise UsageError(t("no_ledger", args.lang, target=args.ledger))
     policy = load_policy(args.policy) if args.policy else None
-    return Ledger.open(args.ledger, policy=policy, lang=args.lang)
+    return Ledger.open(args.ledger, policy=policy, lang=args.lang, workflow=workflow_spec(args))
+
+
+def workflow_spec(args: argparse.Namespace) -> WorkflowSpec | None:
+    """The definition ``--workflow`` names (None: the default), its rules' modules imported first.
+
+    ``--workflow-module MODULE`` (a dotted name on the path, or a ``.py`` file) is
+    imported before the definition loads, so the ``@rectflow.rule`` functions it
+    registers are known when the definition names them.
+    """
+    cached = getattr(args, "_workflow_spec", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    for module in getattr(args, "workflow_module", None) or ():
+        import_module(module, args.lang)
+    source = getattr(args, "workflow", None)
+    if source is None:
+        return None
+    spec = WorkflowSpec.load(source)
+    args._workflow_spec = spec  # noqa: SLF001 - the parsed namespace carries it on
+    return spec
+
+
+def import_module(module: str, lang: str) -> None:
+    """Import *module*: a dotted name, or a ``.py`` file (imported under its stem)."""
+    try:
+        if module.endswith(".py"):
+            _import_file(Path(module))
+        else:
+            importlib.import_module(module)
+    except ImportError as exc:
+        raise UsageError(t("no_module", lang, module=module, reason=exc)) from exc
+
+
+def _import_file(path: Path) -> None:
+    """Run the ``.py`` file *path* as the module named by its stem (once)."""
+    name, where = path.stem, path.resolve()
+    if getattr(sys.modules.get(name), "__file__", None) == str(where):
+        return
+    found = importlib.util.spec_from_file_location(name, where)
+    if found is None or found.loader is None or not path.is_file():
+        msg = f"no Python file {path}"
+        raise ImportError(msg)
+    loaded = importlib.util.module_from_spec(found)
+    sys.modules[name] = loaded
+    try:
+        found.loader.exec_module(loaded)
+    except BaseException:
+        del sys.modules[name]
+        raise
 
 
 def inspection_id(args: argparse.Namespace, ledger: Ledger) -> str:

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rectflow._cli.app import command, evidence, open_ledger, out
+from rectflow._cli.app import command, evidence, open_ledger, out, workflow_spec
 from rectflow._cli.parser import UsageError
 from rectflow._cli.words import event_arguments, event_label, pad, resolve, t
 from rectflow._codec import unstructure
 from rectflow._model import CADENCES, FINDING_KINDS, MEASURE_KINDS, Measure, Owner, id_key
-from rectflow._workflow import state_label
+from rectflow._workflow import DEFAULT_SPEC, state_label
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
@@ -153,13 +153,14 @@ def _fire_arguments(p: argparse.ArgumentParser) -> None:
 
 @command("fire", help="apply an event to a finding", arguments=_fire_arguments)
 def _fire(args: argparse.Namespace) -> int:
-    args.event = resolve("event", args.event, args.lang)
+    spec = workflow_spec(args) or DEFAULT_SPEC
+    args.event = resolve("event", args.event, args.lang, spec)
     extra: dict[str, Any] = {}
     for item in args.arg:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise UsageError(t("arg_bad", args.lang, value=item))
-        known = event_arguments(args.event)
+        known = event_arguments(args.event, spec)
         if known is not None and name not in known:
             raise UsageError(
                 t(
@@ -184,10 +185,11 @@ def _fire(args: argparse.Namespace) -> int:
             expected_version=args.expected_version,
             **extra,
         )
+        label = ledger.workflow.state_label(finding.state, args.lang)
     out(
         args,
         unstructure(finding),
-        f"{finding.id}: {state_label(finding.state, args.lang)} (v{finding.version})",
+        f"{finding.id}: {label} (v{finding.version})",
     )
     return 0
 
@@ -203,8 +205,8 @@ def _show(args: argparse.Namespace) -> int:
     with open_ledger(args) as ledger:
         finding = ledger.get(args.finding)
         history = ledger.history(args.finding)
+        label = ledger.workflow.state_label(finding.state, args.lang)
     data = {"finding": unstructure(finding), "history": [unstructure(e) for e in history]}
-    label = state_label(finding.state, args.lang)
     owner = f"{finding.owner.department} / {finding.owner.person}"
     lines = [
         f"{finding.id} {finding.title} [{label}] v{finding.version}",
@@ -236,8 +238,9 @@ def _list_arguments(p: argparse.ArgumentParser) -> None:
 
 @command("list", help="findings, optionally filtered", arguments=_list_arguments)
 def _list(args: argparse.Namespace) -> int:
+    spec = workflow_spec(args) or DEFAULT_SPEC
     for name in args.state or ():
-        resolve("state", name, args.lang)  # a typo is an error before the ledger is read
+        resolve("state", name, args.lang, spec)  # a typo is an error before the ledger is read
     with open_ledger(args) as ledger:
         if args.inspection is not None:
             ledger.inspection(args.inspection)  # an unknown id is an error, not an empty list
@@ -249,15 +252,16 @@ def _list(args: argparse.Namespace) -> int:
             agenda = ledger.agenda(as_of=args.as_of, inspection=args.inspection)
             late = {i.finding_id for i in agenda.of_kind("overdue")}
             findings = [f for f in findings if f.id in late]
+        label = ledger.workflow.state_label
     if args.state:
-        wanted = {resolve("state", name, args.lang) for name in args.state}
+        wanted = {resolve("state", name, args.lang, spec) for name in args.state}
         findings = [f for f in findings if f.state in wanted]
     if args.aspect is not None:
         findings = [f for f in findings if f.aspect == args.aspect]
     findings.sort(key=lambda f: id_key(f.id))  # 1.2 before 1.10
     data = [unstructure(f) for f in findings]
     text = "\n".join(
-        f"{pad(f.id, 8)} {pad(state_label(f.state, args.lang), 16)} {f.deadline} {f.title}"
+        f"{pad(f.id, 8)} {pad(label(f.state, args.lang), 16)} {f.deadline} {f.title}"
         for f in findings
     )
     out(args, data, text or t("no_findings", args.lang))

@@ -159,6 +159,21 @@ def common_options(*, defaults: bool, lang: str) -> argparse.ArgumentParser:
         help=f"a policy TOML file or a shipped pack ({', '.join(PACKS)}); default xuncha",
     )
     common.add_argument(
+        "--workflow",
+        default=default(None),
+        metavar="FILE",
+        help="a workflow definition TOML file or a shipped one (xuncha); "
+        "default: the ledger's, else xuncha",
+    )
+    common.add_argument(
+        "--workflow-module",
+        action="append",
+        default=default([]),
+        metavar="MODULE",
+        help="import MODULE (a dotted name or a .py file) before --workflow loads, "
+        "so the rules it registers are known (repeatable)",
+    )
+    common.add_argument(
         "--json", action="store_true", default=default(value=False), help="machine-readable output"
     )
     return common

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from rectflow._cli.parser import UsageError
-from rectflow._model import STATE_LABELS, STATES
-from rectflow._workflow import DEFAULT_SPEC, EVENT_LABELS, PAYLOAD_KEYS
+from rectflow._spec import WorkflowSpec
+from rectflow._workflow import DEFAULT_SPEC, EVENT_LABELS
 
 MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "init": ("已初始化台账: {target}", "ledger initialised: {target}"),
@@ -47,6 +47,10 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
             "the ledger {target} already holds data and the demo will not write into it; "
             "pass --fresh to rebuild the file, or choose another --ledger"
         ),
+    ),
+    "no_module": (
+        "无法导入 --workflow-module {module}: {reason}",
+        "cannot import --workflow-module {module}: {reason}",
     ),
     "arg_unknown": (
         "事件 {event} 没有参数 {name!r}(可用: {known})",
@@ -168,16 +172,29 @@ STATE_ALIASES: Final[Mapping[str, str]] = {
 """Other words offices use for states, from the workflow definition."""
 
 
-def event_arguments(event: str) -> frozenset[str] | None:
-    """The ``--arg KEY=VALUE`` keys *event* takes (None: any key, for an event not listed)."""
-    return PAYLOAD_KEYS.get(event)
+def event_arguments(event: str, spec: WorkflowSpec = DEFAULT_SPEC) -> frozenset[str] | None:
+    """The ``--arg KEY=VALUE`` keys *event* of *spec* takes (None: an event it lacks)."""
+    found = next((e for e in spec.events if e.name == event), None)
+    return None if found is None else frozenset(f.name for f in found.fields)
 
 
-def _names(kind: str) -> dict[str, str]:
+def _keys(kind: str, spec: WorkflowSpec) -> tuple[str, ...]:
+    if kind == "state":
+        return spec.state_names
+    return tuple(e.name for e in spec.events)
+
+
+def _labels(kind: str, spec: WorkflowSpec) -> dict[str, tuple[str, str]]:
+    items = spec.states if kind == "state" else spec.events
+    return {i.name: (i.zh or i.name, i.en or i.name) for i in items}
+
+
+def _names(kind: str, spec: WorkflowSpec) -> dict[str, str]:
     """Every accepted name of a state or event (English, Chinese, aliases) → its key."""
-    keys: tuple[str, ...] = STATES if kind == "state" else tuple(PAYLOAD_KEYS)
-    labels = STATE_LABELS if kind == "state" else EVENT_LABELS
-    aliases = STATE_ALIASES if kind == "state" else EVENT_ALIASES
+    keys = _keys(kind, spec)
+    labels = _labels(kind, spec)
+    items = spec.states if kind == "state" else spec.events
+    aliases = {alias: i.name for i in items for alias in i.aliases}
     names = {_fold(k): k for k in keys}
     for key in keys:
         zh, en = labels[key]
@@ -194,15 +211,18 @@ def _fold(text: str) -> str:
     return "_".join(folded.replace("-", " ").split())
 
 
-def resolve(kind: str, text: str, lang: str) -> str:
-    """The state or event *text* names, in English or Chinese; a typo gets suggestions."""
-    names = _names(kind)
+def resolve(kind: str, text: str, lang: str, spec: WorkflowSpec = DEFAULT_SPEC) -> str:
+    """The state or event of *spec* that *text* names, in English or Chinese.
+
+    A typo gets suggestions.
+    """
+    names = _names(kind, spec)
     found = names.get(_fold(text))
     if found is not None:
         return found
     close = difflib.get_close_matches(_fold(text), list(names), n=3, cutoff=0.5)
-    labels = STATE_LABELS if kind == "state" else EVENT_LABELS
-    keys: tuple[str, ...] = STATES if kind == "state" else tuple(PAYLOAD_KEYS)
+    labels = _labels(kind, spec)
+    keys = _keys(kind, spec)
     known = ", ".join(f"{labels[k][0]}/{k}" for k in keys)
     hint = ", ".join(dict.fromkeys(f"{_shown(c, names[c], labels)}" for c in close))
     raise UsageError(
