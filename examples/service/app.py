@@ -48,12 +48,14 @@ from rectflow import (
     RuleViolation,
     StorageError,
     TransitionNotAllowed,
+    WorkflowMismatch,
 )
 from rectflow.aio import AsyncLedger
 
 STATUS: tuple[tuple[type[RectflowError], int], ...] = (
     (ConcurrencyConflict, 409),  # someone else changed the finding first: read it, retry
     (DuplicateId, 409),  # the id exists
+    (WorkflowMismatch, 409),  # the ledger records another workflow definition
     (PermissionDenied, 403),  # the actor lacks the role
     (FindingNotFound, 404),
     (InspectionNotFound, 404),
